@@ -1,0 +1,193 @@
+/* Policies: how much each VM is entitled to this tick.
+ *
+ * Every plannable VM arrives with floor <= need <= want <= ceiling (bytes of
+ * host memory): floor is the least it can be brought to, need its demand,
+ * want its demand plus buffer. When the wants fit the budget everyone gets
+ * its want. Otherwise memory is cut in two phases, buffers first (down to
+ * need), then demand itself (down to floor), and the policy decides who
+ * loses what within a phase:
+ * - dynmem: weighted water-filling. Cuts are set so that cut_i x weight_i is
+ *   equal across VMs not pinned at their lower bound: a VM of twice the
+ *   weight loses half as much; weight 0 loses everything first.
+ * - hyperv: strict priority. The lowest weight loses first and fully before
+ *   the next weight loses anything; equal weights lose equal amounts.
+ */
+#include "balancer_internal.h"
+
+/* Sorts b->order[0..n) by ascending b->keys[slot], ties by slot, so that
+ * results never depend on the sort algorithm. Heapsort: no allocation. */
+static bool key_less(const struct dynmem_balancer *b, uint32_t x, uint32_t y)
+{
+    if (b->keys[x] != b->keys[y])
+        return b->keys[x] < b->keys[y];
+    return x < y;
+}
+
+static void sift_down(struct dynmem_balancer *b, uint32_t root, uint32_t n)
+{
+    uint32_t *o = b->order;
+    for (;;) {
+        uint32_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && key_less(b, o[child], o[child + 1]))
+            child++;
+        if (!key_less(b, o[root], o[child]))
+            return;
+        uint32_t t = o[root];
+        o[root] = o[child];
+        o[child] = t;
+        root = child;
+    }
+}
+
+void dynmem__sort_order(struct dynmem_balancer *b, uint32_t n)
+{
+    for (uint32_t i = n / 2; i-- > 0;)
+        sift_down(b, i, n);
+    for (uint32_t end = n; end-- > 1;) {
+        uint32_t t = b->order[0];
+        b->order[0] = b->order[end];
+        b->order[end] = t;
+        sift_down(b, 0, end);
+    }
+}
+
+static uint64_t lower_need(const struct vm *v)
+{
+    return v->need;
+}
+
+static uint64_t lower_floor(const struct vm *v)
+{
+    return v->floor;
+}
+
+/* Collects plannable VMs with something to cut into b->order; returns count. */
+static uint32_t collect(struct dynmem_balancer *b, uint64_t (*lower)(const struct vm *))
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        const struct vm *v = &b->vms[i];
+        if (v->in_use && v->running && v->plannable && v->entitled > lower(v))
+            b->order[n++] = i;
+    }
+    return n;
+}
+
+static uint64_t cut_vm(struct vm *v, uint64_t amount, uint64_t (*lower)(const struct vm *))
+{
+    uint64_t gap = v->entitled - lower(v);
+    uint64_t c = min_u64(round_up_unit(amount), gap);
+    v->entitled -= c;
+    return c;
+}
+
+/* Weight 0 behaves as a weight far below 1: such VMs are cut first. */
+static double weight_of(const struct vm *v)
+{
+    return v->cfg.weight ? (double)v->cfg.weight : 1e-9;
+}
+
+/* dynmem: cut X bytes so that cut_i * w_i is level (water-filling). */
+static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
+                             uint64_t (*lower)(const struct vm *))
+{
+    uint32_t n = collect(b, lower);
+    double inv_w = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct vm *v = &b->vms[b->order[k]];
+        /* A VM is cut fully once the level s reaches gap x weight. */
+        b->keys[b->order[k]] = (double)(v->entitled - lower(v)) * weight_of(v);
+        inv_w += 1.0 / weight_of(v);
+    }
+    dynmem__sort_order(b, n);
+    double full = 0, level = 0;
+    uint32_t k = 0;
+    for (; k < n; k++) {
+        level = ((double)x - full) / inv_w;
+        if (level < b->keys[b->order[k]])
+            break;
+        const struct vm *v = &b->vms[b->order[k]];
+        full += (double)(v->entitled - lower(v));
+        inv_w -= 1.0 / weight_of(v);
+    }
+    uint64_t cut = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        struct vm *v = &b->vms[b->order[j]];
+        uint64_t gap = v->entitled - lower(v);
+        double share = j < k ? (double)gap : level / weight_of(v);
+        cut += cut_vm(v, share >= (double)gap ? gap : (uint64_t)share, lower);
+    }
+    /* Floating-point rounding may leave a few units short: take them from
+     * the VMs that are cut first anyway. */
+    for (uint32_t j = 0; cut < x && j < n; j++)
+        cut += cut_vm(&b->vms[b->order[j]], x - cut, lower);
+}
+
+/* hyperv: lowest weight first; within one weight, equal cuts. */
+static void cut_strict(struct dynmem_balancer *b, uint64_t x, uint64_t (*lower)(const struct vm *))
+{
+    uint32_t n = collect(b, lower);
+    /* Order by weight, then by gap, so each weight group is a run sorted
+     * by how much it can lose. */
+    for (uint32_t k = 0; k < n; k++) {
+        const struct vm *v = &b->vms[b->order[k]];
+        /* Exact in a double: 14 bits of weight above 32 bits of 2 MiB units. */
+        uint64_t gap_units = round_up_unit(v->entitled - lower(v)) / UNIT;
+        b->keys[b->order[k]] = (double)(((uint64_t)v->cfg.weight << 32) | gap_units);
+    }
+    dynmem__sort_order(b, n);
+    uint64_t cut = 0;
+    for (uint32_t g = 0; g < n && cut < x;) {
+        uint32_t end = g;
+        while (end < n && b->vms[b->order[end]].cfg.weight == b->vms[b->order[g]].cfg.weight)
+            end++;
+        /* Water level within the group: the smallest gaps are cut fully. */
+        for (uint32_t j = g; j < end && cut < x; j++) {
+            struct vm *v = &b->vms[b->order[j]];
+            uint64_t members = end - j;
+            uint64_t each = (x - cut + members - 1) / members;
+            cut += cut_vm(v, each, lower);
+        }
+        g = end;
+    }
+}
+
+static void cut(struct dynmem_balancer *b, uint64_t x, uint64_t (*lower)(const struct vm *))
+{
+    if (b->policy == DYNMEM_POLICY_HYPERV)
+        cut_strict(b, x, lower);
+    else
+        cut_proportional(b, x, lower);
+}
+
+void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget)
+{
+    uint64_t sum_want = 0, sum_need = 0, sum_floor = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        struct vm *v = &b->vms[i];
+        if (!v->in_use || !v->running || !v->plannable)
+            continue;
+        v->entitled = v->want;
+        sum_want += v->want;
+        sum_need += v->need;
+        sum_floor += v->floor;
+    }
+    if (sum_want <= budget)
+        return;
+    if (sum_need <= budget) {
+        cut(b, sum_want - budget, lower_need); /* buffers go first */
+        return;
+    }
+    for (uint32_t i = 0; i < b->nvms; i++)
+        if (b->vms[i].in_use && b->vms[i].plannable)
+            b->vms[i].entitled = b->vms[i].need;
+    if (sum_floor >= budget) {
+        for (uint32_t i = 0; i < b->nvms; i++)
+            if (b->vms[i].in_use && b->vms[i].plannable)
+                b->vms[i].entitled = b->vms[i].floor;
+        return;
+    }
+    cut(b, sum_need - budget, lower_floor);
+}
