@@ -115,7 +115,10 @@ static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, 
     }
     if (n == 0)
         return 0;
-    if (reason == DYNMEM_REASON_GROW && n < want)
+    /* Partial: this growth will not bring the VM to its target, because
+     * the policy entitled it to less or free memory or the step cap cut it
+     * (an unballoon to be followed by a hot-add is not partial). */
+    if (reason == DYNMEM_REASON_GROW && (v->entitled < v->want || g < want))
         reason = DYNMEM_REASON_GROW_PARTIAL;
     uint64_t before = *host_free;
     *host_free -= n;
@@ -181,8 +184,11 @@ static uint64_t lazy_reclaim(struct dynmem_balancer *b, struct vm *v, uint64_t n
     if (now_ms - v->surplus_since_ms < (uint64_t)b->calm_ms)
         return 0;
     uint64_t surplus = cur - v->entitled;
-    if (b->policy == DYNMEM_POLICY_DYNMEM)
-        return min_u64(surplus, max_u64(round_up_unit(surplus / 4), (uint64_t)max_u64(b->deadband, UNIT)));
+    uint64_t step = max_u64(round_up_unit(surplus / 4), max_u64((uint64_t)b->deadband, UNIT));
+    /* The last steps go in one: a remainder below two steps is not worth
+     * another round trip to the guest. */
+    if (b->policy == DYNMEM_POLICY_DYNMEM && surplus > 2 * step)
+        return step;
     return surplus;
 }
 

@@ -506,7 +506,7 @@ struct dynmem_vm_counters {
 };
 
 /** Initializer for a struct dynmem_vm_counters to receive counters. */
-#define DYNMEM_VM_COUNTERS_INIT { sizeof(struct dynmem_vm_counters) }
+#define DYNMEM_VM_COUNTERS_INIT { .size = sizeof(struct dynmem_vm_counters) }
 
 /**
  * Read a VM's counters (as of the last tick for pressure figures).
@@ -548,7 +548,7 @@ struct dynmem_host_counters {
 };
 
 /** Initializer for a struct dynmem_host_counters to receive counters. */
-#define DYNMEM_HOST_COUNTERS_INIT { sizeof(struct dynmem_host_counters) }
+#define DYNMEM_HOST_COUNTERS_INIT { .size = sizeof(struct dynmem_host_counters) }
 
 /**
  * Read the host counters.

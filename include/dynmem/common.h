@@ -72,6 +72,12 @@ DYNMEM_BEGIN_DECLS
     X(STRUCT_SIZE,      -10, "structure size not supported by this library version") \
     X(STRUCT_RESERVED,  -11, "reserved or unknown structure fields are not zero") \
     X(BAD_ALLOCATOR,    -12, "allocator hook is incomplete") \
+    /* pressure estimator */ \
+    X(PRESSURE_TIME_BACKWARDS, -300, "time is before the latest sample or query") \
+    X(PRESSURE_NO_DATA,        -301, "the guest has not reported the figures needed") \
+    X(PRESSURE_INCONSISTENT,   -302, "reported figures contradict each other") \
+    X(PRESSURE_UNALIGNED,      -303, "size is not a multiple of 2 MiB") \
+    X(PRESSURE_MIN_ABOVE_MAX,  -304, "minimum is above maximum") \
     /* balancer: -400..-499 */ \
     X(CONFIG_STARTUP,   -400, "startup memory must be a non-zero multiple of 2 MiB") \
     X(CONFIG_MINIMUM,   -401, "minimum memory must be a non-zero multiple of 2 MiB, at most startup") \

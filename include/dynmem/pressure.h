@@ -21,6 +21,28 @@
  * Arithmetic is integer only (see each field for its rounding), so results
  * are exact and reproducible on every platform.
  *
+ * @par Window history
+ * Pressure at a past instant needs both the demand and the assigned memory
+ * at that instant, so the estimator keeps both as step functions of time:
+ * each sample sets demand from its time on, each dynmem_pressure_query()
+ * records the assigned memory it was given from its @p now_ms on. Time runs
+ * forward across both: neither a sample nor a query may be stamped before
+ * the latest sample or query. Over the window [now - window, now], restricted
+ * to the part where both demand and assigned are known, the average pressure
+ * is the time-weighted mean of the steps' pressures and the minimum and
+ * maximum are the lowest and highest step pressure, the current one
+ * included; with no such span (a single point) all three equal the current
+ * pressure.
+ *
+ * @par Memory
+ * The history is a ring of points (one per sample or query with a distinct
+ * time) that starts at 32 points and doubles through the allocator, only
+ * when the points still inside the window do not fit, up to 4096 points.
+ * Points that ended before the window starts are dropped. At 4096 points the
+ * oldest point is dropped instead, so the window then covers only the latest
+ * 4096 samples and queries. Once the ring has the capacity it needs,
+ * dynmem_pressure_add_sample() and dynmem_pressure_query() never allocate.
+ *
  * @par Thread safety
  * An estimator is used by one thread at a time; distinct estimators are
  * independent. The sample adapters are pure and thread-safe.
@@ -105,7 +127,8 @@ DYNMEM_API int dynmem_pressure_sample_init(struct dynmem_pressure_sample *sample
  * @param num_committed_pages the report's num_committed (4 KiB pages)
  * @param num_avail_pages the report's num_avail (4 KiB pages)
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_STRUCT_SIZE or
- *         DYNMEM_ERR_OUT_OF_RANGE (a figure beyond 2^52 bytes)
+ *         DYNMEM_ERR_OUT_OF_RANGE (a figure beyond 2^52 bytes); @p sample
+ *         is unchanged on error
  */
 DYNMEM_API int dynmem_pressure_sample_from_dm_status(struct dynmem_pressure_sample *sample,
                                                      uint64_t time_ms,
@@ -145,13 +168,18 @@ struct dynmem_virtio_stats {
  * Build a sample from virtio-balloon guest statistics:
  * demand = total - available (the guest's MemAvailable already counts page
  * cache and reclaimable memory as free, so demand is what it cannot give up).
+ * A guest too old to report available memory (Linux before 4.16) is read as
+ * available = free + disk caches. Swap-in and major faults are copied when
+ * reported, for distress detection.
  * @param sample output, initialised by the caller (size set)
  * @param time_ms when the statistics were read
- * @param stats the statistics; total and available are required
+ * @param stats the statistics; total and available (or free and disk
+ *        caches) are required
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_STRUCT_SIZE,
- *         DYNMEM_ERR_STRUCT_RESERVED, DYNMEM_ERR_OUT_OF_RANGE (available >
- *         total, beyond 2^52) or DYNMEM_ERR_PRESSURE_NO_DATA (total or
- *         available not reported yet)
+ *         DYNMEM_ERR_STRUCT_RESERVED, DYNMEM_ERR_OUT_OF_RANGE (beyond 2^52),
+ *         DYNMEM_ERR_PRESSURE_INCONSISTENT (available above total) or
+ *         DYNMEM_ERR_PRESSURE_NO_DATA (total or available not reported
+ *         yet); @p sample is unchanged on error
  */
 DYNMEM_API int dynmem_pressure_sample_from_virtio_stats(struct dynmem_pressure_sample *sample,
                                                         uint64_t time_ms,
@@ -159,13 +187,18 @@ DYNMEM_API int dynmem_pressure_sample_from_virtio_stats(struct dynmem_pressure_s
 
 /**
  * Build a sample from a Xen guest agent's data/meminfo_total and
- * data/meminfo_free (KiB): demand = total - free.
+ * data/meminfo_free (KiB): demand = total - free. The agents write MemFree,
+ * which does not count page cache as free, so this demand is on the high
+ * side; pass UINT64_MAX for a key that is not there yet.
  * @param sample output, initialised by the caller (size set)
  * @param time_ms when the values were read
  * @param total_kib data/meminfo_total
  * @param free_kib data/meminfo_free
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_STRUCT_SIZE or
- *         DYNMEM_ERR_OUT_OF_RANGE (free > total, beyond 2^52 bytes)
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_STRUCT_SIZE,
+ *         DYNMEM_ERR_OUT_OF_RANGE (beyond 2^52 bytes),
+ *         DYNMEM_ERR_PRESSURE_INCONSISTENT (free > total) or
+ *         DYNMEM_ERR_PRESSURE_NO_DATA (a value is UINT64_MAX); @p sample is
+ *         unchanged on error
  */
 DYNMEM_API int dynmem_pressure_sample_from_xen_meminfo(struct dynmem_pressure_sample *sample,
                                                        uint64_t time_ms,
@@ -175,13 +208,18 @@ DYNMEM_API int dynmem_pressure_sample_from_xen_meminfo(struct dynmem_pressure_sa
 enum dynmem_pressure_param {
     /** Buffer in percent of demand, 5..2000; default 20. */
     DYNMEM_PRESSURE_PARAM_BUFFER_PERCENT = 1,
-    /** Window for average/min/max pressure and trend, ms; default 60000. */
+    /** Window for average/min/max pressure and trend, ms, 1..86400000;
+     *  default 60000. Points already dropped are not recovered by enlarging
+     *  it. */
     DYNMEM_PRESSURE_PARAM_WINDOW_MS = 2,
-    /** Age after which the last sample is stale, ms; default 5000. */
+    /** The last sample is stale when it is older than this, ms, 0..86400000;
+     *  default 5000. */
     DYNMEM_PRESSURE_PARAM_STALE_MS = 3,
-    /** Lower clamp of the target, bytes, multiple of 2 MiB; default 2 MiB. */
+    /** Lower clamp of the target, bytes, multiple of 2 MiB, 0..2^52;
+     *  default 2 MiB. */
     DYNMEM_PRESSURE_PARAM_MINIMUM_BYTES = 4,
-    /** Upper clamp of the target, bytes, multiple of 2 MiB; default 2^52. */
+    /** Upper clamp of the target, bytes, multiple of 2 MiB, 2 MiB..2^52;
+     *  default 2^52. */
     DYNMEM_PRESSURE_PARAM_MAXIMUM_BYTES = 5
 };
 
@@ -210,10 +248,12 @@ enum dynmem_pressure_status {
 enum dynmem_pressure_report_flag {
     /** No sample yet: demand-derived fields are zero. */
     DYNMEM_REPORT_NO_DATA = 1u << 0,
-    /** The last sample is older than the stale time. */
+    /** The last sample is older than the stale time (age_ms > stale time). */
     DYNMEM_REPORT_STALE = 1u << 1,
-    /** The guest swapped in or took major faults since the previous sample,
-     *  or its PSI "some" avg10 is above zero. */
+    /** The guest's cumulative swap-in or major-fault count rose between the
+     *  last two samples that carried it, or the latest sample has PSI "some"
+     *  avg10 above zero. A counter that goes down (guest reboot) restarts:
+     *  that sample is a new baseline, not a rise. */
     DYNMEM_REPORT_DISTRESS = 1u << 2
 };
 
@@ -230,9 +270,12 @@ struct dynmem_pressure_report {
     uint64_t demand_bytes;
     /** Target: demand x (1 + buffer/100) rounded up to 2 MiB, clamped. */
     uint64_t target_bytes;
-    /** Current pressure, percent, demand x 100 / assigned rounded to nearest. */
+    /** Current pressure, percent, demand x 100 / assigned rounded to
+     *  nearest (halves up), saturated at UINT32_MAX. */
     uint32_t pressure;
-    /** Time-weighted average pressure over the window, percent. */
+    /** Time-weighted average pressure over the window, percent: each
+     *  step's pressure rounded as above, weighted by its milliseconds in the
+     *  window, the mean rounded to nearest (halves up). */
     uint32_t average_pressure;
     /** Lowest pressure over the window, percent. */
     uint32_t minimum_pressure;
@@ -242,7 +285,10 @@ struct dynmem_pressure_report {
     uint32_t status;
     /** Must be zero (written as zero). */
     uint32_t reserved0;
-    /** Demand trend over the window, bytes per second (least squares). */
+    /** Demand trend over the window, bytes per second: the least-squares
+     *  slope of demand against time over the samples inside the window,
+     *  computed exactly in integers and rounded to nearest (halves away
+     *  from zero); 0 with fewer than two samples. */
     int64_t trend_bytes_per_s;
     /** Milliseconds since the latest sample (0 if none). */
     uint64_t age_ms;
@@ -272,8 +318,10 @@ DYNMEM_API void dynmem_pressure_free(dynmem_pressure *p);
  * @param param the setting
  * @param value the new value, within dynmem_pressure_param_bounds()
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND (unknown
- *         setting), DYNMEM_ERR_OUT_OF_RANGE (value outside its bounds, not a
- *         2 MiB multiple, or minimum above maximum); the estimator is
+ *         setting), DYNMEM_ERR_OUT_OF_RANGE (value outside its bounds),
+ *         DYNMEM_ERR_PRESSURE_UNALIGNED (a clamp that is not a 2 MiB
+ *         multiple) or DYNMEM_ERR_PRESSURE_MIN_ABOVE_MAX (the minimum would
+ *         exceed the maximum: raise the maximum first); the estimator is
  *         unchanged on error
  */
 DYNMEM_API int dynmem_pressure_set_param(dynmem_pressure *p, enum dynmem_pressure_param param,
@@ -290,30 +338,40 @@ DYNMEM_API int dynmem_pressure_get_param(const dynmem_pressure *p,
                                          enum dynmem_pressure_param param, int64_t *value);
 
 /**
- * Feed one sample. Samples must come in time order (equal times allowed: the
- * later one replaces the earlier). The estimator never allocates here once
- * its window is full.
+ * Feed one sample. Samples must come in time order and not before the
+ * latest query (equal times allowed: a sample replaces an earlier sample
+ * with the same time). The estimator never allocates here once its ring
+ * holds the window (see "Memory" above).
+ *
+ * Committed memory above the total is accepted: a guest can commit more
+ * than it has (its page file backs the rest), and that is exactly when it
+ * is in Warning.
  * @param p the estimator
  * @param sample the sample (size-prefixed)
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_STRUCT_SIZE,
- *         DYNMEM_ERR_STRUCT_RESERVED, DYNMEM_ERR_PRESSURE_TIME_BACKWARDS,
- *         DYNMEM_ERR_OUT_OF_RANGE (a figure beyond 2^52 bytes, available or
- *         committed above total, PSI above 10000) or DYNMEM_ERR_NO_MEMORY;
- *         the estimator is unchanged on error
+ *         DYNMEM_ERR_STRUCT_RESERVED (unknown flag bits, non-zero reserved
+ *         fields), DYNMEM_ERR_PRESSURE_TIME_BACKWARDS,
+ *         DYNMEM_ERR_OUT_OF_RANGE (a figure beyond 2^52 bytes, PSI above
+ *         10000), DYNMEM_ERR_PRESSURE_INCONSISTENT (available above total)
+ *         or DYNMEM_ERR_NO_MEMORY; the estimator is unchanged on error
  */
 DYNMEM_API int dynmem_pressure_add_sample(dynmem_pressure *p,
                                           const struct dynmem_pressure_sample *sample);
 
 /**
  * Derive demand, pressure, status, target and trend at time @p now_ms for a
- * VM that currently holds @p assigned_bytes.
+ * VM that currently holds @p assigned_bytes, and record that figure in the
+ * window history (which is why the estimator is not const). With no sample
+ * yet the report has DYNMEM_REPORT_NO_DATA and every other field zero.
  * @param p the estimator
- * @param now_ms the current time; not before the latest sample
+ * @param now_ms the current time; not before the latest sample or query
  * @param assigned_bytes memory the host assigns to the VM now (> 0)
  * @param[out] report the figures; its size field must be set
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (NULL, assigned 0),
- *         DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_PRESSURE_TIME_BACKWARDS or
- *         DYNMEM_ERR_OUT_OF_RANGE (assigned beyond 2^52)
+ *         DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_PRESSURE_TIME_BACKWARDS,
+ *         DYNMEM_ERR_OUT_OF_RANGE (assigned beyond 2^52) or
+ *         DYNMEM_ERR_NO_MEMORY (the ring could not grow); the estimator and
+ *         the report are unchanged on error
  */
 DYNMEM_API int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
                                      struct dynmem_pressure_report *report);
@@ -326,13 +384,17 @@ DYNMEM_API void dynmem_pressure_reset(dynmem_pressure *p);
 
 /**
  * The target for a demand, as a pure function: demand x (1 + buffer/100)
- * rounded up to 2 MiB, clamped to [minimum, maximum].
+ * rounded up to 2 MiB, clamped to [minimum, maximum]. Computed exactly in
+ * 64-bit integers: ceil(demand x (100 + buffer) / (100 x 2 MiB)) x 2 MiB.
  * @param demand_bytes demand, at most 2^52
  * @param buffer_percent buffer, 5..2000
- * @param minimum_bytes lower clamp
- * @param maximum_bytes upper clamp, >= minimum_bytes
+ * @param minimum_bytes lower clamp, a multiple of 2 MiB, at most 2^52
+ * @param maximum_bytes upper clamp, a multiple of 2 MiB, at most 2^52, >= minimum_bytes
  * @param[out] target_bytes the target
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_OUT_OF_RANGE
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (NULL output),
+ *         DYNMEM_ERR_OUT_OF_RANGE (demand or a clamp beyond 2^52, buffer
+ *         outside 5..2000), DYNMEM_ERR_PRESSURE_UNALIGNED (a clamp not a
+ *         multiple of 2 MiB) or DYNMEM_ERR_PRESSURE_MIN_ABOVE_MAX
  */
 DYNMEM_API int dynmem_pressure_target(uint64_t demand_bytes, uint32_t buffer_percent,
                                       uint64_t minimum_bytes, uint64_t maximum_bytes,

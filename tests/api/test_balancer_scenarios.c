@@ -29,9 +29,9 @@ static void s1(enum dynmem_policy policy)
     cr_assert_eq(balsim_assigned(&s, i), GIB(2), "kept during the calm period");
     balsim_run(&s, 90);
     struct dynmem_vm_counters c = balsim_counters(&s, i);
-    assert_near(c.physical_bytes, MIB(640), DEADBAND, "idle guest ballooned to ~640 MiB");
+    assert_near(c.physical_bytes, MIB(640), MIB(2), "idle guest ballooned to ~640 MiB");
     cr_assert_eq(c.guest_visible_bytes, GIB(2), "the guest still sees 2 GiB");
-    assert_near(c.balloon_bytes, MIB(1408), DEADBAND, "balloon ~1.4 GiB");
+    assert_near(c.balloon_bytes, MIB(1408), MIB(2), "balloon ~1.4 GiB");
     cr_assert_eq(c.status, DYNMEM_STATUS_OK);
     /* The hog: demand 4423 MiB. Grows to the 4 GiB maximum, Warning, 108. */
     s.vm[i].demand = MIB(4423);
@@ -48,7 +48,7 @@ static void s1(enum dynmem_policy policy)
     cr_assert_eq(balsim_assigned(&s, i), GIB(4), "kept while calm");
     balsim_run(&s, 90);
     c = balsim_counters(&s, i);
-    assert_near(c.physical_bytes, MIB(720), DEADBAND, "reclaimed to 600 x 1.2");
+    assert_near(c.physical_bytes, MIB(720), MIB(2), "reclaimed to 600 x 1.2");
     cr_assert_eq(c.guest_visible_bytes, GIB(4), "visible maximum is a high-water mark");
     cr_assert_eq(s.violations, 0);
     cr_assert_eq(s.ledger_mismatches, 0);
@@ -78,8 +78,11 @@ Test(scenario, s3_scarcity_then_a_vm_stops)
     struct balsim s;
     /* 8 GiB host, 900 MiB reserve: 7292 MiB to share. */
     balsim_init(&s, GIB(8), DYNMEM_POLICY_DYNMEM);
-    int fixed = balsim_add(&s, GIB(2), GIB(2), GIB(2), 5000, GUEST_COOPERATIVE);
     struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
+    c.flags &= ~(uint32_t)DYNMEM_VM_DYNAMIC;
+    c.startup_bytes = c.minimum_bytes = c.maximum_bytes = GIB(2);
+    int fixed = balsim_add_cfg(&s, &c, GUEST_COOPERATIVE);
+    c = (struct dynmem_vm_config)DYNMEM_VM_CONFIG_INIT;
     c.startup_bytes = c.maximum_bytes = MIB(1536); /* visible maximum 1.5 GiB */
     c.minimum_bytes = MIB(512);
     int guest = balsim_add_cfg(&s, &c, GUEST_COOPERATIVE);
@@ -117,9 +120,10 @@ Test(scenario, s4_density)
     /* Static: 15 VMs of 2 GiB fit beside the reserve; the 16th does not. */
     int n_static = 0;
     for (int k = 0; k < 16; k++) {
-        int i = balsim_add(&s, GIB(2), GIB(2), GIB(2), 5000, GUEST_COOPERATIVE);
-        struct dynmem_vm_config c;
-        (void)c;
+        struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
+        c.flags &= ~(uint32_t)DYNMEM_VM_DYNAMIC;
+        c.startup_bytes = c.minimum_bytes = c.maximum_bytes = GIB(2);
+        int i = balsim_add_cfg(&s, &c, GUEST_COOPERATIVE);
         if (balsim_start(&s, i) == 0)
             n_static++;
     }
@@ -154,12 +158,14 @@ Test(scenario, s5_static_resize_partial)
     struct balsim s;
     balsim_init(&s, GIB(16), DYNMEM_POLICY_DYNMEM);
     cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES, (int64_t)GIB(1)), 0);
-    int i = balsim_add(&s, GIB(4), GIB(4), GIB(4), 5000, GUEST_COOPERATIVE);
-    int filler = balsim_add(&s, GIB(9), GIB(9), GIB(9), 5000, GUEST_COOPERATIVE);
-    struct dynmem_vm_config c;
+    struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
+    c.flags &= ~(uint32_t)DYNMEM_VM_DYNAMIC; /* static VMs */
+    c.startup_bytes = c.minimum_bytes = c.maximum_bytes = GIB(4);
+    int i = balsim_add_cfg(&s, &c, GUEST_COOPERATIVE);
+    c.startup_bytes = c.minimum_bytes = c.maximum_bytes = GIB(9);
+    int filler = balsim_add_cfg(&s, &c, GUEST_COOPERATIVE);
     cr_assert_eq(balsim_start(&s, i), 0);
     cr_assert_eq(balsim_start(&s, filler), 0);
-    (void)c;
     s.vm[i].demand = GIB(3);
     s.vm[i].available = GIB(1);
     balsim_run(&s, 2);
