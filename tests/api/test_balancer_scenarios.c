@@ -1,12 +1,9 @@
 /* Balancer: the scenarios of the Hyper-V Dynamic Memory documents (S1-S6),
  * through the public API with a cooperative backend. Tolerances are stated
- * with each assertion: the deadband (32 MiB) bounds how close lazy reclaim
- * gets to demand + buffer. */
+ * with each assertion; 2 MiB (one size unit) unless said otherwise. */
 #include <criterion/criterion.h>
 
 #include "balsim.h"
-
-#define DEADBAND MIB(32)
 
 static void assert_near(uint64_t got, uint64_t want, uint64_t tol, const char *what)
 {
