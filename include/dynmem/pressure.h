@@ -18,8 +18,10 @@
  * - target = demand x (1 + buffer / 100), rounded up to 2 MiB and clamped to
  *   [minimum, maximum].
  *
- * Arithmetic is integer only (see each field for its rounding), so results
- * are exact and reproducible on every platform.
+ * Arithmetic is integer only (see each field for its rounding; the trend's
+ * sums are 128-bit), so results are exact and reproducible on every
+ * platform. docs/pressure.md in the source tree derives every formula and
+ * tells each backend how to feed the estimator.
  *
  * @par Window history
  * Pressure at a past instant needs both the demand and the assigned memory
@@ -238,7 +240,8 @@ DYNMEM_API int dynmem_pressure_param_bounds(enum dynmem_pressure_param param,
 enum dynmem_pressure_status {
     /** assigned >= demand + buffer */
     DYNMEM_STATUS_OK = 0,
-    /** demand <= assigned < demand + buffer */
+    /** demand <= assigned < demand + buffer, i.e. assigned x 100 <
+     *  demand x (100 + buffer percent), compared exactly */
     DYNMEM_STATUS_LOW = 1,
     /** assigned < demand: the guest is probably paging */
     DYNMEM_STATUS_WARNING = 2
