@@ -121,8 +121,8 @@ int dynmem_pressure_sample_from_dm_status(struct dynmem_pressure_sample *sample,
 }
 
 /* What the guest could give up: MemAvailable when the driver reports it
- * (Linux 4.16 and later), else free memory plus page cache, the same
- * estimate older kernels' userspace used. */
+ * (Linux does since 4.6), else free memory plus page cache, the estimate
+ * MemAvailable replaced, for drivers that report those two only. */
 static int virtio_available(const struct dynmem_virtio_stats *st, uint64_t *available)
 {
     if (st->available_memory != VIRTIO_NOT_AVAILABLE) {
