@@ -49,32 +49,26 @@ static const struct settings default_settings = {
     .maximum_bytes = DYNMEM__BYTES_MAX,
 };
 
+/* Accepted range of each setting, indexed by enum dynmem_pressure_param. */
+static const struct {
+    int64_t min, max;
+} param_ranges[] = {
+    [DYNMEM_PRESSURE_PARAM_BUFFER_PERCENT] = {DYNMEM__BUFFER_PERCENT_MIN, DYNMEM__BUFFER_PERCENT_MAX},
+    [DYNMEM_PRESSURE_PARAM_WINDOW_MS] = {1, (int64_t)DYNMEM__WINDOW_MS_MAX},
+    [DYNMEM_PRESSURE_PARAM_STALE_MS] = {0, (int64_t)DYNMEM__WINDOW_MS_MAX},
+    [DYNMEM_PRESSURE_PARAM_MINIMUM_BYTES] = {0, (int64_t)DYNMEM__BYTES_MAX},
+    [DYNMEM_PRESSURE_PARAM_MAXIMUM_BYTES] = {(int64_t)DYNMEM__TWO_MIB, (int64_t)DYNMEM__BYTES_MAX},
+};
+
 int dynmem_pressure_param_bounds(enum dynmem_pressure_param param, int64_t *min, int64_t *max)
 {
     if (!min || !max)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    int64_t lo, hi;
-    switch (param) {
-    case DYNMEM_PRESSURE_PARAM_BUFFER_PERCENT:
-        lo = DYNMEM__BUFFER_PERCENT_MIN, hi = DYNMEM__BUFFER_PERCENT_MAX;
-        break;
-    case DYNMEM_PRESSURE_PARAM_WINDOW_MS:
-        lo = 1, hi = (int64_t)DYNMEM__WINDOW_MS_MAX;
-        break;
-    case DYNMEM_PRESSURE_PARAM_STALE_MS:
-        lo = 0, hi = (int64_t)DYNMEM__WINDOW_MS_MAX;
-        break;
-    case DYNMEM_PRESSURE_PARAM_MINIMUM_BYTES:
-        lo = 0, hi = (int64_t)DYNMEM__BYTES_MAX;
-        break;
-    case DYNMEM_PRESSURE_PARAM_MAXIMUM_BYTES:
-        lo = (int64_t)DYNMEM__TWO_MIB, hi = (int64_t)DYNMEM__BYTES_MAX;
-        break;
-    default:
+    size_t i = (size_t)param;
+    if (i == 0 || i >= sizeof param_ranges / sizeof param_ranges[0])
         return DYNMEM_ERR_NOT_FOUND;
-    }
-    *min = lo;
-    *max = hi;
+    *min = param_ranges[i].min;
+    *max = param_ranges[i].max;
     return DYNMEM_OK;
 }
 

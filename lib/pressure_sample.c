@@ -85,6 +85,24 @@ static int scaled_bytes(uint64_t units, unsigned shift, uint64_t *bytes)
     return DYNMEM_OK;
 }
 
+/* The virtio and Xen rule: demand is what the guest has but could not give
+ * up without paging. */
+static int total_minus_available(uint64_t time_ms, uint64_t total, uint64_t available,
+                                 struct dynmem_pressure_sample *s)
+{
+    if (total > DYNMEM__BYTES_MAX || available > DYNMEM__BYTES_MAX)
+        return DYNMEM_ERR_OUT_OF_RANGE;
+    if (available > total)
+        return DYNMEM_ERR_PRESSURE_INCONSISTENT;
+    *s = (struct dynmem_pressure_sample)DYNMEM_PRESSURE_SAMPLE_INIT;
+    s->time_ms = time_ms;
+    s->flags = DYNMEM_SAMPLE_HAS_TOTAL | DYNMEM_SAMPLE_HAS_AVAILABLE;
+    s->total_bytes = total;
+    s->available_bytes = available;
+    s->committed_bytes = total - available;
+    return DYNMEM_OK;
+}
+
 int dynmem_pressure_sample_from_dm_status(struct dynmem_pressure_sample *sample,
                                           uint64_t time_ms, uint64_t num_committed_pages,
                                           uint64_t num_avail_pages)
@@ -103,8 +121,8 @@ int dynmem_pressure_sample_from_dm_status(struct dynmem_pressure_sample *sample,
 }
 
 /* What the guest could give up: MemAvailable when the driver reports it
- * (Linux 4.16 and later), else free memory plus page cache, the same
- * estimate older kernels' userspace used. */
+ * (Linux does since 4.6), else free memory plus page cache, the estimate
+ * MemAvailable replaced, for drivers that report those two only. */
 static int virtio_available(const struct dynmem_virtio_stats *st, uint64_t *available)
 {
     if (st->available_memory != VIRTIO_NOT_AVAILABLE) {
@@ -143,18 +161,10 @@ int dynmem_pressure_sample_from_virtio_stats(struct dynmem_pressure_sample *samp
     if (stats->total_memory == VIRTIO_NOT_AVAILABLE)
         return DYNMEM_ERR_PRESSURE_NO_DATA;
     uint64_t available;
-    if ((rc = virtio_available(stats, &available)))
+    struct dynmem_pressure_sample s;
+    if ((rc = virtio_available(stats, &available)) ||
+        (rc = total_minus_available(time_ms, stats->total_memory, available, &s)))
         return rc;
-    if (stats->total_memory > DYNMEM__BYTES_MAX || available > DYNMEM__BYTES_MAX)
-        return DYNMEM_ERR_OUT_OF_RANGE;
-    if (available > stats->total_memory)
-        return DYNMEM_ERR_PRESSURE_INCONSISTENT;
-    struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
-    s.time_ms = time_ms;
-    s.flags = DYNMEM_SAMPLE_HAS_TOTAL | DYNMEM_SAMPLE_HAS_AVAILABLE;
-    s.total_bytes = stats->total_memory;
-    s.available_bytes = available;
-    s.committed_bytes = stats->total_memory - available;
     if (stats->swap_in != VIRTIO_NOT_AVAILABLE) {
         s.flags |= DYNMEM_SAMPLE_HAS_SWAP_IN;
         s.swap_in_bytes = stats->swap_in;
@@ -176,15 +186,12 @@ int dynmem_pressure_sample_from_xen_meminfo(struct dynmem_pressure_sample *sampl
         return rc;
     if (total_kib == UINT64_MAX || free_kib == UINT64_MAX)
         return DYNMEM_ERR_PRESSURE_NO_DATA;
-    struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
-    if ((rc = scaled_bytes(total_kib, 10, &s.total_bytes)) ||
-        (rc = scaled_bytes(free_kib, 10, &s.available_bytes)))
+    uint64_t total, free_bytes;
+    struct dynmem_pressure_sample s;
+    if ((rc = scaled_bytes(total_kib, 10, &total)) ||
+        (rc = scaled_bytes(free_kib, 10, &free_bytes)) ||
+        (rc = total_minus_available(time_ms, total, free_bytes, &s)))
         return rc;
-    if (free_kib > total_kib)
-        return DYNMEM_ERR_PRESSURE_INCONSISTENT;
-    s.time_ms = time_ms;
-    s.flags = DYNMEM_SAMPLE_HAS_TOTAL | DYNMEM_SAMPLE_HAS_AVAILABLE;
-    s.committed_bytes = s.total_bytes - s.available_bytes;
     output_sample_store(sample, &s);
     return DYNMEM_OK;
 }

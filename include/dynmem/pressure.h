@@ -18,8 +18,10 @@
  * - target = demand x (1 + buffer / 100), rounded up to 2 MiB and clamped to
  *   [minimum, maximum].
  *
- * Arithmetic is integer only (see each field for its rounding), so results
- * are exact and reproducible on every platform.
+ * Arithmetic is integer only (see each field for its rounding; the trend's
+ * sums are 128-bit), so results are exact and reproducible on every
+ * platform. docs/pressure.md in the source tree derives every formula and
+ * tells each backend how to feed the estimator.
  *
  * @par Window history
  * Pressure at a past instant needs both the demand and the assigned memory
@@ -168,8 +170,8 @@ struct dynmem_virtio_stats {
  * Build a sample from virtio-balloon guest statistics:
  * demand = total - available (the guest's MemAvailable already counts page
  * cache and reclaimable memory as free, so demand is what it cannot give up).
- * A guest too old to report available memory (Linux before 4.16) is read as
- * available = free + disk caches. Swap-in and major faults are copied when
+ * A driver that reports free memory and disk caches but not available
+ * memory is read as available = free + disk caches. Swap-in and major faults are copied when
  * reported, for distress detection.
  * @param sample output, initialised by the caller (size set)
  * @param time_ms when the statistics were read
@@ -187,9 +189,9 @@ DYNMEM_API int dynmem_pressure_sample_from_virtio_stats(struct dynmem_pressure_s
 
 /**
  * Build a sample from a Xen guest agent's data/meminfo_total and
- * data/meminfo_free (KiB): demand = total - free. The agents write MemFree,
- * which does not count page cache as free, so this demand is on the high
- * side; pass UINT64_MAX for a key that is not there yet.
+ * data/meminfo_free (KiB): demand = total - free. An agent that writes
+ * MemFree counts page cache as used, so its demand is on the high side; pass
+ * UINT64_MAX for a key that is not there yet.
  * @param sample output, initialised by the caller (size set)
  * @param time_ms when the values were read
  * @param total_kib data/meminfo_total
@@ -238,7 +240,8 @@ DYNMEM_API int dynmem_pressure_param_bounds(enum dynmem_pressure_param param,
 enum dynmem_pressure_status {
     /** assigned >= demand + buffer */
     DYNMEM_STATUS_OK = 0,
-    /** demand <= assigned < demand + buffer */
+    /** demand <= assigned < demand + buffer, i.e. assigned x 100 <
+     *  demand x (100 + buffer percent), compared exactly */
     DYNMEM_STATUS_LOW = 1,
     /** assigned < demand: the guest is probably paging */
     DYNMEM_STATUS_WARNING = 2

@@ -209,6 +209,7 @@ Test(refusals, settings)
                  DYNMEM_ERR_OUT_OF_RANGE);
     refuse_param((enum dynmem_pressure_param)0, 1, DYNMEM_ERR_NOT_FOUND);
     refuse_param((enum dynmem_pressure_param)6, 1, DYNMEM_ERR_NOT_FOUND);
+    refuse_param((enum dynmem_pressure_param)-1, 1, DYNMEM_ERR_NOT_FOUND);
 
     struct twins t = twins_new();
     cr_assert_eq(dynmem_pressure_set_param(t.tested, DYNMEM_PRESSURE_PARAM_MAXIMUM_BYTES,

@@ -178,3 +178,26 @@ Test(window, distress_from_major_faults_and_psi)
     cr_assert_eq(distress_at(p, 4000), 0, "PSI not flagged in the latest sample");
     dynmem_pressure_free(p);
 }
+
+/* The trend's sums at their largest: a full ring of samples spread over a
+ * one-day window with demands up to 2^52. A linear ramp must come out exact. */
+Test(window, trend_exact_at_the_extremes)
+{
+    dynmem_pressure *p = estimator_new();
+    cr_assert_eq(dynmem_pressure_set_param(p, DYNMEM_PRESSURE_PARAM_WINDOW_MS, 86400000), 0);
+    const uint64_t step = 86400000 / 4095, per_ms = 52000000; /* 52e6 B/ms reaches 2^52 */
+    for (uint64_t i = 0; i < 4095; i++)
+        feed(p, i * step, i * step * per_ms);
+    struct dynmem_pressure_report r = query(p, 4094 * step, UINT64_C(1) << 52);
+    cr_assert_eq(r.trend_bytes_per_s, (int64_t)(per_ms * 1000));
+
+    /* The steepest possible step: 0 to 2^52 in one millisecond. */
+    dynmem_pressure_reset(p);
+    feed(p, 0, 0);
+    feed(p, 1, UINT64_C(1) << 52);
+    r = query(p, 1, UINT64_C(1) << 52);
+    cr_assert_eq(r.trend_bytes_per_s, (int64_t)((UINT64_C(1) << 52) * 1000));
+    feed(p, 2, 0);
+    cr_assert_eq(query(p, 2, 1).trend_bytes_per_s, 0, "up then down: no slope");
+    dynmem_pressure_free(p);
+}
