@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "balancer_internal.h"
+#include "pressure_internal.h"
 #include "struct_abi.h"
 
 static struct vm *find_vm(const dynmem_balancer *b, uint64_t id)
@@ -169,10 +170,15 @@ int dynmem_balancer_vm_counters(const dynmem_balancer *b, uint64_t vm_id,
     c.removed_bytes = v->removed;
     c.demand_bytes = v->rep.demand_bytes;
     c.target_bytes = v->rep.target_bytes;
-    c.current_pressure = v->rep.pressure;
-    c.average_pressure = v->rep.average_pressure;
-    c.minimum_pressure = v->rep.minimum_pressure;
-    c.maximum_pressure = v->rep.maximum_pressure;
+    /* The window figures are computed here, not every tick: only readers of
+     * counters need them. */
+    struct dynmem_pressure_report rep = v->rep;
+    if (v->running && v->est)
+        dynmem__pressure_window(v->est, b->last_tick_ms, &rep);
+    c.current_pressure = rep.pressure;
+    c.average_pressure = rep.average_pressure;
+    c.minimum_pressure = rep.minimum_pressure;
+    c.maximum_pressure = rep.maximum_pressure;
     c.status = v->rep.status;
     c.add_operations = v->add_ops;
     c.remove_operations = v->remove_ops;

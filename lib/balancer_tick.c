@@ -3,6 +3,7 @@
  * growth, and growth only spends memory that is free now: memory a shrink
  * will free counts only once the guest confirmed it (two-phase). */
 #include "balancer_internal.h"
+#include "pressure_internal.h"
 
 static bool can_shrink(const struct vm *v)
 {
@@ -41,16 +42,24 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
     if (v->busy && !v->stuck && now_ms - v->act.progress_ms >= (uint64_t)b->stuck_ms)
         v->stuck = true;
+    uint64_t previous_demand = v->rep.demand_bytes;
     v->rep = (struct dynmem_pressure_report){.size = sizeof v->rep};
-    int rc = dynmem_pressure_query(v->est, now_ms, max_u64(v->assigned, PAGE_BYTES), &v->rep);
+    int rc = dynmem__pressure_observe(v->est, now_ms, max_u64(v->assigned, PAGE_BYTES), &v->rep);
     v->has_data = rc == 0 && !(v->rep.flags & DYNMEM_REPORT_NO_DATA);
+    /* Only a rising demand needs its trend (the lookahead ignores falling
+     * ones), and the trend is the one figure that walks the window. */
+    if (v->has_data && b->policy == DYNMEM_POLICY_DYNMEM && v->rep.demand_bytes > previous_demand)
+        dynmem__pressure_window(v->est, now_ms, &v->rep);
     v->stale = v->has_data && v->rep.age_ms >= (uint64_t)b->stale_ms;
     uint64_t cur = vm_holding(v);
     bool distressed = b->policy == DYNMEM_POLICY_DYNMEM && (v->rep.flags & DYNMEM_REPORT_DISTRESS);
     v->floor = can_shrink(v) && !distressed ? min_u64(v->cfg.minimum_bytes, cur) : cur;
     v->ceiling = max_u64(can_hot_add(v) ? v->cfg.maximum_bytes : v->visible, cur);
-    uint64_t demand = planning_demand(b, v), target = 0;
-    if (dynmem_pressure_target(demand, v->cfg.buffer_percent, v->cfg.minimum_bytes,
+    /* The estimator's target already uses this VM's buffer and bounds; it
+     * is recomputed only when the lookahead moved the demand. */
+    uint64_t demand = planning_demand(b, v), target = v->rep.target_bytes;
+    if (demand != v->rep.demand_bytes &&
+        dynmem_pressure_target(demand, v->cfg.buffer_percent, v->cfg.minimum_bytes,
                                v->cfg.maximum_bytes, &target))
         target = v->cfg.maximum_bytes;
     v->need = clamp_u64(round_up_unit(v->rep.demand_bytes), v->floor, v->ceiling);

@@ -235,6 +235,14 @@ static int query_check(const dynmem_pressure *p, uint64_t now_ms, uint64_t assig
 static int record_assigned(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes)
 {
     const struct dynmem__point *last = dynmem__history_last(&p->history);
+    /* Nothing changed since the last point: both step functions go on as
+     * they are, and the window counts the last step up to the query's time.
+     * This keeps a VM that is queried every tick but stays put at O(1) cost
+     * and its history short. */
+    if (last && last->time_ms < now_ms && (last->flags & DYNMEM__POINT_HAS_ASSIGNED) &&
+        last->assigned == assigned_bytes && p->has_sample &&
+        (last->flags & DYNMEM__POINT_HAS_DEMAND) && last->demand == p->demand_bytes)
+        return DYNMEM_OK;
     uint32_t sample_here = last && last->time_ms == now_ms ? last->flags & DYNMEM__POINT_IS_SAMPLE : 0u;
     struct dynmem__point pt = {
         .time_ms = now_ms,
@@ -257,16 +265,27 @@ static uint32_t report_flags(const dynmem_pressure *p, uint64_t age_ms)
     return flags;
 }
 
+/* The figures over the window: average, minimum and maximum pressure and
+ * the demand trend. This is the only part of a report that costs more than
+ * a few instructions (it walks the window). */
+static void window_fill(const dynmem_pressure *p, uint64_t now_ms, struct dynmem_pressure_report *r)
+{
+    struct dynmem__window_figures w;
+    dynmem__history_window(&p->history, p->settings.window_ms, now_ms, &w);
+    r->average_pressure = w.average;
+    r->minimum_pressure = w.minimum;
+    r->maximum_pressure = w.maximum;
+    r->trend_bytes_per_s = w.trend_bytes_per_s;
+}
+
 static void report_fill(const dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
-                        struct dynmem_pressure_report *r)
+                        struct dynmem_pressure_report *r, bool with_window)
 {
     const struct settings *s = &p->settings;
     if (!p->has_sample) {
         r->flags = DYNMEM_REPORT_NO_DATA;
         return;
     }
-    struct dynmem__window_figures w;
-    dynmem__history_window(&p->history, s->window_ms, &w);
     r->age_ms = now_ms - p->sample_time_ms;
     r->flags = report_flags(p, r->age_ms);
     r->demand_bytes = p->demand_bytes;
@@ -274,11 +293,13 @@ static void report_fill(const dynmem_pressure *p, uint64_t now_ms, uint64_t assi
     (void)dynmem_pressure_target(p->demand_bytes, s->buffer_percent, s->minimum_bytes,
                                  s->maximum_bytes, &r->target_bytes);
     r->pressure = dynmem__pressure_percent(p->demand_bytes, assigned_bytes);
-    r->average_pressure = w.average;
-    r->minimum_pressure = w.minimum;
-    r->maximum_pressure = w.maximum;
     r->status = (uint32_t)dynmem__pressure_status(p->demand_bytes, assigned_bytes, s->buffer_percent);
-    r->trend_bytes_per_s = w.trend_bytes_per_s;
+    if (with_window) {
+        window_fill(p, now_ms, r);
+    } else {
+        r->average_pressure = r->minimum_pressure = r->maximum_pressure = r->pressure;
+        r->trend_bytes_per_s = 0;
+    }
 }
 
 int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
@@ -291,8 +312,29 @@ int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned
         return rc;
     struct dynmem_pressure_report r;
     memset(&r, 0, sizeof r);
-    report_fill(p, now_ms, assigned_bytes, &r);
+    report_fill(p, now_ms, assigned_bytes, &r, true);
     r.size = report->size;
     memcpy(report, &r, sizeof r);
     return DYNMEM_OK;
+}
+
+int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
+                             struct dynmem_pressure_report *report)
+{
+    int rc = query_check(p, now_ms, assigned_bytes, report);
+    if (rc)
+        return rc;
+    if ((rc = record_assigned(p, now_ms, assigned_bytes)))
+        return rc;
+    memset(report, 0, sizeof *report);
+    report->size = sizeof *report;
+    report_fill(p, now_ms, assigned_bytes, report, false);
+    return DYNMEM_OK;
+}
+
+void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
+                             struct dynmem_pressure_report *report)
+{
+    if (p->has_sample)
+        window_fill(p, now_ms, report);
 }

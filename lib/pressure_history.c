@@ -4,6 +4,10 @@
 
 #include "pressure_internal.h"
 
+_Static_assert((DYNMEM__HISTORY_INITIAL & (DYNMEM__HISTORY_INITIAL - 1)) == 0 &&
+                   (DYNMEM__HISTORY_CAP & (DYNMEM__HISTORY_CAP - 1)) == 0,
+               "ring capacities must be powers of two");
+
 /* Products and sums of the least-squares fit reach 2^113 (see docs/pressure.md),
  * so the trend is computed exactly in 128-bit integers. */
 #ifndef __SIZEOF_INT128__
@@ -35,9 +39,11 @@ void dynmem__history_clear(struct dynmem__history *h)
     h->count = 0;
 }
 
+/* Capacities are powers of two (32 doubling up to 4096), so indices wrap
+ * with a mask rather than a division: this is the estimator's hot path. */
 const struct dynmem__point *dynmem__history_at(const struct dynmem__history *h, uint32_t i)
 {
-    return &h->ring[(h->head + i) % h->capacity];
+    return &h->ring[(h->head + i) & (h->capacity - 1)];
 }
 
 const struct dynmem__point *dynmem__history_last(const struct dynmem__history *h)
@@ -75,7 +81,7 @@ static int grow(struct dynmem__history *h, const struct dynmem__alloc *a)
 
 static void drop_oldest(struct dynmem__history *h, uint32_t n)
 {
-    h->head = (h->head + n) % h->capacity;
+    h->head = (h->head + n) & (h->capacity - 1);
     h->count -= n;
 }
 
@@ -84,7 +90,7 @@ int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc
 {
     const struct dynmem__point *last = dynmem__history_last(h);
     if (last && last->time_ms == pt->time_ms) {
-        h->ring[(h->head + h->count - 1) % h->capacity] = *pt;
+        h->ring[(h->head + h->count - 1) & (h->capacity - 1)] = *pt;
         return DYNMEM_OK;
     }
     uint32_t expired = expired_points(h, pt->time_ms, window_ms);
@@ -97,7 +103,7 @@ int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc
     drop_oldest(h, expired);
     if (h->count == h->capacity) /* at the cap: the window gets shorter */
         drop_oldest(h, 1);
-    h->ring[(h->head + h->count) % h->capacity] = *pt;
+    h->ring[(h->head + h->count) & (h->capacity - 1)] = *pt;
     h->count++;
     return DYNMEM_OK;
 }
@@ -112,7 +118,7 @@ uint32_t dynmem__pressure_percent(uint64_t demand, uint64_t assigned)
 /* Time-weighted average, min and max of the pressure steps over the window.
  * Each step's pressure is rounded to a whole percent first, so the average
  * (rounded to nearest) always lies between the minimum and the maximum. */
-static void pressure_over_window(const struct dynmem__history *h, uint64_t start,
+static void pressure_over_window(const struct dynmem__history *h, uint64_t start, uint64_t now,
                                  struct dynmem__window_figures *out)
 {
     const uint32_t both = DYNMEM__POINT_HAS_DEMAND | DYNMEM__POINT_HAS_ASSIGNED;
@@ -120,9 +126,10 @@ static void pressure_over_window(const struct dynmem__history *h, uint64_t start
     uint32_t current = dynmem__pressure_percent(last->demand, last->assigned);
     uint64_t area = 0, weight = 0;
     out->minimum = out->maximum = current;
-    for (uint32_t i = 0; i + 1 < h->count; i++) {
+    /* The last point's step lasts until now (it has no successor). */
+    for (uint32_t i = 0; i < h->count; i++) {
         const struct dynmem__point *p = dynmem__history_at(h, i);
-        uint64_t end = dynmem__history_at(h, i + 1)->time_ms;
+        uint64_t end = i + 1 < h->count ? dynmem__history_at(h, i + 1)->time_ms : now;
         uint64_t begin = p->time_ms > start ? p->time_ms : start;
         if ((p->flags & both) != both || end <= begin)
             continue;
@@ -166,11 +173,10 @@ static int64_t demand_trend(const struct dynmem__history *h, uint64_t start)
     return (int64_t)divide_rounded((n * sum_td - sum_t * sum_d) * 1000, spread);
 }
 
-void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms,
+void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms, uint64_t now,
                             struct dynmem__window_figures *out)
 {
-    uint64_t now = dynmem__history_last(h)->time_ms;
     uint64_t start = now > window_ms ? now - window_ms : 0;
-    pressure_over_window(h, start, out);
+    pressure_over_window(h, start, now, out);
     out->trend_bytes_per_s = demand_trend(h, start);
 }

@@ -81,7 +81,7 @@ int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc
                            const struct dynmem__point *pt, uint64_t window_ms);
 /* Average/min/max pressure and trend over [now - window_ms, now]; now is the
  * newest point's time, which must know both demand and assigned. */
-void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms,
+void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms, uint64_t now,
                             struct dynmem__window_figures *out);
 
 /* demand x 100 / assigned (assigned > 0), rounded to nearest, saturated at
@@ -95,5 +95,16 @@ int dynmem__sample_check(const struct dynmem_pressure_sample *s);
 /* Checks a target's clamps: 0, DYNMEM_ERR_OUT_OF_RANGE,
  * DYNMEM_ERR_PRESSURE_UNALIGNED or DYNMEM_ERR_PRESSURE_MIN_ABOVE_MAX. */
 int dynmem__clamps_check(uint64_t minimum_bytes, uint64_t maximum_bytes);
+
+/* For the balancer, which queries every VM every tick: the same as
+ * dynmem_pressure_query() (the report's size is set to its full size) but
+ * without the window figures (average, minimum and maximum equal the current
+ * pressure, trend 0), which cost a walk of the window. */
+int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
+                             struct dynmem_pressure_report *report);
+/* Fills the window figures of a report made by dynmem__pressure_observe(),
+ * as of the latest point recorded. */
+void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
+                             struct dynmem_pressure_report *report);
 
 #endif

@@ -69,7 +69,36 @@ static int feed_and_query(dynmem_pressure *p, uint64_t t, uint64_t demand)
     s.time_ms = t;
     s.committed_bytes = demand;
     int rc = dynmem_pressure_add_sample(p, &s);
-    return rc ? rc : dynmem_pressure_query(p, t + 500, UINT64_C(1) << 30, &r);
+    /* The assigned figure alternates so that every query is a change and
+     * adds its own point (an unchanged one adds none). */
+    uint64_t assigned = (UINT64_C(1) << 30) + (t / 1000 % 2) * (UINT64_C(2) << 20);
+    return rc ? rc : dynmem_pressure_query(p, t + 500, assigned, &r);
+}
+
+/* A query that changes nothing adds no point: hours of them on a window
+ * of a day never allocate, and the figures still cover the elapsed time. */
+Test(history, unchanged_queries_add_no_points)
+{
+    struct failalloc fa;
+    failalloc_init(&fa, 0, 1);
+    dynmem_pressure *p = new_with(&fa);
+    cr_assert_eq(dynmem_pressure_set_param(p, DYNMEM_PRESSURE_PARAM_WINDOW_MS, 86400000), 0);
+    struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
+    s.committed_bytes = UINT64_C(512) << 20;
+    cr_assert_eq(dynmem_pressure_add_sample(p, &s), DYNMEM_OK);
+    struct dynmem_pressure_report r = {.size = sizeof r};
+    cr_assert_eq(dynmem_pressure_query(p, 1000, UINT64_C(1) << 30, &r), DYNMEM_OK);
+    long calls = fa.calls;
+    for (uint64_t t = 2000; t < 4 * 3600 * 1000; t += 1000)
+        cr_assert_eq(dynmem_pressure_query(p, t, UINT64_C(1) << 30, &r), DYNMEM_OK);
+    cr_assert_eq(fa.calls, calls, "no allocation for unchanged queries");
+    /* One change after hours of 50 %: the average stays 50, max is 100. */
+    cr_assert_eq(dynmem_pressure_query(p, 4 * 3600 * 1000, UINT64_C(512) << 20, &r), DYNMEM_OK);
+    cr_assert_eq(r.pressure, 100);
+    cr_assert_eq(r.average_pressure, 50);
+    cr_assert_eq(r.maximum_pressure, 100);
+    cr_assert_eq(r.minimum_pressure, 50);
+    dynmem_pressure_free(p);
 }
 
 Test(history, steady_state_does_not_allocate)
