@@ -377,6 +377,7 @@ static void vm_power_on(struct vm *v, uint64_t backed, uint64_t now_ms)
     v->paged = startup - backed;
     v->surplus_since_ms = UINT64_MAX;
     v->has_data = v->stale = false;
+    v->dirty = true;
     v->entitled = backed;
     (void)now_ms;
     dynmem_pressure_reset(v->est);
@@ -472,6 +473,7 @@ int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
     v->cfg = *config;
     v->cfg.size = sizeof v->cfg;
     v->hot_add_failed = false;
+    v->dirty = true;
     return DYNMEM_OK;
 }
 
@@ -508,6 +510,7 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
     if (rc)
         return rc;
     v->cfg = cfg;
+    v->dirty = true;
     v->resize_target = granted;
     v->resizing = granted != cur;
     if (granted_bytes)
@@ -528,6 +531,13 @@ int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
         return rc;
     v->has_available = (sample->flags & DYNMEM_SAMPLE_HAS_AVAILABLE) != 0;
     v->available = sample->available_bytes;
+    v->sample_ms = sample->time_ms;
+    /* A report repeating the last demand, with no distress signal in it,
+     * changes none of the figures the tick uses. */
+    const uint32_t distress = DYNMEM_SAMPLE_HAS_SWAP_IN | DYNMEM_SAMPLE_HAS_MAJOR_FAULTS |
+                              DYNMEM_SAMPLE_HAS_PSI;
+    if (!v->has_data || sample->committed_bytes != v->rep.demand_bytes || (sample->flags & distress))
+        v->dirty = true;
     return DYNMEM_OK;
 }
 

@@ -33,6 +33,7 @@ struct vm {
     bool hot_add_failed;
     bool has_available; /* last sample carried available memory */
     bool resizing;      /* a static VM's runtime resize is under way */
+    bool dirty;         /* its estimator's figures may have changed */
     struct dynmem_vm_config cfg;
     dynmem_pressure *est;
 
@@ -45,6 +46,8 @@ struct vm {
 
     struct outstanding act;
     uint64_t available; /* guest's available memory in its last sample */
+    uint64_t sample_ms; /* time of its last sample */
+    uint64_t observed_assigned; /* assigned when its estimator was last asked */
     uint64_t resize_target;
     uint64_t surplus_since_ms; /* start of the current surplus, or UINT64_MAX */
 

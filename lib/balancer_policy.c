@@ -89,40 +89,93 @@ static double weight_of(const struct vm *v)
     return v->cfg.weight ? (double)v->cfg.weight : 1e-9;
 }
 
-/* dynmem: cut X bytes so that cut_i * w_i is level (water-filling). */
+static void swap_order(uint32_t *o, uint32_t i, uint32_t j)
+{
+    uint32_t t = o[i];
+    o[i] = o[j];
+    o[j] = t;
+}
+
+/* Median of the first, middle and last keys of o[lo..hi): a pivot that a
+ * sorted or reversed fleet does not turn into a quadratic search. */
+static double pivot_key(const struct dynmem_balancer *b, uint32_t lo, uint32_t hi)
+{
+    double x = b->keys[b->order[lo]], y = b->keys[b->order[lo + (hi - lo) / 2]];
+    double z = b->keys[b->order[hi - 1]];
+    if ((x <= y && y <= z) || (z <= y && y <= x))
+        return y;
+    if ((y <= x && x <= z) || (z <= x && x <= y))
+        return x;
+    return z;
+}
+
+/* dynmem: cut X bytes so that cut_i * w_i is level (water-filling).
+ *
+ * VM i loses min(gap_i, s / w_i) for a level s; it is cut fully once s
+ * reaches its breakpoint gap_i * w_i. The total cut f(s) grows with s, and
+ * the s with f(s) = X is found by a quickselect over the breakpoints in
+ * expected O(n): each round partitions the undecided VMs around a pivot
+ * breakpoint p and keeps only the side that still holds the answer. VMs
+ * decided on the way add either their whole gap (fully cut) or 1/w (cut in
+ * proportion) to two running sums. */
 static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
                              uint64_t (*lower)(const struct vm *))
 {
     uint32_t n = collect(b, lower);
-    double inv_w = 0;
+    uint32_t *o = b->order;
     for (uint32_t k = 0; k < n; k++) {
-        const struct vm *v = &b->vms[b->order[k]];
-        /* A VM is cut fully once the level s reaches gap x weight. */
-        b->keys[b->order[k]] = (double)(v->entitled - lower(v)) * weight_of(v);
-        inv_w += 1.0 / weight_of(v);
+        const struct vm *v = &b->vms[o[k]];
+        b->keys[o[k]] = (double)(v->entitled - lower(v)) * weight_of(v);
     }
-    dynmem__sort_order(b, n);
-    double full = 0, level = 0;
-    uint32_t k = 0;
-    for (; k < n; k++) {
-        level = ((double)x - full) / inv_w;
-        if (level < b->keys[b->order[k]])
-            break;
-        const struct vm *v = &b->vms[b->order[k]];
-        full += (double)(v->entitled - lower(v));
-        inv_w -= 1.0 / weight_of(v);
+    double full = 0, inv_w = 0; /* decided: fully cut gaps; proportional 1/w */
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        double p = pivot_key(b, lo, hi);
+        /* Three-way partition: [lo, lt) below p, [lt, gt) equal, [gt, hi) above. */
+        uint32_t lt = lo, i = lo, gt = hi;
+        double gap_le = 0, inv_ge = 0, inv_gt = 0;
+        while (i < gt) {
+            const struct vm *v = &b->vms[o[i]];
+            double key = b->keys[o[i]];
+            if (key < p) {
+                gap_le += (double)(v->entitled - lower(v));
+                swap_order(o, lt++, i++);
+            } else if (key > p) {
+                inv_gt += 1.0 / weight_of(v);
+                inv_ge += 1.0 / weight_of(v);
+                swap_order(o, i, --gt);
+            } else {
+                gap_le += (double)(v->entitled - lower(v));
+                inv_ge += 1.0 / weight_of(v);
+                i++;
+            }
+        }
+        if (full + gap_le + p * (inv_w + inv_gt) >= (double)x) {
+            /* The level is at most p: VMs at or above p are proportional. */
+            inv_w += inv_ge;
+            hi = lt;
+        } else {
+            /* The level is above p: VMs at or below p are cut fully. */
+            for (uint32_t j = lo; j < gt; j++)
+                full += (double)(b->vms[o[j]].entitled - lower(&b->vms[o[j]]));
+            lo = gt;
+        }
     }
+    double level = inv_w > 0 ? ((double)x - full) / inv_w : 0;
     uint64_t cut = 0;
     for (uint32_t j = 0; j < n; j++) {
-        struct vm *v = &b->vms[b->order[j]];
+        struct vm *v = &b->vms[o[j]];
         uint64_t gap = v->entitled - lower(v);
-        double share = j < k ? (double)gap : level / weight_of(v);
+        double share = inv_w > 0 ? level / weight_of(v) : (double)gap;
         cut += cut_vm(v, share >= (double)gap ? gap : (uint64_t)share, lower);
     }
     /* Floating-point rounding may leave a few units short: take them from
-     * the VMs that are cut first anyway. */
-    for (uint32_t j = 0; cut < x && j < n; j++)
-        cut += cut_vm(&b->vms[b->order[j]], x - cut, lower);
+     * the VMs in slot order, a deterministic choice. */
+    for (uint32_t j = 0; cut < x && j < b->nvms; j++) {
+        struct vm *v = &b->vms[j];
+        if (v->in_use && v->running && v->plannable && v->entitled > lower(v))
+            cut += cut_vm(v, x - cut, lower);
+    }
 }
 
 /* hyperv: lowest weight first; within one weight, equal cuts. */

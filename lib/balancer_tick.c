@@ -37,19 +37,40 @@ static uint64_t clamp_u64(uint64_t x, uint64_t lo, uint64_t hi)
     return x < lo ? lo : x > hi ? hi : x;
 }
 
+/* How far back the lookahead's trend looks: the recent rise, not the
+ * whole window's. */
+#define TREND_HORIZON_MS 10000
+
+/* Brings v->rep up to date. The estimator is asked only when something it
+ * depends on changed (a new demand or distress signal, a different
+ * assignment, a new configuration); otherwise only the age moves. This is
+ * what keeps a tick over a large, mostly steady fleet cheap. */
+static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
+{
+    if (!v->dirty && v->has_data && v->assigned == v->observed_assigned &&
+        now_ms >= v->sample_ms) {
+        v->rep.age_ms = now_ms - v->sample_ms;
+        v->rep.trend_bytes_per_s = 0; /* no rise since the last tick */
+        return;
+    }
+    uint64_t previous_demand = v->rep.demand_bytes;
+    v->rep = (struct dynmem_pressure_report){.size = sizeof v->rep};
+    int rc = dynmem__pressure_observe(v->est, now_ms, max_u64(v->assigned, PAGE_BYTES), &v->rep);
+    v->has_data = rc == 0 && !(v->rep.flags & DYNMEM_REPORT_NO_DATA);
+    v->dirty = false;
+    v->observed_assigned = v->assigned;
+    /* Only a rising demand needs its trend (the lookahead ignores falling
+     * ones), and the trend is the one figure that walks the history. */
+    if (v->has_data && b->policy == DYNMEM_POLICY_DYNMEM && v->rep.demand_bytes > previous_demand)
+        v->rep.trend_bytes_per_s = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
+}
+
 /* Queries the VM's estimator and derives floor, need, want and ceiling. */
 static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
     if (v->busy && !v->stuck && now_ms - v->act.progress_ms >= (uint64_t)b->stuck_ms)
         v->stuck = true;
-    uint64_t previous_demand = v->rep.demand_bytes;
-    v->rep = (struct dynmem_pressure_report){.size = sizeof v->rep};
-    int rc = dynmem__pressure_observe(v->est, now_ms, max_u64(v->assigned, PAGE_BYTES), &v->rep);
-    v->has_data = rc == 0 && !(v->rep.flags & DYNMEM_REPORT_NO_DATA);
-    /* Only a rising demand needs its trend (the lookahead ignores falling
-     * ones), and the trend is the one figure that walks the window. */
-    if (v->has_data && b->policy == DYNMEM_POLICY_DYNMEM && v->rep.demand_bytes > previous_demand)
-        dynmem__pressure_window(v->est, now_ms, &v->rep);
+    observe(b, v, now_ms);
     v->stale = v->has_data && v->rep.age_ms >= (uint64_t)b->stale_ms;
     uint64_t cur = vm_holding(v);
     bool distressed = b->policy == DYNMEM_POLICY_DYNMEM && (v->rep.flags & DYNMEM_REPORT_DISTRESS);
@@ -250,7 +271,9 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
             b->keys[i] = -(double)(((uint64_t)v->cfg.weight << 32) | units);
         }
     }
-    dynmem__sort_order(b, n);
+    /* Order matters only when free memory cannot cover every request. */
+    if (growth_wanted > host_free)
+        dynmem__sort_order(b, n);
     for (uint32_t k = 0; k < n && host_free >= PAGE_BYTES; k++) {
         struct vm *v = &b->vms[b->order[k]];
         grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);

@@ -150,17 +150,22 @@ static dynmem__wide divide_rounded(dynmem__wide a, dynmem__wide b)
 
 /* Least-squares slope of demand against time over the samples in the
  * window, in bytes per second, exact then rounded to nearest. */
-static int64_t demand_trend(const struct dynmem__history *h, uint64_t start)
+int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start)
 {
     dynmem__wide n = 0, sum_t = 0, sum_d = 0, sum_tt = 0, sum_td = 0;
     uint64_t origin = 0;
-    for (uint32_t i = 0; i < h->count; i++) {
+    /* Newest first, stopping at the start: a short horizon costs only the
+     * points inside it. The slope does not depend on the time origin, and
+     * the sums are exact, so neither does its rounding. */
+    for (uint32_t i = h->count; i-- > 0;) {
         const struct dynmem__point *p = dynmem__history_at(h, i);
-        if (!(p->flags & DYNMEM__POINT_IS_SAMPLE) || p->time_ms < start)
+        if (p->time_ms < start)
+            break;
+        if (!(p->flags & DYNMEM__POINT_IS_SAMPLE))
             continue;
         if (n == 0)
             origin = p->time_ms;
-        dynmem__wide t = p->time_ms - origin, d = p->demand;
+        dynmem__wide t = (dynmem__wide)p->time_ms - (dynmem__wide)origin, d = p->demand;
         n++;
         sum_t += t;
         sum_d += d;
@@ -178,5 +183,5 @@ void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms,
 {
     uint64_t start = now > window_ms ? now - window_ms : 0;
     pressure_over_window(h, start, now, out);
-    out->trend_bytes_per_s = demand_trend(h, start);
+    out->trend_bytes_per_s = dynmem__history_trend(h, start);
 }

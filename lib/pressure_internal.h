@@ -81,6 +81,9 @@ int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc
                            const struct dynmem__point *pt, uint64_t window_ms);
 /* Average/min/max pressure and trend over [now - window_ms, now]; now is the
  * newest point's time, which must know both demand and assigned. */
+/* Least-squares slope of demand over the samples at or after `start`,
+ * bytes per second, rounded to nearest. */
+int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start);
 void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms, uint64_t now,
                             struct dynmem__window_figures *out);
 
@@ -106,5 +109,7 @@ int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms, uint64_t assig
  * as of the latest point recorded. */
 void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
                              struct dynmem_pressure_report *report);
+/* The demand trend over the last `horizon_ms` only (0 without samples). */
+int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms, uint64_t horizon_ms);
 
 #endif
