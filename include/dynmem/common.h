@@ -71,7 +71,24 @@ DYNMEM_BEGIN_DECLS
     X(UNSUPPORTED,       -9, "not supported") \
     X(STRUCT_SIZE,      -10, "structure size not supported by this library version") \
     X(STRUCT_RESERVED,  -11, "reserved or unknown structure fields are not zero") \
-    X(BAD_ALLOCATOR,    -12, "allocator hook is incomplete")
+    X(BAD_ALLOCATOR,    -12, "allocator hook is incomplete") \
+    /* pressure estimator */ \
+    X(PRESSURE_TIME_BACKWARDS, -300, "time is before the latest sample or query") \
+    X(PRESSURE_NO_DATA,        -301, "the guest has not reported the figures needed") \
+    X(PRESSURE_INCONSISTENT,   -302, "reported figures contradict each other") \
+    X(PRESSURE_UNALIGNED,      -303, "size is not a multiple of 2 MiB") \
+    X(PRESSURE_MIN_ABOVE_MAX,  -304, "minimum is above maximum") \
+    /* balancer: -400..-499 */ \
+    X(CONFIG_STARTUP,   -400, "startup memory must be a non-zero multiple of 2 MiB") \
+    X(CONFIG_MINIMUM,   -401, "minimum memory must be a non-zero multiple of 2 MiB, at most startup") \
+    X(CONFIG_MAXIMUM,   -402, "maximum memory must be a multiple of 2 MiB, at least startup") \
+    X(CONFIG_BUFFER,    -403, "memory buffer must be 5..2000 percent") \
+    X(CONFIG_WEIGHT,    -404, "memory weight must be 0..10000") \
+    X(CONFIG_ALIGNMENT, -405, "hot-add alignment must be a power of two from 2 MiB to 1 GiB") \
+    X(CONFIG_FLAGS,     -406, "unknown VM flag, or a static VM whose minimum, startup and maximum differ") \
+    X(ADMISSION,        -407, "not enough free host memory to start the VM") \
+    X(PARTIAL,          -408, "the change was only partly possible") \
+    X(INVARIANT,        -409, "the balancer's books are inconsistent")
 
 /** @cond INTERNAL */
 #define DYNMEM__ERROR_ENUMERATOR(name, value, text) DYNMEM_ERR_##name = (value),

@@ -12,5 +12,7 @@
 
 #include <dynmem/version.h>
 #include <dynmem/common.h>
+#include <dynmem/pressure.h>
+#include <dynmem/balancer.h>
 
 #endif /* DYNMEM_DYNMEM_H */

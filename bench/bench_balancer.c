@@ -1,0 +1,160 @@
+/* Balancer benchmark: one tick for N VMs under a changing, scarce load.
+ *
+ * Each round feeds every VM a report (its demand drifts at random), ticks,
+ * and confirms every action at once, as a cooperative backend would. Only
+ * the tick is timed. Reported beside it, from the same run: a naive pass
+ * (qsort of 48-byte VM records by price, then one sweep), the reference the
+ * issue gives for scale, and the heap allocations made during ticks, which
+ * must be zero. For instruction counts run it under
+ *   valgrind --tool=callgrind --toggle-collect=dynmem_balancer_tick
+ * Usage: bench-balancer [VMS [ROUNDS]]   (default: 1024 and 100000 VMs) */
+#define _POSIX_C_SOURCE 200809L
+#include <dynmem/dynmem.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define MIB(x) ((uint64_t)(x) << 20)
+
+struct counting {
+    long allocs;
+};
+
+static void *count_malloc(void *ud, size_t n)
+{
+    ((struct counting *)ud)->allocs++;
+    return malloc(n);
+}
+
+static void *count_realloc(void *ud, void *p, size_t n)
+{
+    ((struct counting *)ud)->allocs++;
+    return realloc(p, n);
+}
+
+static void count_free(void *ud, void *p)
+{
+    (void)ud;
+    free(p);
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static uint64_t rng(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* The naive reference: sort VM records by a price, sweep once. */
+struct naive_vm {
+    double price;
+    uint64_t assigned, demand, minimum, maximum, target;
+};
+
+static int by_price(const void *a, const void *b)
+{
+    double x = ((const struct naive_vm *)a)->price, y = ((const struct naive_vm *)b)->price;
+    return (x > y) - (x < y);
+}
+
+static double naive_pass(struct naive_vm *v, size_t n, uint64_t budget)
+{
+    double t0 = now_ns();
+    qsort(v, n, sizeof *v, by_price);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t want = v[i].demand + v[i].demand / 5;
+        want = want < v[i].minimum ? v[i].minimum : want > v[i].maximum ? v[i].maximum : want;
+        v[i].target = want <= budget ? want : v[i].minimum;
+        budget -= v[i].target <= budget ? v[i].target : budget;
+        v[i].price = (double)v[i].demand / (double)(v[i].assigned + 1);
+    }
+    return now_ns() - t0;
+}
+
+static void run(uint32_t nvms, int rounds)
+{
+    struct counting cnt = {0};
+    struct dynmem_allocator hook = DYNMEM_ALLOCATOR_INIT;
+    hook.user_data = &cnt;
+    hook.malloc = count_malloc;
+    hook.realloc = count_realloc;
+    hook.free = count_free;
+    dynmem_balancer *b;
+    if (dynmem_balancer_new(&b, &hook))
+        exit(1);
+    /* Host: 60 % of the sum of maxima, so memory is scarce. */
+    uint64_t total = (uint64_t)nvms * MIB(2048) * 6 / 10 + MIB(1024);
+    dynmem_balancer_set_param(b, DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES, (int64_t)(total / MIB(2) * MIB(2)));
+    dynmem_balancer_set_param(b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, 5000);
+    uint64_t *ids = calloc(nvms, sizeof *ids), *demand = calloc(nvms, sizeof *demand);
+    struct naive_vm *naive = calloc(nvms, sizeof *naive);
+    uint64_t seed = 88172645463325252u;
+    for (uint32_t i = 0; i < nvms; i++) {
+        struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
+        c.startup_bytes = MIB(1024);
+        c.minimum_bytes = MIB(256);
+        c.maximum_bytes = MIB(2048);
+        c.weight = (uint32_t)(rng(&seed) % 10001);
+        dynmem_balancer_vm_add(b, &c, &ids[i]);
+        dynmem_balancer_vm_start(b, ids[i], 0, NULL);
+        demand[i] = MIB(200) + rng(&seed) % MIB(1600);
+        naive[i] = (struct naive_vm){1.0, MIB(1024), demand[i], MIB(256), MIB(2048), 0};
+    }
+    double tick_ns = 0, naive_ns = 0;
+    long allocs_in_ticks = 0;
+    uint64_t actions = 0;
+    struct dynmem_action a = DYNMEM_ACTION_INIT;
+    for (int r = 1; r <= rounds; r++) {
+        uint64_t t = (uint64_t)r * 1000;
+        for (uint32_t i = 0; i < nvms; i++) {
+            if (rng(&seed) % 8 == 0)
+                demand[i] = MIB(200) + rng(&seed) % MIB(1600);
+            struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
+            s.time_ms = t;
+            s.committed_bytes = demand[i];
+            dynmem_balancer_vm_sample(b, ids[i], &s);
+        }
+        long before = cnt.allocs;
+        double t0 = now_ns();
+        dynmem_balancer_tick(b, t, NULL);
+        tick_ns += now_ns() - t0;
+        allocs_in_ticks += cnt.allocs - before;
+        while (dynmem_balancer_next_action(b, &a) == 1) {
+            actions++;
+            dynmem_balancer_confirm(b, a.vm_id, a.action_id, t, a.bytes, DYNMEM_CONFIRM_FINAL);
+        }
+        naive_ns += naive_pass(naive, nvms, total);
+    }
+    if (dynmem_balancer_check(b))
+        printf("INVARIANT VIOLATED\n");
+    double per_tick = tick_ns / rounds, per_naive = naive_ns / rounds;
+    printf("| %6u | %9.1f us | %7.1f ns | %9.1f us | %5.2fx | %4ld | %6.1f |\n", nvms, per_tick / 1e3,
+           per_tick / nvms, per_naive / 1e3, per_naive / per_tick, allocs_in_ticks,
+           (double)actions / rounds);
+    dynmem_balancer_free(b);
+    free(ids);
+    free(demand);
+    free(naive);
+}
+
+int main(int argc, char **argv)
+{
+    printf("| VMs | per tick | per VM | naive pass | naive / tick | allocs in ticks | actions per tick |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|\n");
+    if (argc > 1) {
+        run((uint32_t)strtoul(argv[1], NULL, 10), argc > 2 ? atoi(argv[2]) : 100);
+        return 0;
+    }
+    run(1024, 2000);
+    run(100000, 30);
+    return 0;
+}

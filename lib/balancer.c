@@ -1,0 +1,553 @@
+/* The balancer's handle, settings, VM lifecycle, facts and counters.
+ * Deciding (the tick) lives in balancer_tick.c and balancer_policy.c. */
+#include <string.h>
+
+#include "balancer_internal.h"
+#include "struct_abi.h"
+
+#define NO_SLOT UINT32_MAX
+
+/* ---- configuration ---------------------------------------------------- */
+
+#define KNOWN_VM_FLAGS \
+    (DYNMEM_VM_DYNAMIC | DYNMEM_VM_CAN_BALLOON | DYNMEM_VM_CAN_HOT_ADD | DYNMEM_VM_CAN_HOT_REMOVE)
+#define ALIGNMENT_MAX (UINT64_C(1) << 30)
+
+static bool is_size(uint64_t x)
+{
+    return x > 0 && x <= BYTES_MAX && x % UNIT == 0;
+}
+
+static int config_struct_check(const struct dynmem_vm_config *c)
+{
+    if (!c)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    int rc = dynmem__struct_check(c, c->size, sizeof *c, sizeof *c);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < sizeof c->reserved / sizeof c->reserved[0]; i++)
+        if (c->reserved[i])
+            return DYNMEM_ERR_STRUCT_RESERVED;
+    return DYNMEM_OK;
+}
+
+int dynmem_vm_config_check(const struct dynmem_vm_config *c)
+{
+    int rc = config_struct_check(c);
+    if (rc)
+        return rc;
+    if (!is_size(c->startup_bytes))
+        return DYNMEM_ERR_CONFIG_STARTUP;
+    if (!is_size(c->minimum_bytes) || c->minimum_bytes > c->startup_bytes)
+        return DYNMEM_ERR_CONFIG_MINIMUM;
+    if (!is_size(c->maximum_bytes) || c->maximum_bytes < c->startup_bytes)
+        return DYNMEM_ERR_CONFIG_MAXIMUM;
+    if (c->buffer_percent < 5 || c->buffer_percent > 2000)
+        return DYNMEM_ERR_CONFIG_BUFFER;
+    if (c->weight > 10000)
+        return DYNMEM_ERR_CONFIG_WEIGHT;
+    uint64_t a = c->hot_add_alignment_bytes;
+    if (a < UNIT || a > ALIGNMENT_MAX || (a & (a - 1)) != 0)
+        return DYNMEM_ERR_CONFIG_ALIGNMENT;
+    if (c->flags & ~(uint32_t)KNOWN_VM_FLAGS)
+        return DYNMEM_ERR_CONFIG_FLAGS;
+    if (!(c->flags & DYNMEM_VM_DYNAMIC) &&
+        (c->minimum_bytes != c->startup_bytes || c->maximum_bytes != c->startup_bytes))
+        return DYNMEM_ERR_CONFIG_FLAGS;
+    return DYNMEM_OK;
+}
+
+/* ---- settings ----------------------------------------------------------- */
+
+struct param_info {
+    int64_t min, max, def;
+    bool unit_multiple;
+};
+
+static const struct param_info *param_info(enum dynmem_balancer_param p)
+{
+    static const struct param_info table[] = {
+        [DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES] = {0, (int64_t)BYTES_MAX, 0, true},
+        [DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES] = {-1, (int64_t)BYTES_MAX, -1, true},
+        [DYNMEM_BALANCER_PARAM_POLICY] = {DYNMEM_POLICY_DYNMEM, DYNMEM_POLICY_STATIC,
+                                          DYNMEM_POLICY_DYNMEM, false},
+        [DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS] = {0, INT64_C(86400000), 60000, false},
+        [DYNMEM_BALANCER_PARAM_STUCK_TIMEOUT_MS] = {1, INT64_C(86400000), 5000, false},
+        [DYNMEM_BALANCER_PARAM_DEADBAND_BYTES] = {0, INT64_C(1) << 40, 32 << 20, true},
+        [DYNMEM_BALANCER_PARAM_MAX_GROW_PER_TICK_BYTES] = {0, (int64_t)BYTES_MAX, 0, true},
+        [DYNMEM_BALANCER_PARAM_MAX_SHRINK_PER_TICK_BYTES] = {0, (int64_t)BYTES_MAX, 0, true},
+        [DYNMEM_BALANCER_PARAM_STALE_MS] = {1, INT64_C(86400000), 5000, false},
+        [DYNMEM_BALANCER_PARAM_TICK_MS] = {1, INT64_C(3600000), 1000, false},
+    };
+    if ((unsigned)p >= sizeof table / sizeof table[0] || p == 0)
+        return NULL;
+    return &table[p];
+}
+
+static int64_t *param_slot(dynmem_balancer *b, enum dynmem_balancer_param p)
+{
+    switch (p) {
+    case DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES: return &b->host_total;
+    case DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES: return &b->reserve_setting;
+    case DYNMEM_BALANCER_PARAM_POLICY: return &b->policy;
+    case DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS: return &b->calm_ms;
+    case DYNMEM_BALANCER_PARAM_STUCK_TIMEOUT_MS: return &b->stuck_ms;
+    case DYNMEM_BALANCER_PARAM_DEADBAND_BYTES: return &b->deadband;
+    case DYNMEM_BALANCER_PARAM_MAX_GROW_PER_TICK_BYTES: return &b->max_grow;
+    case DYNMEM_BALANCER_PARAM_MAX_SHRINK_PER_TICK_BYTES: return &b->max_shrink;
+    case DYNMEM_BALANCER_PARAM_STALE_MS: return &b->stale_ms;
+    case DYNMEM_BALANCER_PARAM_TICK_MS: return &b->tick_ms;
+    }
+    return NULL;
+}
+
+int dynmem_balancer_param_bounds(enum dynmem_balancer_param param, int64_t *min, int64_t *max)
+{
+    if (!min || !max)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    const struct param_info *pi = param_info(param);
+    if (!pi)
+        return DYNMEM_ERR_NOT_FOUND;
+    *min = pi->min;
+    *max = pi->max;
+    return DYNMEM_OK;
+}
+
+/* Default reserve, VMware ESX's minFree: 899 MiB plus 1 % of the memory
+ * above 28 GiB. It grows slowly with host size (a 32 GiB host keeps 940 MiB,
+ * so fifteen 2 GiB VMs fit as on Hyper-V with 2 GiB for the host), where
+ * Hyper-V 2008 R2's 384 MiB + 64 MiB per GiB would keep 2.4 GiB there and
+ * 8.4 GiB on a 128 GiB host. */
+static uint64_t default_reserve(uint64_t total)
+{
+    uint64_t r = UINT64_C(899) << 20;
+    uint64_t knee = UINT64_C(28) << 30;
+    if (total > knee)
+        r += (total - knee) / 100;
+    return round_up_unit(r);
+}
+
+static uint64_t reserve_for(int64_t total, int64_t setting)
+{
+    uint64_t r = setting >= 0 ? (uint64_t)setting : default_reserve((uint64_t)total);
+    return min_u64(r, (uint64_t)total);
+}
+
+uint64_t dynmem__bal_reserve(const dynmem_balancer *b)
+{
+    return reserve_for(b->host_total, b->reserve_setting);
+}
+
+uint64_t dynmem__bal_used(const dynmem_balancer *b)
+{
+    uint64_t used = 0;
+    for (uint32_t i = 0; i < b->nvms; i++)
+        if (b->vms[i].in_use && b->vms[i].running)
+            used += vm_holding(&b->vms[i]);
+    return used;
+}
+
+uint64_t dynmem__bal_free(const dynmem_balancer *b)
+{
+    uint64_t limit = (uint64_t)b->host_total - dynmem__bal_reserve(b);
+    uint64_t used = dynmem__bal_used(b);
+    return used >= limit ? 0 : limit - used;
+}
+
+int dynmem_balancer_set_param(dynmem_balancer *b, enum dynmem_balancer_param param, int64_t value)
+{
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    const struct param_info *pi = param_info(param);
+    if (!pi)
+        return DYNMEM_ERR_NOT_FOUND;
+    if (value < pi->min || value > pi->max || (pi->unit_multiple && value > 0 && value % (int64_t)UNIT))
+        return DYNMEM_ERR_OUT_OF_RANGE;
+    if (param == DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES ||
+        param == DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES) {
+        int64_t total = param == DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES ? value : b->host_total;
+        int64_t setting = param == DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES ? value : b->reserve_setting;
+        /* Never let a settings change break the invariant for running VMs. */
+        if (dynmem__bal_used(b) + reserve_for(total, setting) > (uint64_t)total &&
+            dynmem__bal_used(b) > 0)
+            return DYNMEM_ERR_BAD_STATE;
+    }
+    *param_slot(b, param) = value;
+    return DYNMEM_OK;
+}
+
+int dynmem_balancer_get_param(const dynmem_balancer *b, enum dynmem_balancer_param param,
+                              int64_t *value)
+{
+    if (!b || !value)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (!param_info(param))
+        return DYNMEM_ERR_NOT_FOUND;
+    if (param == DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES)
+        *value = (int64_t)dynmem__bal_reserve(b);
+    else
+        *value = *param_slot((dynmem_balancer *)b, param);
+    return DYNMEM_OK;
+}
+
+/* ---- handle ---------------------------------------------------------------- */
+
+int dynmem_balancer_new(dynmem_balancer **out, const struct dynmem_allocator *alloc)
+{
+    if (!out)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    struct dynmem__alloc a;
+    int rc = dynmem__alloc_init(&a, alloc);
+    if (rc)
+        return rc;
+    dynmem_balancer *b = dynmem__calloc(&a, 1, sizeof *b);
+    if (!b)
+        return DYNMEM_ERR_NO_MEMORY;
+    b->alloc = a;
+    if (alloc) {
+        b->user_alloc = *alloc;
+        b->user_alloc.size = sizeof b->user_alloc;
+        b->has_user_alloc = true;
+    }
+    b->free_head = NO_SLOT;
+    for (int p = DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES; p <= DYNMEM_BALANCER_PARAM_TICK_MS; p++)
+        *param_slot(b, (enum dynmem_balancer_param)p) = param_info((enum dynmem_balancer_param)p)->def;
+    b->next_action_id = 1;
+    *out = b;
+    return DYNMEM_OK;
+}
+
+void dynmem_balancer_free(dynmem_balancer *b)
+{
+    if (!b)
+        return;
+    for (uint32_t i = 0; i < b->nvms; i++)
+        dynmem_pressure_free(b->vms[i].est);
+    dynmem__free(&b->alloc, b->vms);
+    dynmem__free(&b->alloc, b->order);
+    dynmem__free(&b->alloc, b->keys);
+    dynmem__free(&b->alloc, b->queue);
+    struct dynmem__alloc a = b->alloc;
+    dynmem__free(&a, b);
+}
+
+/* ---- VM lookup and slots ---------------------------------------------------- */
+
+static uint64_t vm_id_of(const dynmem_balancer *b, const struct vm *v)
+{
+    return ((uint64_t)v->generation << 32) | (uint64_t)(v - b->vms);
+}
+
+static struct vm *vm_lookup(const dynmem_balancer *b, uint64_t id)
+{
+    if (!b)
+        return NULL;
+    uint64_t slot = id & 0xffffffffu;
+    if (slot >= b->nvms)
+        return NULL;
+    struct vm *v = &b->vms[slot];
+    if (!v->in_use || v->generation != (uint32_t)(id >> 32))
+        return NULL;
+    return v;
+}
+
+/* Makes room for one more slot in every per-VM array. On failure the
+ * arrays that did grow stay grown (harmless) and cap is unchanged. */
+static int reserve_slot(dynmem_balancer *b)
+{
+    if (b->free_head != NO_SLOT || b->nvms < b->cap)
+        return DYNMEM_OK;
+    if (b->cap >= UINT32_MAX / 2)
+        return DYNMEM_ERR_NO_MEMORY;
+    uint32_t ncap = b->cap ? b->cap * 2 : 8;
+    void *p = dynmem__reallocarray(&b->alloc, b->vms, b->cap, ncap, sizeof *b->vms);
+    if (!p)
+        return DYNMEM_ERR_NO_MEMORY;
+    b->vms = p;
+    p = dynmem__reallocarray(&b->alloc, b->order, b->cap, ncap, sizeof *b->order);
+    if (!p)
+        return DYNMEM_ERR_NO_MEMORY;
+    b->order = p;
+    p = dynmem__reallocarray(&b->alloc, b->keys, b->cap, ncap, sizeof *b->keys);
+    if (!p)
+        return DYNMEM_ERR_NO_MEMORY;
+    b->keys = p;
+    /* The queue is a ring: unwrap it while growing. */
+    struct dynmem_action *q = dynmem__calloc(&b->alloc, ncap, sizeof *q);
+    if (!q)
+        return DYNMEM_ERR_NO_MEMORY;
+    for (uint32_t i = 0; i < b->qlen; i++)
+        q[i] = b->queue[(b->qhead + i) % b->cap];
+    dynmem__free(&b->alloc, b->queue);
+    b->queue = q;
+    b->qhead = 0;
+    b->cap = ncap;
+    return DYNMEM_OK;
+}
+
+static int estimator_configure(dynmem_pressure *est, const struct dynmem_vm_config *c)
+{
+    /* Clamps first widened, then narrowed, so min <= max holds in between. */
+    int rc = dynmem_pressure_set_param(est, DYNMEM_PRESSURE_PARAM_MINIMUM_BYTES, (int64_t)UNIT);
+    if (!rc)
+        rc = dynmem_pressure_set_param(est, DYNMEM_PRESSURE_PARAM_MAXIMUM_BYTES, (int64_t)c->maximum_bytes);
+    if (!rc)
+        rc = dynmem_pressure_set_param(est, DYNMEM_PRESSURE_PARAM_MINIMUM_BYTES, (int64_t)c->minimum_bytes);
+    if (!rc)
+        rc = dynmem_pressure_set_param(est, DYNMEM_PRESSURE_PARAM_BUFFER_PERCENT, c->buffer_percent);
+    return rc;
+}
+
+int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm_config *config,
+                           uint64_t *vm_id)
+{
+    if (!b || !vm_id)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    int rc = dynmem_vm_config_check(config);
+    if (rc)
+        return rc;
+    dynmem_pressure *est;
+    rc = dynmem_pressure_new(&est, b->has_user_alloc ? &b->user_alloc : NULL);
+    if (rc)
+        return rc;
+    rc = estimator_configure(est, config);
+    if (!rc)
+        rc = reserve_slot(b);
+    if (rc) {
+        dynmem_pressure_free(est);
+        return rc;
+    }
+    uint32_t slot;
+    if (b->free_head != NO_SLOT) {
+        slot = b->free_head;
+        b->free_head = b->vms[slot].next_free;
+    } else {
+        slot = b->nvms++;
+        b->vms[slot].generation = 0;
+    }
+    struct vm *v = &b->vms[slot];
+    uint32_t gen = v->generation + 1 ? v->generation + 1 : 1;
+    memset(v, 0, sizeof *v);
+    v->generation = gen;
+    v->in_use = true;
+    v->cfg = *config;
+    v->cfg.size = sizeof v->cfg;
+    v->est = est;
+    v->surplus_since_ms = UINT64_MAX;
+    *vm_id = vm_id_of(b, v);
+    return DYNMEM_OK;
+}
+
+int dynmem_balancer_vm_remove(dynmem_balancer *b, uint64_t vm_id)
+{
+    struct vm *v = vm_lookup(b, vm_id);
+    if (!v)
+        return DYNMEM_ERR_NOT_FOUND;
+    if (v->running)
+        return DYNMEM_ERR_BAD_STATE;
+    dynmem_pressure_free(v->est);
+    v->est = NULL;
+    v->in_use = false;
+    v->next_free = b->free_head;
+    b->free_head = (uint32_t)(v - b->vms);
+    return DYNMEM_OK;
+}
+
+/* Drops queued (not yet taken) actions of one VM. */
+static void unqueue_vm(dynmem_balancer *b, uint64_t vm_id)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < b->qlen; i++) {
+        struct dynmem_action a = b->queue[(b->qhead + i) % b->cap];
+        if (a.vm_id != vm_id)
+            b->queue[(b->qhead + kept++) % b->cap] = a;
+    }
+    b->qlen = kept;
+}
+
+/* Puts a VM on at `backed` bytes of host memory out of its startup. */
+static void vm_power_on(struct vm *v, uint64_t backed, uint64_t now_ms)
+{
+    uint64_t startup = v->cfg.startup_bytes;
+    v->running = true;
+    v->busy = v->stuck = v->hot_add_failed = v->has_available = v->resizing = false;
+    v->assigned = backed;
+    v->in_flight = 0;
+    v->visible = startup;
+    v->paged = startup - backed;
+    v->surplus_since_ms = UINT64_MAX;
+    v->has_data = v->stale = false;
+    v->dirty = true;
+    v->entitled = backed;
+    (void)now_ms;
+    dynmem_pressure_reset(v->est);
+}
+
+int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms,
+                             uint64_t *missing_bytes)
+{
+    if (missing_bytes)
+        *missing_bytes = 0;
+    struct vm *v = vm_lookup(b, vm_id);
+    if (!v)
+        return DYNMEM_ERR_NOT_FOUND;
+    if (v->running || b->host_total == 0)
+        return DYNMEM_ERR_BAD_STATE;
+    uint64_t free_bytes = dynmem__bal_free(b);
+    if (v->cfg.startup_bytes > free_bytes) {
+        if (missing_bytes)
+            *missing_bytes = v->cfg.startup_bytes - free_bytes;
+        return DYNMEM_ERR_ADMISSION;
+    }
+    vm_power_on(v, v->cfg.startup_bytes, now_ms);
+    v->added = v->removed = v->add_ops = v->remove_ops = 0;
+    return DYNMEM_OK;
+}
+
+int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms,
+                               uint64_t *paged_bytes)
+{
+    if (paged_bytes)
+        *paged_bytes = 0;
+    struct vm *v = vm_lookup(b, vm_id);
+    if (!v)
+        return DYNMEM_ERR_NOT_FOUND;
+    if (!v->running || v->busy)
+        return DYNMEM_ERR_BAD_STATE;
+    /* The VM's own memory is available to its restart. */
+    uint64_t free_bytes = dynmem__bal_free(b) + vm_holding(v);
+    uint64_t startup = v->cfg.startup_bytes;
+    uint64_t backed = min_u64(startup, round_down(free_bytes, UNIT));
+    if (backed < v->cfg.minimum_bytes) {
+        v->running = false;
+        unqueue_vm(b, vm_id);
+        return DYNMEM_ERR_ADMISSION;
+    }
+    unqueue_vm(b, vm_id);
+    vm_power_on(v, backed, now_ms);
+    if (paged_bytes)
+        *paged_bytes = v->paged;
+    return DYNMEM_OK;
+}
+
+int dynmem_balancer_vm_stop(dynmem_balancer *b, uint64_t vm_id)
+{
+    struct vm *v = vm_lookup(b, vm_id);
+    if (!v)
+        return DYNMEM_ERR_NOT_FOUND;
+    if (!v->running)
+        return DYNMEM_ERR_BAD_STATE;
+    unqueue_vm(b, vm_id);
+    v->running = v->busy = v->stuck = false;
+    v->assigned = v->in_flight = v->visible = v->paged = 0;
+    return DYNMEM_OK;
+}
+
+/* What may change on a running VM (B1): minimum down, maximum up, and the
+ * soft settings. */
+static bool running_change_allowed(const struct dynmem_vm_config *old,
+                                   const struct dynmem_vm_config *new_cfg)
+{
+    return (old->flags & DYNMEM_VM_DYNAMIC) == (new_cfg->flags & DYNMEM_VM_DYNAMIC) &&
+           old->startup_bytes == new_cfg->startup_bytes &&
+           new_cfg->minimum_bytes <= old->minimum_bytes &&
+           new_cfg->maximum_bytes >= old->maximum_bytes;
+}
+
+int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
+                                 const struct dynmem_vm_config *config)
+{
+    struct vm *v = vm_lookup(b, vm_id);
+    if (!v)
+        return DYNMEM_ERR_NOT_FOUND;
+    int rc = dynmem_vm_config_check(config);
+    if (rc)
+        return rc;
+    if (v->running && !running_change_allowed(&v->cfg, config))
+        return DYNMEM_ERR_BAD_STATE;
+    rc = estimator_configure(v->est, config);
+    if (rc) {
+        estimator_configure(v->est, &v->cfg); /* cannot fail: it held before */
+        return rc;
+    }
+    v->cfg = *config;
+    v->cfg.size = sizeof v->cfg;
+    v->hot_add_failed = false;
+    v->dirty = true;
+    return DYNMEM_OK;
+}
+
+int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms,
+                              uint64_t new_bytes, uint64_t *granted_bytes)
+{
+    (void)now_ms;
+    struct vm *v = vm_lookup(b, vm_id);
+    if (!v)
+        return DYNMEM_ERR_NOT_FOUND;
+    if (!is_size(new_bytes))
+        return DYNMEM_ERR_OUT_OF_RANGE;
+    if (!v->running || (v->cfg.flags & DYNMEM_VM_DYNAMIC) || v->busy || v->paged)
+        return DYNMEM_ERR_BAD_STATE;
+    uint64_t cur = v->assigned;
+    uint64_t granted;
+    if (new_bytes >= cur) {
+        uint64_t room = v->visible;
+        if ((v->cfg.flags & DYNMEM_VM_CAN_HOT_ADD) && !v->hot_add_failed)
+            room = BYTES_MAX;
+        granted = min_u64(new_bytes, min_u64(room, cur + round_down(dynmem__bal_free(b), UNIT)));
+    } else {
+        /* Never take more than the guest reports it can spare (B10). */
+        uint64_t spare = v->has_available ? round_down(v->available, UNIT) : 0;
+        if (!(v->cfg.flags & (DYNMEM_VM_CAN_BALLOON | DYNMEM_VM_CAN_HOT_REMOVE)))
+            spare = 0;
+        granted = cur - min_u64(cur - new_bytes, spare);
+    }
+    granted = max_u64(granted, UNIT);
+    /* A resized static VM keeps min = startup = max, at its new size. */
+    struct dynmem_vm_config cfg = v->cfg;
+    cfg.startup_bytes = cfg.minimum_bytes = cfg.maximum_bytes = granted;
+    int rc = estimator_configure(v->est, &cfg);
+    if (rc)
+        return rc;
+    v->cfg = cfg;
+    v->dirty = true;
+    v->resize_target = granted;
+    v->resizing = granted != cur;
+    if (granted_bytes)
+        *granted_bytes = granted;
+    return granted == new_bytes ? DYNMEM_OK : DYNMEM_ERR_PARTIAL;
+}
+
+int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
+                              const struct dynmem_pressure_sample *sample)
+{
+    struct vm *v = vm_lookup(b, vm_id);
+    if (!v)
+        return DYNMEM_ERR_NOT_FOUND;
+    if (!v->running)
+        return DYNMEM_ERR_BAD_STATE;
+    int rc = dynmem_pressure_add_sample(v->est, sample);
+    if (rc)
+        return rc;
+    v->has_available = (sample->flags & DYNMEM_SAMPLE_HAS_AVAILABLE) != 0;
+    v->available = sample->available_bytes;
+    v->sample_ms = sample->time_ms;
+    /* A report repeating the last demand, with no distress signal in it,
+     * changes none of the figures the tick uses. */
+    const uint32_t distress = DYNMEM_SAMPLE_HAS_SWAP_IN | DYNMEM_SAMPLE_HAS_MAJOR_FAULTS |
+                              DYNMEM_SAMPLE_HAS_PSI;
+    if (!v->has_data || sample->committed_bytes != v->rep.demand_bytes || (sample->flags & distress))
+        v->dirty = true;
+    return DYNMEM_OK;
+}
+
+int dynmem_balancer_vm_set_pressure_param(dynmem_balancer *b, uint64_t vm_id,
+                                          enum dynmem_pressure_param param, int64_t value)
+{
+    struct vm *v = vm_lookup(b, vm_id);
+    if (!v)
+        return DYNMEM_ERR_NOT_FOUND;
+    if (param != DYNMEM_PRESSURE_PARAM_WINDOW_MS && param != DYNMEM_PRESSURE_PARAM_STALE_MS)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    return dynmem_pressure_set_param(v->est, param, value);
+}

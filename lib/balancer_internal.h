@@ -1,0 +1,123 @@
+/* Internal: the balancer's books, shared by its source files. */
+#ifndef DYNMEM_LIB_BALANCER_INTERNAL_H
+#define DYNMEM_LIB_BALANCER_INTERNAL_H
+
+#include <stdbool.h>
+
+#include <dynmem/balancer.h>
+
+#include "alloc.h"
+
+#define PAGE_BYTES UINT64_C(4096)
+#define UNIT DYNMEM_SIZE_UNIT
+/* Largest memory size handled anywhere: 2^52 bytes of guest-physical space. */
+#define BYTES_MAX (UINT64_C(1) << 52)
+
+/* An action handed out and not yet finished by the backend. */
+struct outstanding {
+    uint64_t id;
+    uint32_t kind;
+    uint32_t reason;
+    uint64_t bytes;       /* asked for */
+    uint64_t done;        /* confirmed so far */
+    uint64_t progress_ms; /* issue time or last confirmed progress */
+};
+
+struct vm {
+    uint32_t generation; /* bumps on reuse of the slot: stale ids are refused */
+    uint32_t next_free;  /* free-slot list link while !in_use */
+    bool in_use;
+    bool running;
+    bool busy;  /* `act` is outstanding */
+    bool stuck; /* `act` made no progress for the stuck timeout */
+    bool hot_add_failed;
+    bool has_available; /* last sample carried available memory */
+    bool resizing;      /* a static VM's runtime resize is under way */
+    bool dirty;         /* its estimator's figures may have changed */
+    struct dynmem_vm_config cfg;
+    dynmem_pressure *est;
+
+    /* The books, bytes. balloon = visible - assigned - paged. */
+    uint64_t assigned; /* host memory backing the VM, confirmed */
+    uint64_t in_flight; /* growth issued, not confirmed */
+    uint64_t visible;  /* guest-visible maximum */
+    uint64_t paged;    /* smart-paged part of the guest's memory */
+    uint64_t added, removed, add_ops, remove_ops;
+
+    struct outstanding act;
+    uint64_t available; /* guest's available memory in its last sample */
+    uint64_t sample_ms; /* time of its last sample */
+    uint64_t observed_assigned; /* assigned when its estimator was last asked */
+    uint64_t resize_target;
+    uint64_t surplus_since_ms; /* start of the current surplus, or UINT64_MAX */
+
+    /* Figures of the last tick. */
+    struct dynmem_pressure_report rep;
+    bool has_data, stale;
+    uint64_t need;     /* demand clamped to what the VM can hold */
+    uint64_t want;     /* target (demand + buffer), clamped likewise */
+    uint64_t floor;    /* least the VM can be brought to now */
+    uint64_t ceiling;  /* most the VM can be grown to now */
+    uint64_t entitled; /* what the policy grants it this tick */
+    bool plannable;    /* takes part in this tick's planning */
+};
+
+struct dynmem_balancer {
+    struct dynmem__alloc alloc;
+    /* The caller's hook as given, handed on to each VM's estimator. */
+    struct dynmem_allocator user_alloc;
+    bool has_user_alloc;
+    uint32_t free_head; /* first free slot, or UINT32_MAX */
+    struct vm *vms;
+    uint32_t nvms, cap; /* slots used (incl. freed ones), slots allocated */
+    uint32_t *order;    /* scratch, cap entries: planning order */
+    double *keys;       /* scratch, cap entries: sort keys */
+    struct dynmem_action *queue; /* cap entries */
+    uint32_t qhead, qlen;
+
+    int64_t host_total, reserve_setting, policy, calm_ms, stuck_ms, deadband;
+    int64_t max_grow, max_shrink, stale_ms, tick_ms;
+    uint64_t last_tick_ms, next_action_id;
+    uint64_t added_total, removed_total;
+};
+
+/* Books helpers (balancer.c). */
+uint64_t dynmem__bal_reserve(const struct dynmem_balancer *b);
+uint64_t dynmem__bal_used(const struct dynmem_balancer *b);
+uint64_t dynmem__bal_free(const struct dynmem_balancer *b);
+static inline uint64_t vm_holding(const struct vm *v)
+{
+    return v->assigned + v->in_flight;
+}
+static inline uint64_t vm_balloon(const struct vm *v)
+{
+    return v->visible - v->assigned - v->paged;
+}
+static inline uint64_t round_up_unit(uint64_t x)
+{
+    return (x + UNIT - 1) / UNIT * UNIT;
+}
+static inline uint64_t round_down(uint64_t x, uint64_t align)
+{
+    return x / align * align;
+}
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+static inline uint64_t max_u64(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+/* Policies (balancer_policy.c): fill v->entitled for every plannable VM
+ * from floor/need/want/ceiling so that the plannable VMs' entitlements sum
+ * to at most `budget` (when their floors allow). */
+void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget);
+/* Sorts b->order[0..n) by ascending b->keys[slot], ties by slot. */
+void dynmem__sort_order(struct dynmem_balancer *b, uint32_t n);
+
+/* Tick engine (balancer_tick.c). */
+int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms);
+
+#endif

@@ -1,0 +1,246 @@
+/* Policies: how much each VM is entitled to this tick.
+ *
+ * Every plannable VM arrives with floor <= need <= want <= ceiling (bytes of
+ * host memory): floor is the least it can be brought to, need its demand,
+ * want its demand plus buffer. When the wants fit the budget everyone gets
+ * its want. Otherwise memory is cut in two phases, buffers first (down to
+ * need), then demand itself (down to floor), and the policy decides who
+ * loses what within a phase:
+ * - dynmem: weighted water-filling. Cuts are set so that cut_i x weight_i is
+ *   equal across VMs not pinned at their lower bound: a VM of twice the
+ *   weight loses half as much; weight 0 loses everything first.
+ * - hyperv: strict priority. The lowest weight loses first and fully before
+ *   the next weight loses anything; equal weights lose equal amounts.
+ */
+#include "balancer_internal.h"
+
+/* Sorts b->order[0..n) by ascending b->keys[slot], ties by slot, so that
+ * results never depend on the sort algorithm. Heapsort: no allocation. */
+static bool key_less(const struct dynmem_balancer *b, uint32_t x, uint32_t y)
+{
+    if (b->keys[x] != b->keys[y])
+        return b->keys[x] < b->keys[y];
+    return x < y;
+}
+
+static void sift_down(struct dynmem_balancer *b, uint32_t root, uint32_t n)
+{
+    uint32_t *o = b->order;
+    for (;;) {
+        uint32_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && key_less(b, o[child], o[child + 1]))
+            child++;
+        if (!key_less(b, o[root], o[child]))
+            return;
+        uint32_t t = o[root];
+        o[root] = o[child];
+        o[child] = t;
+        root = child;
+    }
+}
+
+void dynmem__sort_order(struct dynmem_balancer *b, uint32_t n)
+{
+    for (uint32_t i = n / 2; i-- > 0;)
+        sift_down(b, i, n);
+    for (uint32_t end = n; end-- > 1;) {
+        uint32_t t = b->order[0];
+        b->order[0] = b->order[end];
+        b->order[end] = t;
+        sift_down(b, 0, end);
+    }
+}
+
+static uint64_t lower_need(const struct vm *v)
+{
+    return v->need;
+}
+
+static uint64_t lower_floor(const struct vm *v)
+{
+    return v->floor;
+}
+
+/* Collects plannable VMs with something to cut into b->order; returns count. */
+static uint32_t collect(struct dynmem_balancer *b, uint64_t (*lower)(const struct vm *))
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        const struct vm *v = &b->vms[i];
+        if (v->in_use && v->running && v->plannable && v->entitled > lower(v))
+            b->order[n++] = i;
+    }
+    return n;
+}
+
+static uint64_t cut_vm(struct vm *v, uint64_t amount, uint64_t (*lower)(const struct vm *))
+{
+    uint64_t gap = v->entitled - lower(v);
+    uint64_t c = min_u64(round_up_unit(amount), gap);
+    v->entitled -= c;
+    return c;
+}
+
+/* Weight 0 behaves as a weight far below 1: such VMs are cut first. */
+static double weight_of(const struct vm *v)
+{
+    return v->cfg.weight ? (double)v->cfg.weight : 1e-9;
+}
+
+static void swap_order(uint32_t *o, uint32_t i, uint32_t j)
+{
+    uint32_t t = o[i];
+    o[i] = o[j];
+    o[j] = t;
+}
+
+/* Median of the first, middle and last keys of o[lo..hi): a pivot that a
+ * sorted or reversed fleet does not turn into a quadratic search. */
+static double pivot_key(const struct dynmem_balancer *b, uint32_t lo, uint32_t hi)
+{
+    double x = b->keys[b->order[lo]], y = b->keys[b->order[lo + (hi - lo) / 2]];
+    double z = b->keys[b->order[hi - 1]];
+    if ((x <= y && y <= z) || (z <= y && y <= x))
+        return y;
+    if ((y <= x && x <= z) || (z <= x && x <= y))
+        return x;
+    return z;
+}
+
+/* dynmem: cut X bytes so that cut_i * w_i is level (water-filling).
+ *
+ * VM i loses min(gap_i, s / w_i) for a level s; it is cut fully once s
+ * reaches its breakpoint gap_i * w_i. The total cut f(s) grows with s, and
+ * the s with f(s) = X is found by a quickselect over the breakpoints in
+ * expected O(n): each round partitions the undecided VMs around a pivot
+ * breakpoint p and keeps only the side that still holds the answer. VMs
+ * decided on the way add either their whole gap (fully cut) or 1/w (cut in
+ * proportion) to two running sums. */
+static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
+                             uint64_t (*lower)(const struct vm *))
+{
+    uint32_t n = collect(b, lower);
+    uint32_t *o = b->order;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct vm *v = &b->vms[o[k]];
+        b->keys[o[k]] = (double)(v->entitled - lower(v)) * weight_of(v);
+    }
+    double full = 0, inv_w = 0; /* decided: fully cut gaps; proportional 1/w */
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        double p = pivot_key(b, lo, hi);
+        /* Three-way partition: [lo, lt) below p, [lt, gt) equal, [gt, hi) above. */
+        uint32_t lt = lo, i = lo, gt = hi;
+        double gap_le = 0, inv_ge = 0, inv_gt = 0;
+        while (i < gt) {
+            const struct vm *v = &b->vms[o[i]];
+            double key = b->keys[o[i]];
+            if (key < p) {
+                gap_le += (double)(v->entitled - lower(v));
+                swap_order(o, lt++, i++);
+            } else if (key > p) {
+                inv_gt += 1.0 / weight_of(v);
+                inv_ge += 1.0 / weight_of(v);
+                swap_order(o, i, --gt);
+            } else {
+                gap_le += (double)(v->entitled - lower(v));
+                inv_ge += 1.0 / weight_of(v);
+                i++;
+            }
+        }
+        if (full + gap_le + p * (inv_w + inv_gt) >= (double)x) {
+            /* The level is at most p: VMs at or above p are proportional. */
+            inv_w += inv_ge;
+            hi = lt;
+        } else {
+            /* The level is above p: VMs at or below p are cut fully. */
+            for (uint32_t j = lo; j < gt; j++)
+                full += (double)(b->vms[o[j]].entitled - lower(&b->vms[o[j]]));
+            lo = gt;
+        }
+    }
+    double level = inv_w > 0 ? ((double)x - full) / inv_w : 0;
+    uint64_t cut = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        struct vm *v = &b->vms[o[j]];
+        uint64_t gap = v->entitled - lower(v);
+        double share = inv_w > 0 ? level / weight_of(v) : (double)gap;
+        cut += cut_vm(v, share >= (double)gap ? gap : (uint64_t)share, lower);
+    }
+    /* Floating-point rounding may leave a few units short: take them from
+     * the VMs in slot order, a deterministic choice. */
+    for (uint32_t j = 0; cut < x && j < b->nvms; j++) {
+        struct vm *v = &b->vms[j];
+        if (v->in_use && v->running && v->plannable && v->entitled > lower(v))
+            cut += cut_vm(v, x - cut, lower);
+    }
+}
+
+/* hyperv: lowest weight first; within one weight, equal cuts. */
+static void cut_strict(struct dynmem_balancer *b, uint64_t x, uint64_t (*lower)(const struct vm *))
+{
+    uint32_t n = collect(b, lower);
+    /* Order by weight, then by gap, so each weight group is a run sorted
+     * by how much it can lose. */
+    for (uint32_t k = 0; k < n; k++) {
+        const struct vm *v = &b->vms[b->order[k]];
+        /* Exact in a double: 14 bits of weight above 32 bits of 2 MiB units. */
+        uint64_t gap_units = round_up_unit(v->entitled - lower(v)) / UNIT;
+        b->keys[b->order[k]] = (double)(((uint64_t)v->cfg.weight << 32) | gap_units);
+    }
+    dynmem__sort_order(b, n);
+    uint64_t cut = 0;
+    for (uint32_t g = 0; g < n && cut < x;) {
+        uint32_t end = g;
+        while (end < n && b->vms[b->order[end]].cfg.weight == b->vms[b->order[g]].cfg.weight)
+            end++;
+        /* Water level within the group: the smallest gaps are cut fully. */
+        for (uint32_t j = g; j < end && cut < x; j++) {
+            struct vm *v = &b->vms[b->order[j]];
+            uint64_t members = end - j;
+            uint64_t each = (x - cut + members - 1) / members;
+            cut += cut_vm(v, each, lower);
+        }
+        g = end;
+    }
+}
+
+static void cut(struct dynmem_balancer *b, uint64_t x, uint64_t (*lower)(const struct vm *))
+{
+    if (b->policy == DYNMEM_POLICY_HYPERV)
+        cut_strict(b, x, lower);
+    else
+        cut_proportional(b, x, lower);
+}
+
+void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget)
+{
+    uint64_t sum_want = 0, sum_need = 0, sum_floor = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        struct vm *v = &b->vms[i];
+        if (!v->in_use || !v->running || !v->plannable)
+            continue;
+        v->entitled = v->want;
+        sum_want += v->want;
+        sum_need += v->need;
+        sum_floor += v->floor;
+    }
+    if (sum_want <= budget)
+        return;
+    if (sum_need <= budget) {
+        cut(b, sum_want - budget, lower_need); /* buffers go first */
+        return;
+    }
+    for (uint32_t i = 0; i < b->nvms; i++)
+        if (b->vms[i].in_use && b->vms[i].plannable)
+            b->vms[i].entitled = b->vms[i].need;
+    if (sum_floor >= budget) {
+        for (uint32_t i = 0; i < b->nvms; i++)
+            if (b->vms[i].in_use && b->vms[i].plannable)
+                b->vms[i].entitled = b->vms[i].floor;
+        return;
+    }
+    cut(b, sum_need - budget, lower_floor);
+}

@@ -1,0 +1,313 @@
+/* The tick: refresh every VM's figures, let the policy entitle, then turn
+ * the differences into at most one action per VM. Shrinks are queued before
+ * growth, and growth only spends memory that is free now: memory a shrink
+ * will free counts only once the guest confirmed it (two-phase). */
+#include "balancer_internal.h"
+#include "pressure_internal.h"
+
+static bool can_shrink(const struct vm *v)
+{
+    return (v->cfg.flags & (DYNMEM_VM_CAN_BALLOON | DYNMEM_VM_CAN_HOT_REMOVE)) != 0;
+}
+
+static bool can_hot_add(const struct vm *v)
+{
+    return (v->cfg.flags & DYNMEM_VM_CAN_HOT_ADD) && !v->hot_add_failed;
+}
+
+static bool is_dynamic(const struct vm *v)
+{
+    return (v->cfg.flags & DYNMEM_VM_DYNAMIC) != 0;
+}
+
+/* The dynmem policy looks ahead: a demand that is rising is provisioned for
+ * where it will be two ticks from now, so growth does not trail it. */
+static uint64_t planning_demand(const struct dynmem_balancer *b, const struct vm *v)
+{
+    uint64_t d = v->rep.demand_bytes;
+    if (b->policy == DYNMEM_POLICY_DYNMEM && v->rep.trend_bytes_per_s > 0) {
+        uint64_t ahead = (uint64_t)v->rep.trend_bytes_per_s * (uint64_t)(2 * b->tick_ms) / 1000;
+        d = min_u64(d + ahead, BYTES_MAX);
+    }
+    return d;
+}
+
+static uint64_t clamp_u64(uint64_t x, uint64_t lo, uint64_t hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* How far back the lookahead's trend looks: the recent rise, not the
+ * whole window's. */
+#define TREND_HORIZON_MS 10000
+
+/* Brings v->rep up to date. The estimator is asked only when something it
+ * depends on changed (a new demand or distress signal, a different
+ * assignment, a new configuration); otherwise only the age moves. This is
+ * what keeps a tick over a large, mostly steady fleet cheap. */
+static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
+{
+    if (!v->dirty && v->has_data && v->assigned == v->observed_assigned &&
+        now_ms >= v->sample_ms) {
+        v->rep.age_ms = now_ms - v->sample_ms;
+        v->rep.trend_bytes_per_s = 0; /* no rise since the last tick */
+        return;
+    }
+    uint64_t previous_demand = v->rep.demand_bytes;
+    v->rep = (struct dynmem_pressure_report){.size = sizeof v->rep};
+    int rc = dynmem__pressure_observe(v->est, now_ms, max_u64(v->assigned, PAGE_BYTES), &v->rep);
+    v->has_data = rc == 0 && !(v->rep.flags & DYNMEM_REPORT_NO_DATA);
+    v->dirty = false;
+    v->observed_assigned = v->assigned;
+    /* Only a rising demand needs its trend (the lookahead ignores falling
+     * ones), and the trend is the one figure that walks the history. */
+    if (v->has_data && b->policy == DYNMEM_POLICY_DYNMEM && v->rep.demand_bytes > previous_demand)
+        v->rep.trend_bytes_per_s = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
+}
+
+/* Queries the VM's estimator and derives floor, need, want and ceiling. */
+static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
+{
+    if (v->busy && !v->stuck && now_ms - v->act.progress_ms >= (uint64_t)b->stuck_ms)
+        v->stuck = true;
+    observe(b, v, now_ms);
+    v->stale = v->has_data && v->rep.age_ms >= (uint64_t)b->stale_ms;
+    uint64_t cur = vm_holding(v);
+    bool distressed = b->policy == DYNMEM_POLICY_DYNMEM && (v->rep.flags & DYNMEM_REPORT_DISTRESS);
+    v->floor = can_shrink(v) && !distressed ? min_u64(v->cfg.minimum_bytes, cur) : cur;
+    v->ceiling = max_u64(can_hot_add(v) ? v->cfg.maximum_bytes : v->visible, cur);
+    /* The estimator's target already uses this VM's buffer and bounds; it
+     * is recomputed only when the lookahead moved the demand. */
+    uint64_t demand = planning_demand(b, v), target = v->rep.target_bytes;
+    if (demand != v->rep.demand_bytes &&
+        dynmem_pressure_target(demand, v->cfg.buffer_percent, v->cfg.minimum_bytes,
+                               v->cfg.maximum_bytes, &target))
+        target = v->cfg.maximum_bytes;
+    v->need = clamp_u64(round_up_unit(v->rep.demand_bytes), v->floor, v->ceiling);
+    v->want = clamp_u64(target, v->need, v->ceiling);
+    v->plannable = v->has_data && !v->stale && !v->stuck && !v->busy && is_dynamic(v) &&
+                   v->paged == 0 && b->policy != DYNMEM_POLICY_STATIC;
+    v->entitled = cur;
+}
+
+static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64_t bytes,
+                  uint32_t reason, uint64_t now_ms, uint64_t host_free)
+{
+    struct dynmem_action a = {.size = sizeof a};
+    a.kind = kind;
+    a.vm_id = ((uint64_t)v->generation << 32) | (uint64_t)(v - b->vms);
+    a.action_id = b->next_action_id++;
+    a.bytes = bytes;
+    bool grow = kind == DYNMEM_ACTION_UNBALLOON || kind == DYNMEM_ACTION_HOT_ADD ||
+                kind == DYNMEM_ACTION_PAGE_IN;
+    uint64_t cur = vm_holding(v);
+    a.target_bytes = grow ? cur + bytes : (kind == DYNMEM_ACTION_BALLOON ? v->assigned - (bytes - min_u64(bytes, v->paged)) : cur - bytes);
+    a.reason = reason;
+    a.policy = (uint32_t)b->policy;
+    a.demand_bytes = v->rep.demand_bytes;
+    a.assigned_bytes = cur;
+    a.entitled_bytes = v->entitled;
+    a.host_free_bytes = host_free;
+    a.weight = v->cfg.weight;
+    a.pressure = v->rep.pressure;
+    b->queue[(b->qhead + b->qlen) % b->cap] = a;
+    b->qlen++;
+    v->busy = true;
+    v->act = (struct outstanding){a.action_id, kind, reason, bytes, 0, now_ms};
+    if (grow)
+        v->in_flight += bytes;
+}
+
+/* Growth of up to `want` bytes from `*host_free`: unballoon first (the guest
+ * already sees that memory), then hot-add in aligned chunks. Returns the
+ * bytes issued. */
+static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, uint32_t reason,
+                        uint64_t now_ms, uint64_t *host_free)
+{
+    uint64_t cap = b->max_grow ? (uint64_t)b->max_grow : UINT64_MAX;
+    uint64_t g = min_u64(min_u64(want, *host_free), cap);
+    uint64_t balloon = vm_balloon(v);
+    uint32_t kind;
+    uint64_t n;
+    if (balloon >= PAGE_BYTES) {
+        kind = DYNMEM_ACTION_UNBALLOON;
+        n = min_u64(g, balloon);
+    } else if (can_hot_add(v)) {
+        kind = DYNMEM_ACTION_HOT_ADD;
+        uint64_t align = v->cfg.hot_add_alignment_bytes;
+        uint64_t room = v->cfg.maximum_bytes > v->visible ? v->cfg.maximum_bytes - v->visible : 0;
+        uint64_t limit = min_u64(min_u64(room, *host_free), cap);
+        n = min_u64((g + align - 1) / align * align, round_down(limit, align));
+        if (n < g && n + align <= limit)
+            n += align;
+    } else {
+        return 0;
+    }
+    if (n == 0)
+        return 0;
+    /* Partial: this growth will not bring the VM to its target, because
+     * the policy entitled it to less or free memory or the step cap cut it
+     * (an unballoon to be followed by a hot-add is not partial). */
+    if (reason == DYNMEM_REASON_GROW && (v->entitled < v->want || g < want))
+        reason = DYNMEM_REASON_GROW_PARTIAL;
+    uint64_t before = *host_free;
+    *host_free -= n;
+    issue(b, v, kind, n, reason, now_ms, before);
+    return n;
+}
+
+static void shrink_vm(struct dynmem_balancer *b, struct vm *v, uint64_t bytes, uint32_t reason,
+                      uint64_t now_ms, uint64_t host_free)
+{
+    if (b->max_shrink)
+        bytes = min_u64(bytes, (uint64_t)b->max_shrink);
+    if (bytes < PAGE_BYTES)
+        return;
+    uint32_t kind = (v->cfg.flags & DYNMEM_VM_CAN_HOT_REMOVE) ? DYNMEM_ACTION_HOT_REMOVE
+                                                              : DYNMEM_ACTION_BALLOON;
+    issue(b, v, kind, bytes, reason, now_ms, host_free);
+}
+
+/* Smart-paged VMs: back the gap from free memory, else drain it by
+ * ballooning while the guest holds more than its target (B15). */
+static void plan_paged(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms, uint64_t *host_free)
+{
+    uint64_t n = min_u64(v->paged, round_down(*host_free, UNIT));
+    if (n) {
+        uint64_t before = *host_free;
+        *host_free -= n;
+        issue(b, v, DYNMEM_ACTION_PAGE_IN, n, DYNMEM_REASON_SMART_PAGING_BACK, now_ms, before);
+        return;
+    }
+    uint64_t usable = v->assigned + v->paged;
+    uint64_t goal = v->has_data ? max_u64(v->want, v->cfg.minimum_bytes) : v->cfg.minimum_bytes;
+    if (usable > goal && (v->cfg.flags & DYNMEM_VM_CAN_BALLOON))
+        issue(b, v, DYNMEM_ACTION_BALLOON, min_u64(v->paged, usable - goal),
+              DYNMEM_REASON_SMART_PAGING_DRAIN, now_ms, *host_free);
+}
+
+static void plan_resize(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms, uint64_t *host_free)
+{
+    uint64_t cur = vm_holding(v);
+    if (v->resize_target > cur) {
+        if (!grow_vm(b, v, v->resize_target - cur, DYNMEM_REASON_RESIZE, now_ms, host_free))
+            v->resizing = false; /* nothing more can be done */
+    } else if (v->resize_target < cur) {
+        shrink_vm(b, v, cur - v->resize_target, DYNMEM_REASON_RESIZE, now_ms, *host_free);
+    } else {
+        v->resizing = false;
+    }
+}
+
+/* Lazy reclaim (B7): a surplus above the target must last the calm period.
+ * The dynmem policy then shrinks in steps (a quarter of the surplus, at least
+ * the deadband) so that a demand coming back meets memory still there. */
+static uint64_t lazy_reclaim(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
+{
+    uint64_t cur = vm_holding(v);
+    if (cur <= v->entitled + (uint64_t)b->deadband) {
+        v->surplus_since_ms = UINT64_MAX;
+        return 0;
+    }
+    if (v->surplus_since_ms == UINT64_MAX)
+        v->surplus_since_ms = now_ms;
+    if (now_ms - v->surplus_since_ms < (uint64_t)b->calm_ms)
+        return 0;
+    uint64_t surplus = cur - v->entitled;
+    uint64_t step = max_u64(round_up_unit(surplus / 4), max_u64((uint64_t)b->deadband, UNIT));
+    /* The last steps go in one: a remainder below two steps is not worth
+     * another round trip to the guest. */
+    if (b->policy == DYNMEM_POLICY_DYNMEM && surplus > 2 * step)
+        return step;
+    return surplus;
+}
+
+static bool wants_growth(const struct dynmem_balancer *b, const struct vm *v)
+{
+    uint64_t cur = vm_holding(v);
+    if (v->entitled <= cur)
+        return false;
+    /* A starving guest grows at once; otherwise the deadband applies. */
+    return v->entitled - cur >= (uint64_t)b->deadband || cur < v->need;
+}
+
+static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
+{
+    uint64_t host_free = dynmem__bal_free(b);
+    uint64_t growth_wanted = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        struct vm *v = &b->vms[i];
+        if (v->in_use && v->running && v->plannable && wants_growth(b, v))
+            growth_wanted += v->entitled - vm_holding(v);
+    }
+    bool scarce = growth_wanted > host_free;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        struct vm *v = &b->vms[i];
+        if (!v->in_use || !v->running || v->busy || v->stuck)
+            continue;
+        if (v->paged)
+            plan_paged(b, v, now_ms, &host_free);
+        else if (v->resizing)
+            plan_resize(b, v, now_ms, &host_free);
+        else if (v->plannable && vm_holding(v) > v->entitled) {
+            if (scarce)
+                shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_SCARCITY, now_ms, host_free);
+            else {
+                uint64_t n = lazy_reclaim(b, v, now_ms);
+                if (n)
+                    shrink_vm(b, v, n, DYNMEM_REASON_LAZY_RECLAIM, now_ms, host_free);
+            }
+        } else if (v->plannable)
+            v->surplus_since_ms = UINT64_MAX;
+    }
+    /* Growth: higher weight first, then the VM furthest below its entitlement. */
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        struct vm *v = &b->vms[i];
+        if (v->in_use && v->running && v->plannable && !v->busy && wants_growth(b, v)) {
+            b->order[n++] = i;
+            /* Exact in a double: 14 bits of weight above 32 bits of units. */
+            uint64_t units = round_up_unit(v->entitled - vm_holding(v)) / UNIT;
+            b->keys[i] = -(double)(((uint64_t)v->cfg.weight << 32) | units);
+        }
+    }
+    /* Order matters only when free memory cannot cover every request. */
+    if (growth_wanted > host_free)
+        dynmem__sort_order(b, n);
+    for (uint32_t k = 0; k < n && host_free >= PAGE_BYTES; k++) {
+        struct vm *v = &b->vms[b->order[k]];
+        grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
+    }
+}
+
+int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms)
+{
+    b->last_tick_ms = now_ms;
+    uint64_t fixed = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        struct vm *v = &b->vms[i];
+        if (!v->in_use || !v->running)
+            continue;
+        refresh_vm(b, v, now_ms);
+        if (!v->plannable)
+            fixed += vm_holding(v);
+    }
+    uint64_t limit = (uint64_t)b->host_total - dynmem__bal_reserve(b);
+    dynmem__policy_entitle(b, limit > fixed ? limit - fixed : 0);
+    plan_actions(b, now_ms);
+    return DYNMEM_OK;
+}
+
+int dynmem_balancer_tick(dynmem_balancer *b, uint64_t now_ms, size_t *queued)
+{
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (b->host_total == 0)
+        return DYNMEM_ERR_BAD_STATE;
+    if (now_ms < b->last_tick_ms)
+        return DYNMEM_ERR_PRESSURE_TIME_BACKWARDS;
+    int rc = dynmem__bal_tick(b, now_ms);
+    if (queued)
+        *queued = b->qlen;
+    return rc;
+}

@@ -1,0 +1,262 @@
+/* Balancer behaviours B5-B15 one by one, through the public API. */
+#include <criterion/criterion.h>
+
+#include "balsim.h"
+
+/* Takes the single queued action, asserting there is exactly one. */
+static struct dynmem_action one_action(struct balsim *s)
+{
+    struct dynmem_action a = DYNMEM_ACTION_INIT;
+    cr_assert_eq(dynmem_balancer_next_action(s->b, &a), 1, "an action is queued");
+    struct dynmem_action extra = DYNMEM_ACTION_INIT;
+    cr_assert_eq(dynmem_balancer_next_action(s->b, &extra), 0, "only one action");
+    return a;
+}
+
+static void report(struct balsim *s, int i, uint64_t demand)
+{
+    struct dynmem_pressure_sample smp = DYNMEM_PRESSURE_SAMPLE_INIT;
+    smp.time_ms = s->now;
+    smp.committed_bytes = demand;
+    cr_assert_eq(dynmem_balancer_vm_sample(s->b, s->vm[i].id, &smp), 0);
+}
+
+Test(growth, unballoon_before_hot_add_in_aligned_chunks)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(16), DYNMEM_POLICY_HYPERV);
+    struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
+    c.startup_bytes = GIB(2);
+    c.minimum_bytes = MIB(512);
+    c.maximum_bytes = GIB(8);
+    c.hot_add_alignment_bytes = MIB(128);
+    int i = balsim_add_cfg(&s, &c, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(&s, i), 0);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, 0), 0);
+    s.vm[i].demand = MIB(500);
+    balsim_run(&s, 3); /* ballooned down to 600 MiB */
+    cr_assert_eq(balsim_assigned(&s, i), MIB(600));
+    /* Demand 2000 MiB: target 2400 MiB. Balloon (1448 MiB) first... */
+    s.now += 1000;
+    report(&s, i, MIB(2000));
+    cr_assert_eq(dynmem_balancer_tick(s.b, s.now, NULL), 0);
+    struct dynmem_action a = one_action(&s);
+    cr_assert_eq(a.kind, DYNMEM_ACTION_UNBALLOON);
+    cr_assert_eq(a.bytes, MIB(1448));
+    cr_assert_eq(a.reason, DYNMEM_REASON_GROW);
+    cr_assert_eq(dynmem_balancer_confirm(s.b, a.vm_id, a.action_id, s.now, a.bytes, DYNMEM_CONFIRM_FINAL), 0);
+    /* ...then hot-add the rest, 352 MiB rounded up to 128 MiB: 384 MiB. */
+    s.now += 1000;
+    report(&s, i, MIB(2000));
+    cr_assert_eq(dynmem_balancer_tick(s.b, s.now, NULL), 0);
+    a = one_action(&s);
+    cr_assert_eq(a.kind, DYNMEM_ACTION_HOT_ADD);
+    cr_assert_eq(a.bytes, MIB(384));
+    cr_assert_eq(dynmem_balancer_confirm(s.b, a.vm_id, a.action_id, s.now, a.bytes, DYNMEM_CONFIRM_FINAL), 0);
+    struct dynmem_vm_counters k = balsim_counters(&s, i);
+    cr_assert_eq(k.guest_visible_bytes, GIB(2) + MIB(384));
+    cr_assert_eq(k.add_operations, 2);
+    balsim_fini(&s);
+}
+
+Test(growth, partial_when_host_is_short)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(4), DYNMEM_POLICY_HYPERV);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES, (int64_t)GIB(1)), 0);
+    int i = balsim_add(&s, GIB(2), GIB(1), GIB(8), 5000, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(&s, i), 0);
+    s.now += 1000;
+    report(&s, i, GIB(5));
+    cr_assert_eq(dynmem_balancer_tick(s.b, s.now, NULL), 0);
+    struct dynmem_action a = one_action(&s);
+    cr_assert_eq(a.kind, DYNMEM_ACTION_HOT_ADD);
+    cr_assert_eq(a.bytes, GIB(1), "only what is free: 4 - 1 reserve - 2");
+    cr_assert_eq(a.reason, DYNMEM_REASON_GROW_PARTIAL);
+    cr_assert_eq(a.host_free_bytes, GIB(1));
+    /* Issued growth counts as used before it is confirmed (B13). */
+    struct dynmem_host_counters h = DYNMEM_HOST_COUNTERS_INIT;
+    cr_assert_eq(dynmem_balancer_host_counters(s.b, &h), 0);
+    cr_assert_eq(h.available_bytes, 0);
+    cr_assert_eq(h.in_flight_bytes, GIB(1));
+    cr_assert_eq(dynmem_balancer_check(s.b), 0);
+    balsim_fini(&s);
+}
+
+Test(cooperation, books_follow_what_the_guest_gave)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(8), DYNMEM_POLICY_HYPERV);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, 0), 0);
+    int i = balsim_add(&s, GIB(2), MIB(512), GIB(2), 5000, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(&s, i), 0);
+    s.now += 1000;
+    report(&s, i, MIB(500));
+    cr_assert_eq(dynmem_balancer_tick(s.b, s.now, NULL), 0);
+    struct dynmem_action a = one_action(&s);
+    cr_assert_eq(a.kind, DYNMEM_ACTION_BALLOON);
+    cr_assert_eq(a.bytes, MIB(1448));
+    /* The guest gives 100 MiB, then 4 KiB pages, then ends the request. */
+    cr_assert_eq(dynmem_balancer_confirm(s.b, a.vm_id, a.action_id, s.now, MIB(100), 0), 0);
+    cr_assert_eq(dynmem_balancer_confirm(s.b, a.vm_id, a.action_id, s.now, 4096 * 3, 0), 0);
+    cr_assert_eq(dynmem_balancer_confirm(s.b, a.vm_id, a.action_id, s.now, 4095, 0), DYNMEM_ERR_OUT_OF_RANGE,
+                 "not whole pages");
+    cr_assert_eq(dynmem_balancer_confirm(s.b, a.vm_id, a.action_id, s.now, GIB(2), 0), DYNMEM_ERR_OUT_OF_RANGE,
+                 "more than asked");
+    cr_assert_eq(dynmem_balancer_confirm(s.b, a.vm_id, a.action_id + 1, s.now, 4096, 0), DYNMEM_ERR_NOT_FOUND,
+                 "not its action");
+    cr_assert_eq(dynmem_balancer_confirm(s.b, a.vm_id, a.action_id, s.now, 0, DYNMEM_CONFIRM_FINAL), 0);
+    struct dynmem_vm_counters k = balsim_counters(&s, i);
+    cr_assert_eq(k.physical_bytes, GIB(2) - MIB(100) - 3 * 4096);
+    cr_assert_eq(k.balloon_bytes, MIB(100) + 3 * 4096);
+    cr_assert_eq(k.flags & DYNMEM_VMSTATE_BUSY, 0);
+    cr_assert_eq(dynmem_balancer_check(s.b), 0);
+    balsim_fini(&s);
+}
+
+Test(reclaim, no_flapping_within_deadband)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(16), DYNMEM_POLICY_DYNMEM);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, 10000), 0);
+    int i = balsim_add(&s, GIB(1), MIB(256), GIB(4), 5000, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(&s, i), 0);
+    s.vm[i].demand = MIB(800);
+    balsim_run(&s, 60);
+    uint64_t actions = s.actions;
+    /* Demand wobbles by +-10 MiB every second: nothing should move. */
+    for (int t = 0; t < 300; t++) {
+        s.vm[i].demand = MIB(800) + (t % 2 ? MIB(10) : 0) - (t % 3 ? MIB(10) : 0);
+        balsim_step(&s);
+    }
+    cr_assert_eq(s.actions, actions, "%llu actions for a wobble", (unsigned long long)(s.actions - actions));
+    /* A burst shorter than the calm period is grown for and then kept. */
+    s.vm[i].demand = GIB(2);
+    balsim_run(&s, 3);
+    uint64_t grown = balsim_assigned(&s, i);
+    cr_assert_geq(grown, GIB(2));
+    s.vm[i].demand = MIB(800);
+    balsim_run(&s, 8);
+    cr_assert_eq(balsim_assigned(&s, i), grown, "kept through the calm period");
+    balsim_fini(&s);
+}
+
+Test(visible, hot_remove_guests_shrink_for_real)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(16), DYNMEM_POLICY_HYPERV);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, 0), 0);
+    struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
+    c.startup_bytes = GIB(2);
+    c.minimum_bytes = MIB(512);
+    c.maximum_bytes = GIB(4);
+    c.flags |= DYNMEM_VM_CAN_HOT_REMOVE;
+    int i = balsim_add_cfg(&s, &c, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(&s, i), 0);
+    s.vm[i].demand = GIB(3);
+    balsim_run(&s, 3);
+    /* 3 GiB x 1.2 = 3686.4 MiB, rounded up to 3688 MiB: hot-added. */
+    cr_assert_eq(balsim_counters(&s, i).guest_visible_bytes, MIB(3688));
+    s.vm[i].demand = MIB(500);
+    balsim_run(&s, 3);
+    struct dynmem_vm_counters k = balsim_counters(&s, i);
+    cr_assert_eq(k.physical_bytes, MIB(600));
+    cr_assert_eq(k.guest_visible_bytes, MIB(600), "hot-remove shrinks what the guest sees");
+    cr_assert_eq(k.balloon_bytes, 0);
+    cr_assert_gt(k.removed_bytes, 0);
+    balsim_fini(&s);
+}
+
+Test(faults, no_driver_is_held_at_startup)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(8), DYNMEM_POLICY_DYNMEM);
+    int i = balsim_add(&s, GIB(2), MIB(512), GIB(4), 5000, GUEST_NO_DRIVER);
+    cr_assert_eq(balsim_start(&s, i), 0);
+    balsim_run(&s, 200);
+    struct dynmem_vm_counters k = balsim_counters(&s, i);
+    cr_assert_eq(k.physical_bytes, GIB(2));
+    cr_assert(k.flags & DYNMEM_VMSTATE_NO_DATA);
+    cr_assert_eq(s.actions, 0);
+    balsim_fini(&s);
+}
+
+Test(faults, silent_guest_is_stuck_and_not_robbed)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(8), DYNMEM_POLICY_DYNMEM);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, 0), 0);
+    int i = balsim_add(&s, GIB(2), MIB(512), GIB(4), 5000, GUEST_SILENT);
+    cr_assert_eq(balsim_start(&s, i), 0);
+    struct dynmem_host_counters h0 = DYNMEM_HOST_COUNTERS_INIT;
+    cr_assert_eq(dynmem_balancer_host_counters(s.b, &h0), 0);
+    s.vm[i].demand = MIB(500);
+    balsim_run(&s, 3);
+    struct dynmem_vm_counters k = balsim_counters(&s, i);
+    cr_assert(k.flags & DYNMEM_VMSTATE_BUSY);
+    cr_assert_eq(k.flags & DYNMEM_VMSTATE_STUCK, 0, "not yet: 5 s timeout");
+    balsim_run(&s, 5);
+    k = balsim_counters(&s, i);
+    cr_assert(k.flags & DYNMEM_VMSTATE_STUCK);
+    cr_assert_eq(k.physical_bytes, GIB(2), "nothing unconfirmed is taken");
+    struct dynmem_host_counters h = DYNMEM_HOST_COUNTERS_INIT;
+    cr_assert_eq(dynmem_balancer_host_counters(s.b, &h), 0);
+    cr_assert_eq(h.available_bytes, h0.available_bytes, "nor counted as free");
+    cr_assert_eq(h.stuck_vms, 1);
+    balsim_fini(&s);
+}
+
+Test(faults, refused_growth_returns_to_pool)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(8), DYNMEM_POLICY_DYNMEM);
+    int i = balsim_add(&s, GIB(1), MIB(512), GIB(4), 5000, GUEST_REFUSES);
+    cr_assert_eq(balsim_start(&s, i), 0);
+    struct dynmem_host_counters h0 = DYNMEM_HOST_COUNTERS_INIT;
+    cr_assert_eq(dynmem_balancer_host_counters(s.b, &h0), 0);
+    s.vm[i].demand = GIB(2);
+    balsim_run(&s, 3);
+    struct dynmem_vm_counters k = balsim_counters(&s, i);
+    cr_assert(k.flags & DYNMEM_VMSTATE_HOT_ADD_FAILED);
+    cr_assert_eq(k.physical_bytes, GIB(1));
+    struct dynmem_host_counters h = DYNMEM_HOST_COUNTERS_INIT;
+    cr_assert_eq(dynmem_balancer_host_counters(s.b, &h), 0);
+    cr_assert_eq(h.available_bytes, h0.available_bytes);
+    cr_assert_eq(h.in_flight_bytes, 0);
+    balsim_fini(&s);
+}
+
+Test(smart_paging, restart_short_of_startup)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(8), DYNMEM_POLICY_DYNMEM);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES, (int64_t)GIB(1)), 0);
+    int a = balsim_add(&s, GIB(4), GIB(1), GIB(4), 5000, GUEST_COOPERATIVE);
+    int b = balsim_add(&s, GIB(2), GIB(1), GIB(4), 5000, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(&s, a), 0);
+    cr_assert_eq(balsim_start(&s, b), 0);
+    s.vm[a].demand = MIB(500);
+    s.vm[b].demand = MIB(3000);
+    balsim_run(&s, 5);
+    /* b wants 3600 MiB (3000 x 1.2) and the host has 1 GiB free: a, at
+     * 4 GiB for a 600 MiB target, is ballooned at once for b (scarcity). */
+    uint64_t held_b = balsim_assigned(&s, b);
+    cr_assert_geq(held_b, GIB(3));
+    /* a restarts: 7 GiB - b leaves less than 4 GiB for it. */
+    uint64_t paged = 0;
+    cr_assert_eq(dynmem_balancer_vm_restart(s.b, s.vm[a].id, s.now, &paged), 0);
+    struct dynmem_vm_counters k = balsim_counters(&s, a);
+    cr_assert_gt(paged, 0);
+    cr_assert_eq(k.smart_paged_bytes, paged);
+    cr_assert_eq(k.physical_bytes + paged, GIB(4));
+    cr_assert_eq(dynmem_balancer_check(s.b), 0);
+    s.vm[a].ledger = k.physical_bytes;
+    s.vm[a].ledger_paged = paged;
+    /* The gap is drained: the guest balloons down to its target first. */
+    balsim_run(&s, 10);
+    k = balsim_counters(&s, a);
+    cr_assert_eq(k.smart_paged_bytes, 0, "smart-paged gap drained");
+    cr_assert_eq(s.violations, 0);
+    cr_assert_eq(s.ledger_mismatches, 0);
+    balsim_fini(&s);
+}
