@@ -71,7 +71,11 @@ DYNMEM_BEGIN_DECLS
     X(UNSUPPORTED,       -9, "not supported") \
     X(STRUCT_SIZE,      -10, "structure size not supported by this library version") \
     X(STRUCT_RESERVED,  -11, "reserved or unknown structure fields are not zero") \
-    X(BAD_ALLOCATOR,    -12, "allocator hook is incomplete")
+    X(BAD_ALLOCATOR,    -12, "allocator hook is incomplete") \
+    /* -200..-299: page ranges and memory map */ \
+    X(PAGES_OUTSIDE,   -200, "pages are not guest memory") \
+    X(PAGES_BALLOONED, -201, "pages are already ballooned") \
+    X(PAGES_OVERLAP,   -202, "range overlaps memory already described")
 
 /** @cond INTERNAL */
 #define DYNMEM__ERROR_ENUMERATOR(name, value, text) DYNMEM_ERR_##name = (value),

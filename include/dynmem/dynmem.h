@@ -12,5 +12,7 @@
 
 #include <dynmem/version.h>
 #include <dynmem/common.h>
+#include <dynmem/pages.h>
+#include <dynmem/memmap.h>
 
 #endif /* DYNMEM_DYNMEM_H */
