@@ -75,38 +75,67 @@ static void add_first(struct dynmem_pageset *s, struct range r)
     s->height = 1;
 }
 
+/* Positions q at the range following the insertion point p (it may be the
+ * first range of the next leaf). False if there is none. */
+static bool peek_next(const struct path *p, struct path *q)
+{
+    *q = *p;
+    unsigned *idx = &q->at[q->depth - 1].idx;
+    if (*idx < path_leaf(q)->n)
+        return true;
+    *idx = path_leaf(q)->n - 1;
+    return dynmem__tree_step(q);
+}
+
+/* Widens the range at p to cover [start, end), absorbing the later ranges
+ * that [start, end) overlaps or touches. Returns the pages of [start, end)
+ * that were already present. */
+static uint64_t merge_at(struct dynmem_pageset *s, struct path *p, uint64_t start, uint64_t end)
+{
+    struct range first = *path_range(p);
+    struct range r = {first.start < start ? first.start : start,
+                      first.end > end ? first.end : end};
+    uint64_t dup = overlap(first, start, end);
+    struct path q = *p;
+    bool absorbed = false;
+    while (dynmem__tree_step(&q) && path_range(&q)->start <= end) {
+        struct range next = *path_range(&q);
+        dup += overlap(next, start, end);
+        if (next.end > r.end)
+            r.end = next.end;
+        s->ranges--;
+        dynmem__tree_delete_at(s, &q);
+        /* Deleting may have moved nodes: find the first range again. */
+        dynmem__tree_locate(s, first.start, &q);
+        q.at[q.depth - 1].idx--;
+        absorbed = true;
+    }
+    if (absorbed) {
+        dynmem__tree_locate(s, first.start, p);
+        p->at[p->depth - 1].idx--;
+    }
+    *path_range(p) = r;
+    dynmem__tree_start_changed(p);
+    s->pages += (end - start) - dup;
+    return dup;
+}
+
 uint64_t dynmem__pageset_add(struct dynmem_pageset *s, uint64_t start, uint64_t end)
 {
-    struct path p;
+    struct path p, q;
     struct range r = {start, end};
     if (!s->root) {
         add_first(s, r);
-    } else if (!find_from(s, start, true, &p) || path_range(&p)->start > end) {
-        dynmem__tree_locate(s, start, &p);
-        dynmem__tree_insert_at(s, &p, r);
     } else {
-        /* Merge into the first range touching [start, end): absorb every
-         * later range that also touches it, then widen the first one. */
-        struct range first = *path_range(&p);
-        uint64_t dup = overlap(first, start, end);
-        r.start = first.start < start ? first.start : start;
-        r.end = first.end > end ? first.end : end;
-        while (dynmem__tree_step(&p) && path_range(&p)->start <= end) {
-            struct range next = *path_range(&p);
-            dup += overlap(next, start, end);
-            if (next.end > r.end)
-                r.end = next.end;
-            s->ranges--;
-            dynmem__tree_delete_at(s, &p);
-            dynmem__tree_locate(s, first.start, &p);
-            p.at[p.depth - 1].idx--;
+        dynmem__tree_locate(s, start, &p);
+        unsigned *idx = &p.at[p.depth - 1].idx;
+        if (*idx > 0 && path_leaf(&p)->r[*idx - 1].end >= start) {
+            (*idx)--;
+            return merge_at(s, &p, start, end);
         }
-        dynmem__tree_locate(s, first.start, &p);
-        p.at[p.depth - 1].idx--;
-        *path_range(&p) = r;
-        dynmem__tree_start_changed(&p);
-        s->pages += (end - start) - dup;
-        return dup;
+        if (peek_next(&p, &q) && path_range(&q)->start <= end)
+            return merge_at(s, &q, start, end);
+        dynmem__tree_insert_at(s, &p, r);
     }
     s->ranges++;
     s->pages += end - start;
@@ -121,6 +150,7 @@ uint64_t dynmem__pageset_cut(struct dynmem_pageset *s, uint64_t start, uint64_t 
         struct range *r = path_range(&p);
         if (r->start >= end)
             break;
+        bool last = r->end >= end; /* no later range can overlap */
         if (r->start < start && r->end > end) {
             struct range tail = {end, r->end};
             r->end = start;
@@ -128,21 +158,20 @@ uint64_t dynmem__pageset_cut(struct dynmem_pageset *s, uint64_t start, uint64_t 
             dynmem__tree_insert_at(s, &p, tail);
             s->ranges++;
             removed += end - start;
-            break;
-        }
-        if (r->start < start) {
+        } else if (r->start < start) {
             removed += r->end - start;
             r->end = start;
         } else if (r->end > end) {
             removed += end - r->start;
             r->start = end;
             dynmem__tree_start_changed(&p);
-            break;
         } else {
             removed += r->end - r->start;
             s->ranges--;
             dynmem__tree_delete_at(s, &p);
         }
+        if (last)
+            break;
     }
     s->pages -= removed;
     return removed;
