@@ -22,7 +22,8 @@
  *
  * @par Thread safety
  * A map may be used by one thread at a time; distinct maps are independent.
- * Functions taking a const map may run concurrently on the same map.
+ * The set returned by dynmem_memmap_ballooned() belongs to the map and
+ * follows the same rule.
  */
 #ifndef DYNMEM_MEMMAP_H
 #define DYNMEM_MEMMAP_H

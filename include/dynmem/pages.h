@@ -19,8 +19,8 @@
  *
  * @par Thread safety
  * A set may be used by one thread at a time; distinct sets are independent.
- * Functions taking a const set may run concurrently with each other on the
- * same set. dynmem_pages_to_bytes() and dynmem_bytes_to_pages() are pure.
+ * dynmem_pages_to_bytes() and dynmem_bytes_to_pages() are pure and safe
+ * from any thread.
  */
 #ifndef DYNMEM_PAGES_H
 #define DYNMEM_PAGES_H
