@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "splitmix.h"
+
 #include "pageset_check.h"
 
 struct model {
@@ -14,17 +16,9 @@ struct model {
     uint64_t pages; /* bits set */
 };
 
-static uint64_t rng_next(uint64_t *x) /* splitmix64 */
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
 static unsigned rng_below(uint64_t *x, unsigned n)
 {
-    return (unsigned)(rng_next(x) % n);
+    return (unsigned)(splitmix_next(x) % n);
 }
 
 static uint64_t model_count(const struct model *m, uint64_t start, uint64_t end)
@@ -54,6 +48,24 @@ static void model_pop(struct model *m, uint64_t max, uint64_t *start, uint64_t *
     *start = end > s ? s : 0;
     *count = end - s;
     model_set(m, s, end, 0);
+}
+
+/* The maximal run holding the first set page at or above from. */
+static bool model_next(const struct model *m, uint64_t from, uint64_t *start, uint64_t *count)
+{
+    uint64_t p = from;
+    while (p < m->space && !m->bit[p])
+        p++;
+    if (p >= m->space)
+        return false;
+    uint64_t s = p, e = p;
+    while (s > 0 && m->bit[s - 1])
+        s--;
+    while (e < m->space && m->bit[e])
+        e++;
+    *start = s;
+    *count = e - s;
+    return true;
 }
 
 /* Compares the whole content by iterating the set with next(). */
@@ -119,6 +131,11 @@ static void one_step(struct dynmem_pageset *s, struct model *m, uint64_t *x, uin
         cr_assert_eq(b, want > 0, "seed %llu: intersects", (unsigned long long)seed);
         cr_assert_eq(dynmem_pageset_contains(s, start, count, &b), DYNMEM_OK);
         cr_assert_eq(b, want == count, "seed %llu: contains", (unsigned long long)seed);
+        uint64_t mstart = 0, mcount = 0;
+        b = model_next(m, start, &mstart, &mcount);
+        cr_assert_eq(dynmem_pageset_next(s, start, &got, &got2),
+                     b ? DYNMEM_OK : DYNMEM_ERR_NOT_FOUND, "seed %llu: next", (unsigned long long)seed);
+        cr_assert(!b || (got == mstart && got2 == mcount), "seed %llu: next", (unsigned long long)seed);
     }
 }
 
