@@ -20,6 +20,30 @@
  * visible = boot + added - removed, current = visible - ballooned,
  * window = added + remaining + unusable (once a window is set).
  *
+ * @par Example
+ * A guest with 4 GiB of boot memory and a 32 GiB hot-add window at 32 GiB
+ * that should grow by 2 GiB (error checks left out):
+ * @code
+ * struct dynmem_memmap *m;
+ * uint64_t start, count, added, want = UINT64_C(2) << 18;   // 2 GiB in pages
+ * dynmem_memmap_new(&m, NULL);
+ * dynmem_memmap_add_boot(m, 0, UINT64_C(4) << 18);
+ * dynmem_memmap_set_hot_add_window(m, UINT64_C(32) << 18, UINT64_C(32) << 18);
+ * dynmem_memmap_set_hot_add_alignment(m, 7);                 // from the guest's caps
+ * // Give back ballooned pages first, then hot-add the rest.
+ * while (want && dynmem_memmap_unballoon_take(m, want, &start, &count) == 0 && count) {
+ *     send_unballoon(start, count);
+ *     want -= count;
+ * }
+ * while (want && dynmem_memmap_hot_add_plan(m, want, &start, &count) == 0 && count) {
+ *     added = send_hot_add_and_wait(start, count);           // the guest's page_count
+ *     dynmem_memmap_hot_add_done(m, start, count, added, &added);
+ *     if (added < count)
+ *         break;                                             // the window is given up
+ *     want -= added;
+ * }
+ * @endcode
+ *
  * @par Thread safety
  * A map may be used by one thread at a time; distinct maps are independent.
  * The set returned by dynmem_memmap_ballooned() belongs to the map and
