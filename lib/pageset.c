@@ -47,9 +47,9 @@ int dynmem__pageset_reserve(struct dynmem_pageset *s)
     return DYNMEM_OK;
 }
 
-/* Positions p at the first range ending after x (or at x, if touching
- * counts). False if there is none. */
-static bool find_from(const struct dynmem_pageset *s, uint64_t x, bool touching, struct path *p)
+/* Positions p at the first range ending after x: the one holding page x,
+ * or else the next one. False if there is none. */
+static bool find_from(const struct dynmem_pageset *s, uint64_t x, struct path *p)
 {
     if (!s->root)
         return false;
@@ -57,8 +57,7 @@ static bool find_from(const struct dynmem_pageset *s, uint64_t x, bool touching,
     unsigned *idx = &p->at[p->depth - 1].idx;
     const struct leaf *lf = path_leaf(p);
     if (*idx > 0) {
-        uint64_t prev_end = lf->r[*idx - 1].end;
-        if (prev_end > x || (touching && prev_end == x)) {
+        if (lf->r[*idx - 1].end > x) {
             (*idx)--;
             return true;
         }
@@ -146,7 +145,7 @@ uint64_t dynmem__pageset_cut(struct dynmem_pageset *s, uint64_t start, uint64_t 
 {
     uint64_t removed = 0;
     struct path p;
-    while (find_from(s, start, false, &p)) {
+    while (find_from(s, start, &p)) {
         struct range *r = path_range(&p);
         if (r->start >= end)
             break;
@@ -181,7 +180,7 @@ uint64_t dynmem__pageset_count_in(const struct dynmem_pageset *s, uint64_t start
 {
     uint64_t present = 0;
     struct path p;
-    if (!find_from(s, start, false, &p))
+    if (!find_from(s, start, &p))
         return 0;
     do {
         const struct range *r = path_range(&p);
@@ -331,7 +330,7 @@ int dynmem_pageset_intersects(const struct dynmem_pageset *set, uint64_t start, 
     if (rc)
         return rc;
     struct path p;
-    *out = find_from(set, start, false, &p) && path_range(&p)->start < end;
+    *out = find_from(set, start, &p) && path_range(&p)->start < end;
     return DYNMEM_OK;
 }
 
@@ -344,7 +343,7 @@ int dynmem_pageset_contains(const struct dynmem_pageset *set, uint64_t start, ui
         return rc;
     struct path p;
     /* Stored ranges never touch, so one of them must hold the whole range. */
-    *out = find_from(set, start, false, &p) && path_range(&p)->start <= start &&
+    *out = find_from(set, start, &p) && path_range(&p)->start <= start &&
            path_range(&p)->end >= end;
     return DYNMEM_OK;
 }
@@ -366,7 +365,7 @@ int dynmem_pageset_next(const struct dynmem_pageset *set, uint64_t from, uint64_
     if (!set || !out_start || !out_count)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     struct path p;
-    if (!find_from(set, from, false, &p))
+    if (!find_from(set, from, &p))
         return DYNMEM_ERR_NOT_FOUND;
     const struct range *r = path_range(&p);
     *out_start = r->start;
