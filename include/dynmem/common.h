@@ -72,6 +72,10 @@ DYNMEM_BEGIN_DECLS
     X(STRUCT_SIZE,      -10, "structure size not supported by this library version") \
     X(STRUCT_RESERVED,  -11, "reserved or unknown structure fields are not zero") \
     X(BAD_ALLOCATOR,    -12, "allocator hook is incomplete") \
+    /* -200..-299: page ranges and memory map */ \
+    X(PAGES_OUTSIDE,   -200, "pages are not guest memory") \
+    X(PAGES_BALLOONED, -201, "pages are already ballooned") \
+    X(PAGES_OVERLAP,   -202, "range overlaps memory already described") \
     /* pressure estimator */ \
     X(PRESSURE_TIME_BACKWARDS, -300, "time is before the latest sample or query") \
     X(PRESSURE_NO_DATA,        -301, "the guest has not reported the figures needed") \

@@ -12,6 +12,8 @@
 
 #include <dynmem/version.h>
 #include <dynmem/common.h>
+#include <dynmem/pages.h>
+#include <dynmem/memmap.h>
 #include <dynmem/pressure.h>
 #include <dynmem/balancer.h>
 
