@@ -12,5 +12,6 @@
 
 #include <dynmem/version.h>
 #include <dynmem/common.h>
+#include <dynmem/proto.h>
 
 #endif /* DYNMEM_DYNMEM_H */
