@@ -7,7 +7,7 @@
 
 #include <dynmem/dynmem.h>
 
-#include "hex.h"
+#include "hexbytes.h"
 
 static const char status_hex[] =
     "05 00 30 00 64 00 00 00 00 00 04 00 00 00 00 00 00 00 08 00 00 00 00 00"
@@ -16,7 +16,7 @@ static const char unballoon_resp_hex[] = "09 00 08 00 0c 00 00 00";
 
 static size_t wire(unsigned char *buf, const char *hex)
 {
-    long n = hex_parse(buf, DYNMEM_PROTO_MSG_SIZE_MAX * 2, hex);
+    long n = dump_unhex(buf, DYNMEM_PROTO_MSG_SIZE_MAX * 2, hex);
     cr_assert_geq(n, 0);
     return (size_t)n;
 }

@@ -6,13 +6,13 @@
 
 #include <dynmem/dynmem.h>
 
-#include "hex.h"
+#include "hexbytes.h"
 #include "msgcmp.h"
 
 static void check_vector(const char *hex, const struct dynmem_proto_msg *want)
 {
     unsigned char wire[DYNMEM_PROTO_MSG_SIZE_MAX], out[DYNMEM_PROTO_MSG_SIZE_MAX];
-    long n = hex_parse(wire, sizeof wire, hex);
+    long n = dump_unhex(wire, sizeof wire, hex);
     cr_assert_gt(n, 0, "bad vector text");
 
     struct dynmem_proto_msg got = DYNMEM_PROTO_MSG_INIT;

@@ -1,6 +1,17 @@
-#include "hex.h"
-
+/* Hex text <-> bytes for dynmem-dump. */
 #include <ctype.h>
+
+#include "hexbytes.h"
+
+void dump_hex(char *out, const unsigned char *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        *out++ = digits[p[i] >> 4];
+        *out++ = digits[p[i] & 15];
+    }
+    *out = '\0';
+}
 
 static int nibble(int c)
 {
@@ -10,7 +21,7 @@ static int nibble(int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-long hex_parse(unsigned char *out, size_t cap, const char *text)
+long dump_unhex(unsigned char *out, size_t cap, const char *text)
 {
     size_t n = 0;
     int high = -1;
@@ -18,14 +29,12 @@ long hex_parse(unsigned char *out, size_t cap, const char *text)
         if (isspace((unsigned char)*text))
             continue;
         int v = nibble((unsigned char)*text);
-        if (v < 0)
+        if (v < 0 || (high >= 0 && n == cap))
             return -1;
         if (high < 0) {
             high = v;
             continue;
         }
-        if (n == cap)
-            return -1;
         out[n++] = (unsigned char)(high << 4 | v);
         high = -1;
     }
