@@ -14,6 +14,7 @@ struct ctx {
     size_t cap;
 };
 
+__attribute__((format(printf, 2, 3)))
 static int fail(struct ctx *c, const char *fmt, ...)
 {
     va_list ap;
