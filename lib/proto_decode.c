@@ -156,10 +156,10 @@ static int decode_hot_add_request(struct dynmem_proto_msg *m, const unsigned cha
     struct dynmem_proto_hot_add_request *b = &m->body.hot_add_request;
     if (n != DYNMEM__PROTO_SIZE_HOT_ADD_SHORT && n != DYNMEM__PROTO_SIZE_HOT_ADD_REGION)
         return DYNMEM_ERR_PROTO_BAD_SIZE;
-    dynmem_proto_range_unpack(&b->range, dynmem__le64(p + 8));
+    b->range = dynmem__range_unpack(dynmem__le64(p + 8));
     b->has_region = n == DYNMEM__PROTO_SIZE_HOT_ADD_REGION;
     if (b->has_region)
-        dynmem_proto_range_unpack(&b->region, dynmem__le64(p + 16));
+        b->region = dynmem__range_unpack(dynmem__le64(p + 16));
     return DYNMEM_OK;
 }
 

@@ -72,6 +72,13 @@ static inline void dynmem__put64(unsigned char *p, uint64_t v)
     dynmem__put32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* Wire range -> range. Every 64-bit value is a valid range. */
+static inline struct dynmem_proto_range dynmem__range_unpack(uint64_t packed)
+{
+    struct dynmem_proto_range r = {packed & DYNMEM_PROTO_RANGE_START_MAX, packed >> 40};
+    return r;
+}
+
 /* Checks that `version` (0 = any) is known and includes message `type`
  * (which must be <= DYNMEM__PROTO_TYPE_LAST). Returns 0,
  * DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_PROTO_VERSION. */
