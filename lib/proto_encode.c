@@ -245,6 +245,39 @@ static void write_body(unsigned char *p, const struct dynmem_proto_msg *m)
     }
 }
 
+/* Where each type's known fields end inside the body union. A later API
+ * version may append fields to a body inside the union's padding without
+ * changing sizeof, so the size prefix cannot reveal them: instead, bytes past
+ * the known end must be zero, and an older library refuses a message that
+ * sets a field it does not know rather than silently dropping it. */
+#define BODY_END(m) DYNMEM__END_OF(union dynmem_proto_body, m)
+static const size_t body_known_end[DYNMEM__PROTO_TYPE_LAST + 1] = {
+    BODY_END(error.payload_size),
+    BODY_END(version_request.is_last_attempt),
+    BODY_END(version_response.is_accepted),
+    BODY_END(caps_report.max_page_number),
+    BODY_END(caps_response.suppress_pressure_reports),
+    BODY_END(status_report.io_diff),
+    BODY_END(balloon_request.num_pages),
+    BODY_END(balloon_response.ranges),
+    BODY_END(unballoon_request.ranges),
+    0, /* unballoon response: no body */
+    BODY_END(hot_add_request.region),
+    BODY_END(hot_add_response.result),
+    BODY_END(info_message.data),
+    BODY_END(hot_remove_request.qos_flags),
+    BODY_END(hot_remove_response.ranges),
+};
+
+static int body_tail_is_zero(const struct dynmem_proto_msg *m)
+{
+    const unsigned char *b = (const unsigned char *)&m->body;
+    for (size_t i = body_known_end[m->type]; i < sizeof m->body; i++)
+        if (b[i])
+            return 0;
+    return 1;
+}
+
 ptrdiff_t dynmem_proto_encoded_size(const struct dynmem_proto_msg *msg, uint32_t version)
 {
     if (!msg)
@@ -258,6 +291,8 @@ ptrdiff_t dynmem_proto_encoded_size(const struct dynmem_proto_msg *msg, uint32_t
     rc = dynmem__proto_type_allowed(msg->type, version);
     if (rc)
         return rc;
+    if (!body_tail_is_zero(msg))
+        return DYNMEM_ERR_STRUCT_RESERVED;
     return measure(msg);
 }
 

@@ -18,10 +18,13 @@
  * to 64 bytes. Later versions may append fields to a body inside that
  * padding, and add message types, without moving anything; a body that
  * outgrows the padding grows the struct, and the size prefix tells the
- * library how much the caller has. The library writes at most @c size bytes
- * and refuses (DYNMEM_ERR_STRUCT_SIZE) a message that would not fit; on
- * encode it accepts a larger struct from newer headers only when the bytes
- * it does not know are zero. A tagged union was chosen over one decode
+ * library how much the caller has. The decoder writes at most @c size bytes,
+ * zeroing what it does not know. The encoder refuses
+ * (DYNMEM_ERR_STRUCT_RESERVED) any non-zero byte it does not know: past its
+ * own sizeof, or in the body past the fields of the message's type (they
+ * may be fields of a newer API). So build each message from
+ * DYNMEM_PROTO_MSG_INIT, or zero the body before reusing a struct for
+ * another type. A tagged union was chosen over one decode
  * function per type because one call can then decode whatever arrives, which
  * is what a host or guest loop needs, and bindings see a single entry point.
  *
@@ -383,7 +386,10 @@ DYNMEM_API int dynmem_proto_decode(struct dynmem_proto_msg *msg, const void *buf
  *    (dynmem_proto_encoded_size() tells it); nothing is written;
  *  - DYNMEM_ERR_INVALID_ARGUMENT: NULL pointers, or a range list with both
  *    or neither of @c packed and @c unpacked while count > 0;
- *  - DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_STRUCT_RESERVED: bad size prefix;
+ *  - DYNMEM_ERR_STRUCT_SIZE: a bad size prefix;
+ *  - DYNMEM_ERR_STRUCT_RESERVED: a non-zero byte past the library's sizeof,
+ *    or in the body past the fields of this message type (see the file
+ *    comment);
  *  - DYNMEM_ERR_PROTO_UNKNOWN_TYPE, DYNMEM_ERR_PROTO_VERSION: as for decoding;
  *  - DYNMEM_ERR_PROTO_TOO_MANY_RANGES: more ranges than the type holds;
  *  - DYNMEM_ERR_PROTO_TOO_LARGE: payload or info data beyond 4096 bytes;

@@ -241,6 +241,24 @@ Test(encode, size_prefix)
     cr_assert_eq(dynmem_proto_encoded_size(NULL, 0), DYNMEM_ERR_INVALID_ARGUMENT);
 }
 
+Test(encode, unknown_body_bytes_are_refused)
+{
+    unsigned char b[64];
+    struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
+    m.type = DYNMEM_PROTO_BALLOON_REQUEST;
+    m.body.balloon_request.num_pages = 9;
+    cr_assert_eq(dynmem_proto_encode(b, sizeof b, &m, 0), 16);
+    /* A field a newer API might append to the balloon request. */
+    m.body.reserved_[1] = 1;
+    cr_assert_eq(dynmem_proto_encode(b, sizeof b, &m, 0), DYNMEM_ERR_STRUCT_RESERVED);
+    /* Left over from a longer body: same refusal, until the body is zeroed. */
+    m.body.reserved_[1] = 0;
+    m.body.hot_add_request.region.page_count = 5;
+    cr_assert_eq(dynmem_proto_encode(b, sizeof b, &m, 0), DYNMEM_ERR_STRUCT_RESERVED);
+    m.type = DYNMEM_PROTO_HOT_ADD_REQUEST;
+    cr_assert_eq(dynmem_proto_encode(b, sizeof b, &m, 0), 16, "region ignored without has_region");
+}
+
 Test(helpers, msg_init_and_names)
 {
     struct dynmem_proto_msg m;
