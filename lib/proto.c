@@ -53,26 +53,6 @@ size_t dynmem_proto_encoded_size_max(void)
     return DYNMEM_PROTO_MSG_SIZE_MAX;
 }
 
-int dynmem__proto_type_allowed(unsigned type, uint32_t version)
-{
-    uint32_t since = DYNMEM_PROTO_VERSION_WIN7;
-    if (type == DYNMEM_PROTO_INFO_MESSAGE)
-        since = DYNMEM_PROTO_VERSION_WIN8;
-    else if (type >= DYNMEM_PROTO_HOT_REMOVE_REQUEST)
-        since = DYNMEM_PROTO_VERSION_WIN10;
-
-    switch (version) {
-    case 0:
-        return DYNMEM_OK;
-    case DYNMEM_PROTO_VERSION_WIN7:
-    case DYNMEM_PROTO_VERSION_WIN8:
-    case DYNMEM_PROTO_VERSION_WIN10:
-        return version >= since ? DYNMEM_OK : DYNMEM_ERR_PROTO_VERSION;
-    default:
-        return DYNMEM_ERR_INVALID_ARGUMENT;
-    }
-}
-
 uint32_t dynmem__proto_ranges_max(unsigned type)
 {
     uint32_t fixed = type == DYNMEM_PROTO_HOT_REMOVE_RESPONSE

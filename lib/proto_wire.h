@@ -81,8 +81,27 @@ static inline struct dynmem_proto_range dynmem__range_unpack(uint64_t packed)
 
 /* Checks that `version` (0 = any) is known and includes message `type`
  * (which must be <= DYNMEM__PROTO_TYPE_LAST). Returns 0,
- * DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_PROTO_VERSION. */
-int dynmem__proto_type_allowed(unsigned type, uint32_t version);
+ * DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_PROTO_VERSION. Inline: it runs
+ * on every message. */
+static inline int dynmem__proto_type_allowed(unsigned type, uint32_t version)
+{
+    uint32_t since = DYNMEM_PROTO_VERSION_WIN7;
+    if (type == DYNMEM_PROTO_INFO_MESSAGE)
+        since = DYNMEM_PROTO_VERSION_WIN8;
+    else if (type >= DYNMEM_PROTO_HOT_REMOVE_REQUEST)
+        since = DYNMEM_PROTO_VERSION_WIN10;
+
+    switch (version) {
+    case 0:
+        return DYNMEM_OK;
+    case DYNMEM_PROTO_VERSION_WIN7:
+    case DYNMEM_PROTO_VERSION_WIN8:
+    case DYNMEM_PROTO_VERSION_WIN10:
+        return version >= since ? DYNMEM_OK : DYNMEM_ERR_PROTO_VERSION;
+    default:
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    }
+}
 
 /* The most ranges a ranged message type can carry in 4096 bytes. */
 uint32_t dynmem__proto_ranges_max(unsigned type);
