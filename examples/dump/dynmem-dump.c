@@ -46,27 +46,23 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--binary") == 0)
+        if (strcmp(a, "--binary") == 0) {
             o->mode = MODE_BINARY;
-        else if (strcmp(a, "--encode") == 0)
+        } else if (strcmp(a, "--encode") == 0) {
             o->mode = MODE_ENCODE;
-        else if (strcmp(a, "--protocol") == 0 && i + 1 < argc)
+        } else if (strcmp(a, "--protocol") == 0 && i + 1 < argc) {
             if (parse_protocol(argv[++i], &o->version)) {
                 fprintf(stderr, "dynmem-dump: unknown protocol version %s\n", argv[i]);
                 return -1;
-            } else
-                continue;
-        else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            }
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             exit(0);
-        } else if (a[0] == '-' && a[1]) {
+        } else if ((a[0] == '-' && a[1]) || o->path) {
             usage(stderr);
             return -1;
-        } else if (!o->path)
+        } else {
             o->path = a;
-        else {
-            usage(stderr);
-            return -1;
         }
     }
     return 0;
@@ -122,7 +118,7 @@ static int decode_hex_lines(FILE *in, const struct options *o)
         struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
         int rc = n < 0 ? 0 : dynmem_proto_decode(&m, buf, (size_t)n, o->version, NULL);
         if (n < 0)
-            report(index, lineno, "bad hex", "expected pairs of hex digits");
+            report(index, lineno, "bad hex", "expected pairs of hex digits, at most 8192 bytes");
         else if (rc)
             report_code(index, lineno, rc);
         else

@@ -24,9 +24,16 @@
  * own sizeof, or in the body past the fields of the message's type (they
  * may be fields of a newer API). So build each message from
  * DYNMEM_PROTO_MSG_INIT, or zero the body before reusing a struct for
- * another type. A tagged union was chosen over one decode
- * function per type because one call can then decode whatever arrives, which
- * is what a host or guest loop needs, and bindings see a single entry point.
+ * another type. A tagged union was chosen over one decode function per type
+ * because one call can then decode whatever arrives, which is what a host or
+ * guest loop needs, and bindings see a single entry point.
+ *
+ * @par Framing
+ * dynmem_proto_decode() reads one message from the start of a buffer. Given
+ * a VMBus packet payload, it insists the buffer is exactly one message; given
+ * a byte stream (a capture, a pipe), it says how many bytes the message used,
+ * or how many it still needs. Either way it is a plain function, not a
+ * decoder object: the caller keeps the bytes and no state is carried over.
  *
  * @par Page ranges
  * Range arrays are never copied by the decoder: a decoded message holds a
