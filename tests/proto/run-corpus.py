@@ -4,13 +4,14 @@ tool end to end).
 
   valid/<group>/<case>.hex    one message, hex; '# protocol: X' picks the
   valid/<group>/<case>.json   negotiated version; expected decoded JSON
-  invalid/<group>/<case>.hex  one message that must be refused
+  invalid/<group>/<case>.hex  one message that must be refused by the decoder
+  invalid/<group>/<case>.json one message that must be refused by the encoder
   invalid/<group>/<case>.expect  the DYNMEM_ERR_* name it must be refused with
 
 A valid case must decode to its JSON, and that JSON must encode back to the
 same bytes (unless the case is flagged: reserved bits and info slack are
 dropped on re-encoding, so then the re-encoded bytes must decode to the same
-JSON minus the flags). Every decode error code must be reached by at least
+JSON minus the flags). Every codec error code must be reached by at least
 one invalid case.
 Usage: run-corpus.py DYNMEM_DUMP CORPUS_DIR
 """
@@ -20,9 +21,8 @@ import re
 import subprocess
 import sys
 
-# Every codec code except PROTO_BAD_RANGE and PROTO_BAD_FIELD, which only the
-# encoder returns.
-DECODE_ERRORS = {
+CODEC_ERRORS = {
+    "DYNMEM_ERR_PROTO_BAD_RANGE", "DYNMEM_ERR_PROTO_BAD_FIELD",
     "DYNMEM_ERR_PROTO_TRUNCATED", "DYNMEM_ERR_PROTO_HEADER_SIZE", "DYNMEM_ERR_PROTO_TOO_LARGE",
     "DYNMEM_ERR_PROTO_TRAILING_BYTES", "DYNMEM_ERR_PROTO_UNKNOWN_TYPE",
     "DYNMEM_ERR_PROTO_VERSION", "DYNMEM_ERR_PROTO_BAD_SIZE", "DYNMEM_ERR_PROTO_TOO_MANY_RANGES",
@@ -76,7 +76,8 @@ def check_valid(dump, case):
 def check_invalid(dump, case, reached):
     text = case.read_text()
     want = case.with_suffix(".expect").read_text().strip()
-    r = run(dump, protocol_args(text), text)
+    mode = ["--encode"] if case.suffix == ".json" else []
+    r = run(dump, mode + protocol_args(text), text)
     if r.returncode != 1 or r.stdout:
         return f"not refused (exit {r.returncode}, output {r.stdout.strip()!r})"
     m = re.match(r"dynmem-dump: message 0 \(line \d+\): (DYNMEM_ERR_\w+): ", r.stderr)
@@ -92,7 +93,7 @@ def main():
     dump, corpus = sys.argv[1], pathlib.Path(sys.argv[2])
     failures, reached = [], set()
     valid = sorted((corpus / "valid").rglob("*.hex"))
-    invalid = sorted((corpus / "invalid").rglob("*.hex"))
+    invalid = sorted(p for p in (corpus / "invalid").rglob("*") if p.suffix in (".hex", ".json"))
     for case in valid:
         why = check_valid(dump, case)
         if why:
@@ -101,7 +102,7 @@ def main():
         why = check_invalid(dump, case, reached)
         if why:
             failures.append(f"{case.relative_to(corpus)}: {why}")
-    for code in sorted(DECODE_ERRORS - reached):
+    for code in sorted(CODEC_ERRORS - reached):
         failures.append(f"no invalid case reaches {code}")
     if len(valid) < 20 or len(invalid) < 40:
         failures.append(f"corpus too small: {len(valid)} valid, {len(invalid)} invalid")
@@ -109,7 +110,7 @@ def main():
         print("\n".join("FAIL: " + f for f in failures))
         return 1
     print(f"corpus: {len(valid)} valid and {len(invalid)} invalid cases pass; "
-          f"{len(reached)} decode error codes reached")
+          f"{len(reached)} codec error codes reached")
     return 0
 
 
