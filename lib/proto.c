@@ -113,6 +113,8 @@ ptrdiff_t dynmem_proto_ranges_copy(struct dynmem_proto_range *out, size_t cap,
     size_t n = ranges->count - first;
     if (n > cap)
         n = cap;
+    if (n == 0) /* out and the sources may all be NULL here */
+        return 0;
     if (ranges->unpacked) {
         memcpy(out, ranges->unpacked + first, n * sizeof *out);
         return (ptrdiff_t)n;

@@ -305,6 +305,9 @@ Test(helpers, range_accessors)
     cr_assert_eq(dynmem_proto_ranges_copy(r, 4, l, 2), 0);
     cr_assert_eq(dynmem_proto_ranges_copy(r, 4, l, 3), DYNMEM_ERR_OUT_OF_RANGE);
     cr_assert_eq(dynmem_proto_ranges_copy(NULL, 4, l, 0), DYNMEM_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(dynmem_proto_ranges_copy(NULL, 0, l, 0), 0, "nothing asked, nothing copied");
+    struct dynmem_proto_ranges empty = {NULL, NULL, 0};
+    cr_assert_eq(dynmem_proto_ranges_copy(r, 4, &empty, 0), 0);
     uint64_t packed = 7;
     cr_assert_eq(dynmem_proto_range_pack(&packed, DYNMEM_PROTO_RANGE_START_MAX + 1, 0),
                  DYNMEM_ERR_PROTO_BAD_RANGE);

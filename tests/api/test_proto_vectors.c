@@ -1,6 +1,7 @@
-/* Every test vector of the protocol reference (wire bytes computed twice,
- * independently of this library) must decode to the message it describes
- * and encode back to exactly the same bytes. Public API only. */
+/* The published test vectors of the Dynamic Memory wire format (bytes
+ * produced outside this library, once with Python's struct module and once
+ * from packed C structs) must decode to the message they describe and
+ * encode back to exactly the same bytes. Public API only. */
 #include <criterion/criterion.h>
 #include <string.h>
 
