@@ -72,6 +72,19 @@ DYNMEM_BEGIN_DECLS
     X(STRUCT_SIZE,      -10, "structure size not supported by this library version") \
     X(STRUCT_RESERVED,  -11, "reserved or unknown structure fields are not zero") \
     X(BAD_ALLOCATOR,    -12, "allocator hook is incomplete") \
+    /* Hyper-V Dynamic Memory wire codec (proto.h): -100..-199 */ \
+    X(PROTO_TRUNCATED,       -100, "message truncated: more bytes are needed") \
+    X(PROTO_HEADER_SIZE,     -101, "message header gives a size smaller than the header") \
+    X(PROTO_TOO_LARGE,       -102, "message larger than the 4096-byte protocol limit") \
+    X(PROTO_TRAILING_BYTES,  -103, "buffer holds bytes beyond the size in the message header") \
+    X(PROTO_UNKNOWN_TYPE,    -104, "unknown message type") \
+    X(PROTO_VERSION,         -105, "message type not part of the negotiated protocol version") \
+    X(PROTO_BAD_SIZE,        -106, "message size is wrong for its type") \
+    X(PROTO_TOO_MANY_RANGES, -107, "more page ranges than fit in one message") \
+    X(PROTO_RANGE_COUNT,     -108, "page range count disagrees with the message size") \
+    X(PROTO_BAD_INFO,        -109, "malformed info message record") \
+    X(PROTO_BAD_RANGE,       -110, "page range does not fit a 40-bit start and 24-bit count") \
+    X(PROTO_BAD_FIELD,       -111, "field value does not fit its wire encoding") \
     /* -200..-299: page ranges and memory map */ \
     X(PAGES_OUTSIDE,   -200, "pages are not guest memory") \
     X(PAGES_BALLOONED, -201, "pages are already ballooned") \

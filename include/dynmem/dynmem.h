@@ -12,6 +12,7 @@
 
 #include <dynmem/version.h>
 #include <dynmem/common.h>
+#include <dynmem/proto.h>
 #include <dynmem/pages.h>
 #include <dynmem/memmap.h>
 #include <dynmem/pressure.h>
