@@ -80,7 +80,8 @@ static void random_fleet(uint64_t seed, int nvms, int steps, struct fleet_stats 
 {
     uint64_t r = seed;
     struct balsim s;
-    enum dynmem_policy policy = (enum dynmem_policy)rng_below(&r, 3);
+    /* Every policy, the comparison ones included. */
+    enum dynmem_policy policy = (enum dynmem_policy)rng_below(&r, 7);
     balsim_init_cap(&s, GIB(4) + rng_below(&r, (uint64_t)nvms) * GIB(2), policy, nvms);
     dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, (int64_t)rng_below(&r, 20000));
     for (int k = 0; k < nvms; k++) {
