@@ -276,6 +276,8 @@ void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget)
         peer_entitle(b, budget);
         return;
     }
+    /* A comparison policy chosen again later starts a fresh cycle. */
+    b->cycle_started = false;
     uint64_t sum_want = 0, sum_need = 0, sum_floor = 0;
     for (uint32_t i = 0; i < b->nvms; i++) {
         struct vm *v = &b->vms[i];

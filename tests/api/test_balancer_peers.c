@@ -189,6 +189,30 @@ Test(peers, mom_shrinks_only_under_host_pressure)
     balsim_fini(&s);
 }
 
+/* mom, critical host pressure (free <= 5 %): the guest's free share turns
+ * negative, so MoM shrinks guests below what they use, to make them swap.
+ * Host 10000 MiB, two VMs of 4900 using all of it: free 2 %, guest free
+ * share 0.02 - 0.05 = -0.03, floor 4900 - 0.03 x 4900 = 4753 MiB, above the
+ * 5 % step (4655): a 147 MiB shrink, 148 in whole 2 MiB units. */
+Test(peers, mom_critical_pressure_shrinks_below_use)
+{
+    struct balsim s;
+    balsim_init(&s, MIB(10000), DYNMEM_POLICY_MOM);
+    set_reserve(&s, 0);
+    int a = add_vm(&s, MIB(4900), MIB(1000), MIB(4900), 5000, MIB(4900));
+    add_vm(&s, MIB(4900), MIB(1000), MIB(4900), 5000, MIB(4900));
+    struct dynmem_action acts[4];
+    size_t n = manual_step(&s, acts, 4);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(acts[0].bytes, MIB(148));
+    cr_assert_eq(acts[1].bytes, MIB(148));
+    cr_assert_eq(acts[0].reason, DYNMEM_REASON_POLICY);
+    struct dynmem_vm_counters c = balsim_counters(&s, a);
+    cr_assert_eq(c.physical_bytes, MIB(4752));
+    cr_assert_lt(c.physical_bytes, c.demand_bytes, "below its use");
+    balsim_fini(&s);
+}
+
 /* mom: changes of 0.25 % or less are not made. Host 16000 MiB, a VM at its
  * 4000 MiB maximum minus 8 MiB: growth to the maximum is 0.2 %, skipped. */
 Test(peers, mom_deadband)
@@ -313,6 +337,30 @@ Test(peers, proxmox_shares_and_step_cap)
     }
     cr_assert_eq(balsim_assigned(&s, a), MIB(2460));
     cr_assert_eq(balsim_assigned(&s, b), MIB(5524));
+    cr_assert_eq(s.violations, 0);
+    balsim_fini(&s);
+}
+
+/* Switching policy while VMs run: the new policy starts from scratch (no
+ * step cap or target of the old one survives), and switching back starts a
+ * fresh cycle at once. */
+Test(peers, policy_switch_starts_fresh)
+{
+    struct balsim s;
+    balsim_init(&s, MIB(10240), DYNMEM_POLICY_PROXMOX);
+    set_reserve(&s, 0);
+    int a = add_vm(&s, MIB(1024), MIB(1024), MIB(8192), 5000, MIB(1000));
+    balsim_run(&s, 1);
+    cr_assert_eq(balsim_assigned(&s, a), MIB(1124), "proxmox: 100 MiB per cycle");
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_POLICY, DYNMEM_POLICY_HYPERV), 0);
+    s.vm[a].demand = MIB(3000);
+    balsim_run(&s, 1);
+    cr_assert_eq(balsim_assigned(&s, a), MIB(3600), "hyperv: demand + 20 %% at once");
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_POLICY, DYNMEM_POLICY_PROXMOX), 0);
+    /* goal 8192 - 3600 = 4592 MiB: the whole range above the minimum,
+     * 7168 MiB, would be desired; one step of 100 MiB, at once. */
+    balsim_run(&s, 1);
+    cr_assert_eq(balsim_assigned(&s, a), MIB(3700));
     cr_assert_eq(s.violations, 0);
     balsim_fini(&s);
 }
