@@ -364,3 +364,28 @@ Test(peers, policy_switch_starts_fresh)
     cr_assert_eq(s.violations, 0);
     balsim_fini(&s);
 }
+
+/* proxmox shrinks VMs with enough free memory first. Host 10240 MiB at
+ * 100 % used (goal -2048 MiB): A has 3096 MiB free (more than a quarter of
+ * its 1024 MiB minimum), B none. Only A is asked, for one 100 MiB step. */
+Test(peers, proxmox_shrinks_comfortable_first)
+{
+    struct balsim s;
+    balsim_init(&s, MIB(10240), DYNMEM_POLICY_PROXMOX);
+    set_reserve(&s, 0);
+    int a = add_vm(&s, MIB(4096), MIB(1024), MIB(4096), 5000, MIB(1000));
+    add_vm(&s, MIB(4096), MIB(1024), MIB(4096), 5000, MIB(4096));
+    struct dynmem_vm_config cfg = DYNMEM_VM_CONFIG_INIT;
+    cfg.flags = DYNMEM_VM_CAN_BALLOON;
+    cfg.startup_bytes = cfg.minimum_bytes = cfg.maximum_bytes = MIB(2048);
+    int c = balsim_add_cfg(&s, &cfg, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(&s, c), 0);
+    struct dynmem_action acts[4];
+    size_t n = manual_step(&s, acts, 4);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(acts[0].vm_id, s.vm[a].id);
+    cr_assert_eq(acts[0].kind, DYNMEM_ACTION_BALLOON);
+    cr_assert_eq(acts[0].bytes, MIB(100));
+    cr_assert_eq(acts[0].reason, DYNMEM_REASON_POLICY);
+    balsim_fini(&s);
+}
