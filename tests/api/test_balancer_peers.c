@@ -21,6 +21,17 @@ static int add_vm(struct balsim *s, uint64_t startup, uint64_t minimum, uint64_t
     return i;
 }
 
+/* A static VM (no balancing under any policy) that fills the host. */
+static void start_static(struct balsim *s, uint64_t size)
+{
+    struct dynmem_vm_config cfg = DYNMEM_VM_CONFIG_INIT;
+    cfg.flags = DYNMEM_VM_CAN_BALLOON;
+    cfg.startup_bytes = cfg.minimum_bytes = cfg.maximum_bytes = size;
+    int c = balsim_add_cfg(s, &cfg, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(s, c), 0);
+    s->vm[c].demand = size / 2;
+}
+
 /* One step played by hand so the test sees the actions: reports, tick, and
  * every action carried out in full (the test's ledger kept in step). */
 static size_t manual_step(struct balsim *s, struct dynmem_action *out, size_t cap)
@@ -320,12 +331,7 @@ Test(peers, proxmox_shares_and_step_cap)
     /* The host goes over 80 %: a static 2048 MiB VM starts (used 10232 MiB,
      * goal -2040 MiB). Both VMs have spare memory; their shares-desired
      * sizes are 2048 and 4096 MiB, and each step is capped at 100 MiB. */
-    struct dynmem_vm_config cfg = DYNMEM_VM_CONFIG_INIT;
-    cfg.flags = DYNMEM_VM_CAN_BALLOON;
-    cfg.startup_bytes = cfg.minimum_bytes = cfg.maximum_bytes = MIB(2048);
-    int c = balsim_add_cfg(&s, &cfg, GUEST_COOPERATIVE);
-    cr_assert_eq(balsim_start(&s, c), 0);
-    s.vm[c].demand = MIB(1000);
+    start_static(&s, MIB(2048));
     cr_assert_eq(s.now, 471000, "the next step is a cycle");
     struct dynmem_action acts[4];
     size_t n = manual_step(&s, acts, 4);
@@ -375,11 +381,7 @@ Test(peers, proxmox_shrinks_comfortable_first)
     set_reserve(&s, 0);
     int a = add_vm(&s, MIB(4096), MIB(1024), MIB(4096), 5000, MIB(1000));
     add_vm(&s, MIB(4096), MIB(1024), MIB(4096), 5000, MIB(4096));
-    struct dynmem_vm_config cfg = DYNMEM_VM_CONFIG_INIT;
-    cfg.flags = DYNMEM_VM_CAN_BALLOON;
-    cfg.startup_bytes = cfg.minimum_bytes = cfg.maximum_bytes = MIB(2048);
-    int c = balsim_add_cfg(&s, &cfg, GUEST_COOPERATIVE);
-    cr_assert_eq(balsim_start(&s, c), 0);
+    start_static(&s, MIB(2048));
     struct dynmem_action acts[4];
     size_t n = manual_step(&s, acts, 4);
     cr_assert_eq(n, 1);
