@@ -69,7 +69,7 @@ static const struct param_info *param_info(enum dynmem_balancer_param p)
     static const struct param_info table[] = {
         [DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES] = {0, (int64_t)BYTES_MAX, 0, true},
         [DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES] = {-1, (int64_t)BYTES_MAX, -1, true},
-        [DYNMEM_BALANCER_PARAM_POLICY] = {DYNMEM_POLICY_DYNMEM, DYNMEM_POLICY_STATIC,
+        [DYNMEM_BALANCER_PARAM_POLICY] = {DYNMEM_POLICY_DYNMEM, DYNMEM_POLICY_PROXMOX,
                                           DYNMEM_POLICY_DYNMEM, false},
         [DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS] = {0, INT64_C(86400000), 60000, false},
         [DYNMEM_BALANCER_PARAM_STUCK_TIMEOUT_MS] = {1, INT64_C(86400000), 5000, false},
@@ -379,6 +379,8 @@ static void vm_power_on(struct vm *v, uint64_t backed, uint64_t now_ms)
     v->has_data = v->stale = false;
     v->dirty = true;
     v->entitled = backed;
+    /* A comparison policy's target from before the (re)start is void. */
+    v->has_peer_target = false;
     (void)now_ms;
     dynmem_pressure_reset(v->est);
 }

@@ -60,6 +60,14 @@ struct vm {
     uint64_t ceiling;  /* most the VM can be grown to now */
     uint64_t entitled; /* what the policy grants it this tick */
     bool plannable;    /* takes part in this tick's planning */
+
+    /* Comparison policies (policy_*.c) decide once per cycle of the system
+     * they reproduce; between cycles the VM keeps pursuing the target the
+     * last cycle set, as those systems' balloon targets persist. */
+    uint64_t peer_target;
+    bool has_peer_target;
+    uint64_t step_cap; /* most the VM may move in one tick, 0 = no cap */
+    double grow_rank;  /* growth from short free memory: higher rank first */
 };
 
 struct dynmem_balancer {
@@ -78,6 +86,10 @@ struct dynmem_balancer {
     int64_t host_total, reserve_setting, policy, calm_ms, stuck_ms, deadband;
     int64_t max_grow, max_shrink, stale_ms, tick_ms;
     uint64_t last_tick_ms, next_action_id;
+    /* The comparison policy whose cycle is running, and when it began. */
+    bool cycle_started;
+    int64_t cycle_policy;
+    uint64_t cycle_start_ms;
     uint64_t added_total, removed_total;
 };
 
@@ -116,6 +128,28 @@ static inline uint64_t max_u64(uint64_t a, uint64_t b)
 void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget);
 /* Sorts b->order[0..n) by ascending b->keys[slot], ties by slot. */
 void dynmem__sort_order(struct dynmem_balancer *b, uint32_t n);
+
+/* The comparison policies: squeezed, mom, esx, proxmox (docs/policies.md).
+ * They entitle from the VMs' figures under their own published rules. */
+static inline bool dynmem__is_peer(int64_t policy)
+{
+    return policy >= DYNMEM_POLICY_SQUEEZED && policy <= DYNMEM_POLICY_PROXMOX;
+}
+static inline bool dynmem__planned(const struct vm *v)
+{
+    return v->in_use && v->running && v->plannable;
+}
+void dynmem__policy_squeezed(struct dynmem_balancer *b, uint64_t budget);
+void dynmem__policy_mom(struct dynmem_balancer *b, uint64_t budget);
+void dynmem__policy_esx(struct dynmem_balancer *b, uint64_t budget);
+void dynmem__policy_proxmox(struct dynmem_balancer *b, uint64_t budget);
+/* Helpers for them (balancer_policy.c). peer_set: entitle a VM to `target`
+ * clamped to [floor, ceiling], moving in whole 2 MiB units unless it lands
+ * on a bound. peer_fit: trim growth, in proportion, so that the planned
+ * VMs' entitlements sum to at most `budget` and their growth to at most
+ * `growth_room`. */
+void dynmem__peer_set(struct vm *v, uint64_t target);
+void dynmem__peer_fit(struct dynmem_balancer *b, uint64_t budget, uint64_t growth_room);
 
 /* Tick engine (balancer_tick.c). */
 int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms);

@@ -11,6 +11,9 @@
  *   weight loses half as much; weight 0 loses everything first.
  * - hyperv: strict priority. The lowest weight loses first and fully before
  *   the next weight loses anything; equal weights lose equal amounts.
+ * The comparison policies (squeezed, mom, esx, proxmox) have their own rules,
+ * one file each (policy_<name>.c); this file runs their cycles and holds
+ * the helpers they share.
  */
 #include "balancer_internal.h"
 
@@ -215,8 +218,119 @@ static void cut(struct dynmem_balancer *b, uint64_t x, uint64_t (*lower)(const s
         cut_proportional(b, x, lower);
 }
 
+/* ---- comparison policies ------------------------------------------------- */
+
+#ifndef __SIZEOF_INT128__
+#error "libdynmem's policies need a compiler with 128-bit integers"
+#endif
+__extension__ typedef unsigned __int128 wide_u;
+
+void dynmem__peer_set(struct vm *v, uint64_t target)
+{
+    uint64_t cur = vm_holding(v);
+    uint64_t t = target < v->floor ? v->floor : target > v->ceiling ? v->ceiling : target;
+    /* Whole units keep actions 2 MiB multiples, rounded so that the
+     * policy never counts on memory it will not get: growth down, shrinks
+     * up. A bound is reached exactly even when the VM holds odd pages after
+     * a partial confirmation; a shrink of less than a page is a policy's
+     * rounding noise, not a decision. */
+    if (t > cur && t != v->ceiling) {
+        t = cur + round_down(t - cur, UNIT);
+    } else if (t < cur && t != v->floor) {
+        uint64_t cut = round_up_unit(cur - t);
+        t = cur - t < PAGE_BYTES ? cur : cut >= cur - v->floor ? v->floor : cur - cut;
+    }
+    v->entitled = t;
+}
+
+void dynmem__peer_fit(struct dynmem_balancer *b, uint64_t budget, uint64_t growth_room)
+{
+    uint64_t sum = 0, growth = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        const struct vm *v = &b->vms[i];
+        if (!dynmem__planned(v))
+            continue;
+        sum += v->entitled;
+        if (v->entitled > vm_holding(v))
+            growth += v->entitled - vm_holding(v);
+    }
+    uint64_t over = sum > budget ? sum - budget : 0;
+    uint64_t allowed = min_u64(growth > over ? growth - over : 0, growth_room);
+    if (allowed >= growth)
+        return;
+    /* Every grower keeps the same fraction of its growth; exact integers
+     * (rounded down) so the sum never exceeds what is allowed. */
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        struct vm *v = &b->vms[i];
+        uint64_t cur = vm_holding(v);
+        if (!dynmem__planned(v) || v->entitled <= cur)
+            continue;
+        uint64_t g = (uint64_t)((wide_u)(v->entitled - cur) * allowed / growth);
+        v->entitled = cur + round_down(g, UNIT);
+    }
+}
+
+/* Each system's decision period: squeezed iterates every second while
+ * balancing (squeeze.ml), VDSM runs MoM's policy every 15 s (mom.conf),
+ * ESX rebalances every Mem.BalancePeriod = 15 s, pvestatd every 10 s. */
+static uint64_t cycle_ms(int64_t policy)
+{
+    switch (policy) {
+    case DYNMEM_POLICY_MOM:
+    case DYNMEM_POLICY_ESX: return 15000;
+    case DYNMEM_POLICY_PROXMOX: return 10000;
+    default: return 1000;
+    }
+}
+
+/* A cycle entitles every plannable VM and remembers its target; a VM the
+ * cycle could not plan (busy, stuck, stale) holds until the next cycle.
+ * Between cycles plannable VMs keep pursuing their remembered targets, so
+ * memory a shrink freed is handed on without waiting for the next cycle. */
+static void peer_entitle(struct dynmem_balancer *b, uint64_t budget)
+{
+    uint64_t now = b->last_tick_ms;
+    bool switched = !b->cycle_started || b->cycle_policy != b->policy;
+    if (switched)
+        for (uint32_t i = 0; i < b->nvms; i++)
+            b->vms[i].has_peer_target = false;
+    if (switched || now - b->cycle_start_ms >= cycle_ms(b->policy)) {
+        b->cycle_started = true;
+        b->cycle_policy = b->policy;
+        b->cycle_start_ms = now;
+        /* No step cap and no ranking unless the policy sets them. */
+        for (uint32_t i = 0; i < b->nvms; i++) {
+            b->vms[i].step_cap = 0;
+            b->vms[i].grow_rank = 0;
+        }
+        switch (b->policy) {
+        case DYNMEM_POLICY_SQUEEZED: dynmem__policy_squeezed(b, budget); break;
+        case DYNMEM_POLICY_MOM: dynmem__policy_mom(b, budget); break;
+        case DYNMEM_POLICY_ESX: dynmem__policy_esx(b, budget); break;
+        default: dynmem__policy_proxmox(b, budget); break;
+        }
+        for (uint32_t i = 0; i < b->nvms; i++) {
+            struct vm *v = &b->vms[i];
+            v->has_peer_target = dynmem__planned(v);
+            v->peer_target = v->entitled;
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        struct vm *v = &b->vms[i];
+        if (dynmem__planned(v) && v->has_peer_target)
+            v->entitled = min_u64(max_u64(v->peer_target, v->floor), v->ceiling);
+    }
+}
+
 void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget)
 {
+    if (dynmem__is_peer(b->policy)) {
+        peer_entitle(b, budget);
+        return;
+    }
+    /* A comparison policy chosen again later starts a fresh cycle. */
+    b->cycle_started = false;
     uint64_t sum_want = 0, sum_need = 0, sum_floor = 0;
     for (uint32_t i = 0; i < b->nvms; i++) {
         struct vm *v = &b->vms[i];

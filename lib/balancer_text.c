@@ -1,5 +1,6 @@
 /* Names and one-line descriptions of the balancer's decisions. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <dynmem/balancer.h>
@@ -26,6 +27,7 @@ const char *dynmem_reason_name(uint32_t reason)
     case DYNMEM_REASON_RESIZE: return "resize";
     case DYNMEM_REASON_SMART_PAGING_DRAIN: return "smart-paging-drain";
     case DYNMEM_REASON_SMART_PAGING_BACK: return "smart-paging-back";
+    case DYNMEM_REASON_POLICY: return "policy";
     }
     return "unknown";
 }
@@ -36,13 +38,23 @@ const char *dynmem_policy_name(uint32_t policy)
     case DYNMEM_POLICY_DYNMEM: return "dynmem";
     case DYNMEM_POLICY_HYPERV: return "hyperv";
     case DYNMEM_POLICY_STATIC: return "static";
+    case DYNMEM_POLICY_SQUEEZED: return "squeezed";
+    case DYNMEM_POLICY_MOM: return "mom";
+    case DYNMEM_POLICY_ESX: return "esx";
+    case DYNMEM_POLICY_PROXMOX: return "proxmox";
     }
     return "unknown";
 }
 
-/* The rule behind each reason, in words, for logs. */
-static const char *reason_rule(uint32_t reason)
+/* The rule behind each reason, in words, for logs. Under a comparison
+ * policy growth follows that policy's target, not demand + buffer. */
+static const char *reason_rule(uint32_t reason, uint32_t policy)
 {
+    bool peer = policy >= DYNMEM_POLICY_SQUEEZED && policy <= DYNMEM_POLICY_PROXMOX;
+    if (peer && reason == DYNMEM_REASON_GROW)
+        return "the policy's target above what it holds";
+    if (peer && reason == DYNMEM_REASON_GROW_PARTIAL)
+        return "the policy's target above what it holds, limited by free memory or step cap";
     switch (reason) {
     case DYNMEM_REASON_GROW: return "demand + buffer above what it holds";
     case DYNMEM_REASON_GROW_PARTIAL: return "demand + buffer above what it holds, limited by free memory or step cap";
@@ -51,6 +63,7 @@ static const char *reason_rule(uint32_t reason)
     case DYNMEM_REASON_RESIZE: return "runtime resize of a static VM";
     case DYNMEM_REASON_SMART_PAGING_DRAIN: return "smart-paged memory drained by ballooning";
     case DYNMEM_REASON_SMART_PAGING_BACK: return "smart-paged memory backed from free memory";
+    case DYNMEM_REASON_POLICY: return "the policy's own rule";
     }
     return "unknown rule";
 }
@@ -67,7 +80,7 @@ int dynmem_action_describe(const struct dynmem_action *a, char *buf, size_t len)
                      " MiB, weight %" PRIu32 ", pressure %" PRIu32 "]",
                      a->vm_id, dynmem_action_kind_name(a->kind), MIB(a->bytes), MIB(a->target_bytes),
                      dynmem_policy_name(a->policy), dynmem_reason_name(a->reason),
-                     reason_rule(a->reason), MIB(a->demand_bytes), MIB(a->assigned_bytes),
+                     reason_rule(a->reason, a->policy), MIB(a->demand_bytes), MIB(a->assigned_bytes),
                      MIB(a->entitled_bytes), MIB(a->host_free_bytes), a->weight, a->pressure);
     return n < 0 ? DYNMEM_ERR_INVALID_ARGUMENT : n;
 }

@@ -1,7 +1,13 @@
 /* The tick: refresh every VM's figures, let the policy entitle, then turn
  * the differences into at most one action per VM. Shrinks are queued before
  * growth, and growth only spends memory that is free now: memory a shrink
- * will free counts only once the guest confirmed it (two-phase). */
+ * will free counts only once the guest confirmed it (two-phase).
+ *
+ * Comparison policies (squeezed, mom, esx, proxmox) use the same engine with
+ * three differences, each marked below: they shrink to their entitlement at
+ * once (no calm period, lazy reclaim or engine deadband: those are Hyper-V's
+ * and ours), a policy may cap a VM's step per tick, and growth from short
+ * free memory follows the policy's own ranking. */
 #include "balancer_internal.h"
 #include "pressure_internal.h"
 
@@ -90,6 +96,14 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
     v->entitled = cur;
 }
 
+/* Peers: the per-tick step a comparison policy set for a VM it planned
+ * (proxmox's 100 MiB), or no cap. */
+static uint64_t policy_cap(const struct dynmem_balancer *b, const struct vm *v)
+{
+    bool capped = dynmem__is_peer(b->policy) && v->plannable && v->step_cap;
+    return capped ? v->step_cap : UINT64_MAX;
+}
+
 static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64_t bytes,
                   uint32_t reason, uint64_t now_ms, uint64_t host_free)
 {
@@ -124,7 +138,7 @@ static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64
 static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, uint32_t reason,
                         uint64_t now_ms, uint64_t *host_free)
 {
-    uint64_t cap = b->max_grow ? (uint64_t)b->max_grow : UINT64_MAX;
+    uint64_t cap = min_u64(b->max_grow ? (uint64_t)b->max_grow : UINT64_MAX, policy_cap(b, v));
     uint64_t g = min_u64(min_u64(want, *host_free), cap);
     uint64_t balloon = vm_balloon(v);
     uint32_t kind;
@@ -147,8 +161,10 @@ static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, 
         return 0;
     /* Partial: this growth will not bring the VM to its target, because
      * the policy entitled it to less or free memory or the step cap cut it
-     * (an unballoon to be followed by a hot-add is not partial). */
-    if (reason == DYNMEM_REASON_GROW && (v->entitled < v->want || g < want))
+     * (an unballoon to be followed by a hot-add is not partial). Peers'
+     * targets are not demand + buffer: only free memory or a cap count. */
+    bool short_of_want = !dynmem__is_peer(b->policy) && v->entitled < v->want;
+    if (reason == DYNMEM_REASON_GROW && (short_of_want || g < want))
         reason = DYNMEM_REASON_GROW_PARTIAL;
     uint64_t before = *host_free;
     *host_free -= n;
@@ -161,6 +177,7 @@ static void shrink_vm(struct dynmem_balancer *b, struct vm *v, uint64_t bytes, u
 {
     if (b->max_shrink)
         bytes = min_u64(bytes, (uint64_t)b->max_shrink);
+    bytes = min_u64(bytes, policy_cap(b, v));
     if (bytes < PAGE_BYTES)
         return;
     uint32_t kind = (v->cfg.flags & DYNMEM_VM_CAN_HOT_REMOVE) ? DYNMEM_ACTION_HOT_REMOVE
@@ -227,6 +244,9 @@ static bool wants_growth(const struct dynmem_balancer *b, const struct vm *v)
     uint64_t cur = vm_holding(v);
     if (v->entitled <= cur)
         return false;
+    /* Peers apply their own deadbands when they entitle. */
+    if (dynmem__is_peer(b->policy))
+        return v->entitled - cur >= PAGE_BYTES;
     /* A starving guest grows at once; otherwise the deadband applies. */
     return v->entitled - cur >= (uint64_t)b->deadband || cur < v->need;
 }
@@ -250,7 +270,9 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
         else if (v->resizing)
             plan_resize(b, v, now_ms, &host_free);
         else if (v->plannable && vm_holding(v) > v->entitled) {
-            if (scarce)
+            if (dynmem__is_peer(b->policy))
+                shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_POLICY, now_ms, host_free);
+            else if (scarce)
                 shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_SCARCITY, now_ms, host_free);
             else {
                 uint64_t n = lazy_reclaim(b, v, now_ms);
@@ -269,6 +291,8 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
             /* Exact in a double: 14 bits of weight above 32 bits of units. */
             uint64_t units = round_up_unit(v->entitled - vm_holding(v)) / UNIT;
             b->keys[i] = -(double)(((uint64_t)v->cfg.weight << 32) | units);
+            if (dynmem__is_peer(b->policy))
+                b->keys[i] = -v->grow_rank; /* the policy's own order */
         }
     }
     /* Order matters only when free memory cannot cover every request. */

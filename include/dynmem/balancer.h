@@ -121,7 +121,27 @@ enum dynmem_policy {
      *  dropped first under scarcity, then strict weight order. */
     DYNMEM_POLICY_HYPERV = 1,
     /** No balancing: every VM keeps its startup memory. */
-    DYNMEM_POLICY_STATIC = 2
+    DYNMEM_POLICY_STATIC = 2,
+    /** Xen's squeezed: every VM gets the same fraction of its range between
+     *  minimum and maximum, whatever its demand, keeping 9 MiB free on top of
+     *  the reserve; decides every second. For comparison (docs/policies.md). */
+    DYNMEM_POLICY_SQUEEZED = 3,
+    /** oVirt MoM with VDSM's balloon policy: while host free memory is under
+     *  20 % of the host, VMs shrink by up to 5 % per cycle toward their
+     *  demand plus a free share scaled by host pressure; otherwise they grow
+     *  by 5 % per cycle; changes under 0.25 % are skipped; 15 s cycle. For
+     *  comparison. */
+    DYNMEM_POLICY_MOM = 4,
+    /** VMware ESX: min-funding revocation with the idle memory tax (rate
+     *  75 %): memory is taken from the VM with the fewest shares (weight) per
+     *  page, idle pages costing four times active ones, and only when the
+     *  VMs' requests exceed free memory; 15 s cycle. For comparison. */
+    DYNMEM_POLICY_ESX = 5,
+    /** Proxmox VE auto-ballooning: keeps the host at 80 % used, splits the
+     *  memory above the VMs' minimums by shares (weight), moves each VM by at
+     *  most 100 MiB per 10 s cycle, ignores changes under 10 MiB. For
+     *  comparison. */
+    DYNMEM_POLICY_PROXMOX = 6
 };
 
 /** Host-wide settings (dynmem_balancer_set_param()). */
@@ -134,12 +154,15 @@ enum dynmem_balancer_param {
     DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES = 2,
     /** enum dynmem_policy. Default DYNMEM_POLICY_DYNMEM. */
     DYNMEM_BALANCER_PARAM_POLICY = 3,
-    /** How long a VM's surplus must last before lazy reclaim, ms. Default 60000. */
+    /** How long a VM's surplus must last before lazy reclaim, ms. Default
+     *  60000. The dynmem and hyperv policies only: the comparison policies
+     *  shrink under their own rules. */
     DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS = 4,
     /** No progress on an action for this long flags the VM stuck, ms. Default 5000. */
     DYNMEM_BALANCER_PARAM_STUCK_TIMEOUT_MS = 5,
     /** Differences smaller than this are left alone, bytes (2 MiB multiple).
-     *  Default 32 MiB. */
+     *  Default 32 MiB. The dynmem and hyperv policies only: the comparison
+     *  policies apply their own deadbands. */
     DYNMEM_BALANCER_PARAM_DEADBAND_BYTES = 6,
     /** Most memory one VM may gain per tick, bytes, 0 = no cap. Default 0. */
     DYNMEM_BALANCER_PARAM_MAX_GROW_PER_TICK_BYTES = 7,
@@ -333,7 +356,8 @@ enum dynmem_action_kind {
 
 /** Why an action was decided: the rule that fired. */
 enum dynmem_reason {
-    /** Demand plus buffer exceeds what the VM holds and memory is free. */
+    /** Demand plus buffer exceeds what the VM holds and memory is free
+     *  (under a comparison policy: that policy's target does). */
     DYNMEM_REASON_GROW = 1,
     /** As GROW, but free memory (or the per-tick cap) limits the step. */
     DYNMEM_REASON_GROW_PARTIAL = 2,
@@ -347,7 +371,10 @@ enum dynmem_reason {
     /** Smart-paged memory is drained first, by ballooning. */
     DYNMEM_REASON_SMART_PAGING_DRAIN = 6,
     /** Smart-paged memory is backed again from free host memory. */
-    DYNMEM_REASON_SMART_PAGING_BACK = 7
+    DYNMEM_REASON_SMART_PAGING_BACK = 7,
+    /** A comparison policy (squeezed, mom, esx, proxmox) shrinks the VM to
+     *  its entitlement under that policy's own rule, at once. */
+    DYNMEM_REASON_POLICY = 8
 };
 
 /**

@@ -1,5 +1,5 @@
 /* Balancer: weights (B6) and a randomized invariant run over seeded fleets
- * with every kind of guest. After every step: B13 (dynmem_balancer_check),
+ * with every kind of guest, under every policy. After every step: B13 (dynmem_balancer_check),
  * the test's own ledger of confirmed moves equals the books (no memory
  * created or lost), and every running VM within [minimum, maximum]. */
 #include <criterion/criterion.h>
@@ -80,7 +80,8 @@ static void random_fleet(uint64_t seed, int nvms, int steps, struct fleet_stats 
 {
     uint64_t r = seed;
     struct balsim s;
-    enum dynmem_policy policy = (enum dynmem_policy)rng_below(&r, 3);
+    /* Every policy, the comparison ones included. */
+    enum dynmem_policy policy = (enum dynmem_policy)rng_below(&r, 7);
     balsim_init_cap(&s, GIB(4) + rng_below(&r, (uint64_t)nvms) * GIB(2), policy, nvms);
     dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, (int64_t)rng_below(&r, 20000));
     for (int k = 0; k < nvms; k++) {
@@ -115,6 +116,9 @@ static void random_fleet(uint64_t seed, int nvms, int steps, struct fleet_stats 
             uint64_t granted;
             dynmem_balancer_vm_resize(s.b, v->id, s.now, MIB(2) * (1 + rng_below(&r, 2048)), &granted);
         }
+        /* Now and then the operator switches policy while VMs run. */
+        if (ev == 99 && rng_below(&r, 4) == 0)
+            dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_POLICY, (int64_t)rng_below(&r, 7));
         for (int k = 0; k < 1 + nvms / 8; k++) {
             struct balsim_vm *w = &s.vm[rng_below(&r, (uint64_t)nvms)];
             w->demand = MIB(1) * rng_below(&r, 6000);
