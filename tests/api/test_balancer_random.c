@@ -1,7 +1,8 @@
 /* Balancer: weights (B6) and a randomized invariant run over seeded fleets
- * with every kind of guest, under every policy. After every step: B13 (dynmem_balancer_check),
- * the test's own ledger of confirmed moves equals the books (no memory
- * created or lost), and every running VM within [minimum, maximum]. */
+ * with every kind of guest, under every policy. After every step: B13
+ * (dynmem_balancer_check), the test's own ledger of confirmed moves equals
+ * the books (no memory created or lost), and every running VM's physical
+ * memory is non-zero, whole pages and within what the guest sees. */
 #include <criterion/criterion.h>
 
 #include "balsim.h"
