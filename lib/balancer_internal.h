@@ -128,6 +128,10 @@ static inline uint64_t max_u64(uint64_t a, uint64_t b)
 void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget);
 /* Sorts b->order[0..n) by ascending b->keys[slot], ties by slot. */
 void dynmem__sort_order(struct dynmem_balancer *b, uint32_t n);
+/* The same order, lazily: make b->order[0..n) a heap, then pop the first
+ * slot (n shrinks by one each time). */
+void dynmem__heap_build(struct dynmem_balancer *b, uint32_t n);
+uint32_t dynmem__heap_pop(struct dynmem_balancer *b, uint32_t *n);
 
 /* The comparison policies: squeezed, mom, esx, proxmox (docs/policies.md).
  * They entitle from the VMs' figures under their own published rules. */

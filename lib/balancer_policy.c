@@ -56,6 +56,40 @@ void dynmem__sort_order(struct dynmem_balancer *b, uint32_t n)
     }
 }
 
+/* A min-heap over b->order[0..n) by the same order as dynmem__sort_order():
+ * taking the first k of n costs O(n + k log n), not a full sort. */
+static void sift_down_min(struct dynmem_balancer *b, uint32_t root, uint32_t n)
+{
+    uint32_t *o = b->order;
+    for (;;) {
+        uint32_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && key_less(b, o[child + 1], o[child]))
+            child++;
+        if (!key_less(b, o[child], o[root]))
+            return;
+        uint32_t t = o[root];
+        o[root] = o[child];
+        o[child] = t;
+        root = child;
+    }
+}
+
+void dynmem__heap_build(struct dynmem_balancer *b, uint32_t n)
+{
+    for (uint32_t i = n / 2; i-- > 0;)
+        sift_down_min(b, i, n);
+}
+
+uint32_t dynmem__heap_pop(struct dynmem_balancer *b, uint32_t *n)
+{
+    uint32_t top = b->order[0];
+    b->order[0] = b->order[--*n];
+    sift_down_min(b, 0, *n);
+    return top;
+}
+
 static uint64_t lower_need(const struct vm *v)
 {
     return v->need;

@@ -295,9 +295,17 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
                 b->keys[i] = -v->grow_rank; /* the policy's own order */
         }
     }
-    /* Order matters only when free memory cannot cover every request. */
-    if (growth_wanted > host_free)
-        dynmem__sort_order(b, n);
+    /* Order matters only when free memory cannot cover every request, and
+     * then only for the VMs served before it runs out: a heap yields them
+     * in order without sorting the rest. */
+    if (growth_wanted > host_free) {
+        dynmem__heap_build(b, n);
+        while (n > 0 && host_free >= PAGE_BYTES) {
+            struct vm *v = &b->vms[dynmem__heap_pop(b, &n)];
+            grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
+        }
+        return;
+    }
     for (uint32_t k = 0; k < n && host_free >= PAGE_BYTES; k++) {
         struct vm *v = &b->vms[b->order[k]];
         grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
