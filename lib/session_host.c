@@ -415,15 +415,25 @@ static void supersede_action(dynmem_session_host *h)
     dynmem__host_action_end(h, 0);
 }
 
-int dynmem_session_host_set_target(dynmem_session_host *h, uint64_t now_ms, uint64_t target_bytes)
+/* Common start of set_target and start_action: time, due timers, and the
+ * end of the action they replace. */
+static int new_goal(dynmem_session_host *h, uint64_t now_ms)
 {
-    if (!h)
-        return DYNMEM_ERR_INVALID_ARGUMENT;
     int rc = advance(h, now_ms);
     if (rc)
         return rc;
     dynmem__host_timers(h);
     supersede_action(h);
+    return 0;
+}
+
+int dynmem_session_host_set_target(dynmem_session_host *h, uint64_t now_ms, uint64_t target_bytes)
+{
+    if (!h)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    int rc = new_goal(h, now_ms);
+    if (rc)
+        return rc;
     h->target_set = true;
     h->target_stalled = false;
     h->target_pages = target_bytes >> DYNMEM_PAGE_SHIFT;
@@ -446,11 +456,9 @@ int dynmem_session_host_start_action(dynmem_session_host *h, uint64_t now_ms, ui
         return DYNMEM_ERR_INVALID_ARGUMENT;
     if (kind < 1 || kind > 4)
         return DYNMEM_ERR_UNSUPPORTED;
-    int rc = advance(h, now_ms);
+    int rc = new_goal(h, now_ms);
     if (rc)
         return rc;
-    dynmem__host_timers(h);
-    supersede_action(h);
     h->target_set = false;
     h->act_live = true;
     h->act_kind = kind;

@@ -125,33 +125,25 @@ static bool send_request(dynmem_session_host *h, const struct dynmem_proto_msg *
     return dynmem__outbox_put(&h->out, m, h->version) == 0;
 }
 
-static bool start_balloon(dynmem_session_host *h, uint64_t pages, bool for_action)
+/* A balloon or hot-remove request: both ask for a page count, capped. */
+static bool start_take(dynmem_session_host *h, uint64_t pages, bool for_action, bool remove)
 {
     uint64_t cap = (uint64_t)h->param[DYNMEM_SESSION_HOST_BALLOON_CHUNK_PAGES];
     if (pages > cap)
         pages = cap;
     struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
-    m.type = DYNMEM_PROTO_BALLOON_REQUEST;
     m.trans_id = h->trans_id;
-    m.body.balloon_request.num_pages = (uint32_t)pages;
+    if (remove) {
+        m.type = DYNMEM_PROTO_HOT_REMOVE_REQUEST;
+        m.body.hot_remove_request.page_count = (uint32_t)pages;
+    } else {
+        m.type = DYNMEM_PROTO_BALLOON_REQUEST;
+        m.body.balloon_request.num_pages = (uint32_t)pages;
+    }
     if (!send_request(h, &m))
         return false;
-    begin(h, DYNMEM_SESSION_HOST_BALLOON, pages, for_action);
-    return true;
-}
-
-static bool start_hot_remove(dynmem_session_host *h, uint64_t pages, bool for_action)
-{
-    uint64_t cap = (uint64_t)h->param[DYNMEM_SESSION_HOST_BALLOON_CHUNK_PAGES];
-    if (pages > cap)
-        pages = cap;
-    struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
-    m.type = DYNMEM_PROTO_HOT_REMOVE_REQUEST;
-    m.trans_id = h->trans_id;
-    m.body.hot_remove_request.page_count = (uint32_t)pages;
-    if (!send_request(h, &m))
-        return false;
-    begin(h, DYNMEM_SESSION_HOST_HOT_REMOVE, pages, for_action);
+    begin(h, remove ? DYNMEM_SESSION_HOST_HOT_REMOVE : DYNMEM_SESSION_HOST_BALLOON, pages,
+          for_action);
     return true;
 }
 
@@ -219,8 +211,8 @@ static void plan_action(dynmem_session_host *h)
     switch (h->act_kind) {
     case 1: ok = h->cap_balloon && start_unballoon(h, left, true); break;
     case 2: ok = h->cap_hot_add && start_hot_add(h, left, true); break;
-    case 3: ok = h->cap_balloon && start_balloon(h, left, true); break;
-    default: ok = can_hot_remove(h) && start_hot_remove(h, left, true); break;
+    case 3: ok = h->cap_balloon && start_take(h, left, true, false); break;
+    default: ok = can_hot_remove(h) && start_take(h, left, true, true); break;
     }
     if (!ok && h->out.count < DYNMEM__OUTBOX_CAP)
         dynmem__host_action_end(h, 0); /* nothing (more) can be done */
@@ -238,9 +230,9 @@ static void plan_target(dynmem_session_host *h)
     } else if (h->target_pages < current) {
         uint64_t diff = current - h->target_pages;
         if (h->param[DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE] && can_hot_remove(h) &&
-            start_hot_remove(h, diff, false))
+            start_take(h, diff, false, true))
             return;
-        if (h->cap_balloon && start_balloon(h, diff, false))
+        if (h->cap_balloon && start_take(h, diff, false, false))
             return;
     }
     /* Nothing to do, or nothing possible: wait for a new target. */

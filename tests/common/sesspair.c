@@ -90,12 +90,10 @@ uint64_t sesspair_fig(const struct sesspair *p, enum dynmem_memmap_figure f)
     return v;
 }
 
-int sesspair_books_agree(const struct sesspair *p)
+int sesspair_host_within_guest(const struct sesspair *p)
 {
     const struct dynmem_pageset *a = dynmem_memmap_ballooned(p->map);
     const struct dynmem_pageset *b = dynmem_session_guest_ballooned(p->g);
-    if (dynmem_pageset_pages(a) != dynmem_pageset_pages(b))
-        return 0;
     uint64_t from = 0, s, c;
     while (dynmem_pageset_next(a, from, &s, &c) == 0) {
         bool in = false;
@@ -104,9 +102,18 @@ int sesspair_books_agree(const struct sesspair *p)
         from = s + c;
     }
     uint64_t vis = sesspair_fig(p, DYNMEM_MEMMAP_VISIBLE);
+    return sesspair_fig(p, DYNMEM_MEMMAP_CURRENT) == vis - sesspair_fig(p, DYNMEM_MEMMAP_BALLOONED);
+}
+
+int sesspair_books_agree(const struct sesspair *p)
+{
+    if (dynmem_pageset_pages(dynmem_memmap_ballooned(p->map)) !=
+            dynmem_pageset_pages(dynmem_session_guest_ballooned(p->g)) ||
+        !sesspair_host_within_guest(p))
+        return 0;
+    uint64_t vis = sesspair_fig(p, DYNMEM_MEMMAP_VISIBLE);
     return vis == sesspair_fig(p, DYNMEM_MEMMAP_BOOT) + sesspair_fig(p, DYNMEM_MEMMAP_ADDED) -
-                      sesspair_fig(p, DYNMEM_MEMMAP_REMOVED) &&
-           sesspair_fig(p, DYNMEM_MEMMAP_CURRENT) == vis - sesspair_fig(p, DYNMEM_MEMMAP_BALLOONED);
+                      sesspair_fig(p, DYNMEM_MEMMAP_REMOVED);
 }
 
 int sesspair_drain(struct sesspair *p, uint64_t *fact_bytes, uint32_t *final_flags)

@@ -33,6 +33,10 @@ void sesspair_connect(struct sesspair *p);
 /* 1 if the host's ballooned pages are exactly the guest's and the map's
  * figures add up. */
 int sesspair_books_agree(const struct sesspair *p);
+/* 1 if every page the host counts as ballooned the guest ballooned too (the
+ * host may count fewer, e.g. after an allocation failure) and the map's
+ * CURRENT figure adds up. */
+int sesspair_host_within_guest(const struct sesspair *p);
 uint64_t sesspair_fig(const struct sesspair *p, enum dynmem_memmap_figure f);
 /* Drains the host's events; sums the bytes of FACT events and ORs the flags
  * of the FINAL ones into *final_flags (either pointer may be NULL);
