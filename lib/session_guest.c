@@ -9,7 +9,7 @@
 
 enum gstate { G_CLOSED, G_VERSION, G_CAPS, G_READY, G_FAILED };
 
-#define GUEST_PARAMS 10
+#define GUEST_PARAMS 11
 #define UNIT_2M UINT64_C(512)
 
 struct dynmem_session_guest {
@@ -22,8 +22,8 @@ struct dynmem_session_guest {
     enum gstate state;
     uint32_t proposed, version, trans_id;
     uint64_t now;
-    bool suppress_status, status_armed;
-    uint64_t status_at;
+    bool suppress_status, status_armed, nego_armed;
+    uint64_t status_at, nego_at;
     dynmem_session_guest_balloon_fn balloon_fn;
     void *balloon_ud;
     dynmem_session_guest_hot_add_fn hot_add_fn;
@@ -43,6 +43,7 @@ static const int64_t guest_defaults[GUEST_PARAMS] = {
     [DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS] = 1000,
     [DYNMEM_SESSION_GUEST_COMMITTED_PAGES] = 0,
     [DYNMEM_SESSION_GUEST_FLOOR_PAGES] = -1,
+    [DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS] = 5000,
 };
 
 int dynmem_session_guest_new(dynmem_session_guest **out, const struct dynmem_allocator *alloc)
@@ -107,6 +108,10 @@ int dynmem_session_guest_set_param(dynmem_session_guest *g, enum dynmem_session_
     case DYNMEM_SESSION_GUEST_FLOOR_PAGES:
         lo = -1;
         hi = (int64_t)DYNMEM_MEMMAP_PAGES_MAX;
+        break;
+    case DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS:
+        lo = 1;
+        hi = 3600000;
         break;
     default: return DYNMEM_ERR_NOT_FOUND;
     }
@@ -180,6 +185,13 @@ static int send(dynmem_session_guest *g, struct dynmem_proto_msg *m)
     return dynmem__outbox_put(&g->out, m, g->version);
 }
 
+/* Each negotiation message gets its own reply deadline. */
+static void arm_negotiation(dynmem_session_guest *g)
+{
+    g->nego_armed = true;
+    g->nego_at = g->now + (uint64_t)g->param[DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS];
+}
+
 static void propose(dynmem_session_guest *g, uint32_t v)
 {
     struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
@@ -189,6 +201,7 @@ static void propose(dynmem_session_guest *g, uint32_t v)
     g->proposed = v;
     g->state = G_VERSION;
     (void)send(g, &m);
+    arm_negotiation(g);
 }
 
 int dynmem_session_guest_connect(dynmem_session_guest *g, uint64_t now_ms)
@@ -232,7 +245,7 @@ int dynmem_session_guest_reset(dynmem_session_guest *g, uint64_t now_ms,
     dynmem__outbox_clear(&g->out);
     g->state = G_CLOSED;
     g->version = 0;
-    g->status_armed = false;
+    g->status_armed = g->nego_armed = false;
     g->balloon_active = g->remove_active = false;
     if (kind == DYNMEM_SESSION_RESET_VMBUS) {
         rc = give_back(g, 0, DYNMEM_MEMMAP_PAGES_MAX);
@@ -295,6 +308,13 @@ int dynmem_session_guest_tick(dynmem_session_guest *g, uint64_t now_ms)
     int rc = advance(g, now_ms);
     if (rc)
         return rc;
+    if (g->nego_armed && now_ms >= g->nego_at) {
+        g->nego_armed = false;
+        g->state = G_FAILED;
+        g->version = 0;
+        dynmem__outbox_clear(&g->out);
+        push(g, DYNMEM_SESSION_EVENT_FAILED, DYNMEM_ERR_SESSION_TIMEOUT, 0);
+    }
     if (g->status_armed && now_ms >= g->status_at) {
         post_status(g);
         uint64_t iv = (uint64_t)g->param[DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS];
@@ -309,9 +329,12 @@ int dynmem_session_guest_next_deadline(const dynmem_session_guest *g, uint64_t *
 {
     if (!g || !out_ms)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    if (!g->status_armed)
+    if (!g->status_armed && !g->nego_armed)
         return 0;
-    *out_ms = g->status_at;
+    if (g->status_armed && g->nego_armed)
+        *out_ms = g->status_at < g->nego_at ? g->status_at : g->nego_at;
+    else
+        *out_ms = g->status_armed ? g->status_at : g->nego_at;
     return 1;
 }
 
@@ -424,6 +447,7 @@ static void on_version_response(dynmem_session_guest *g, const struct dynmem_pro
         r.body.caps_report.hot_add_alignment = (uint8_t)g->param[DYNMEM_SESSION_GUEST_HOT_ADD_ALIGNMENT];
         r.body.caps_report.max_page_number = UINT64_MAX;
         (void)send(g, &r);
+        arm_negotiation(g);
         return;
     }
     if (g->proposed == DYNMEM_PROTO_VERSION_WIN10)
@@ -432,12 +456,14 @@ static void on_version_response(dynmem_session_guest *g, const struct dynmem_pro
         propose(g, DYNMEM_PROTO_VERSION_WIN7);
     else {
         g->state = G_FAILED;
+        g->nego_armed = false;
         push(g, DYNMEM_SESSION_EVENT_FAILED, DYNMEM_ERR_SESSION_REJECTED, m->type);
     }
 }
 
 static void on_caps_response(dynmem_session_guest *g, const struct dynmem_proto_msg *m)
 {
+    g->nego_armed = false;
     if (!m->body.caps_response.is_accepted) {
         g->state = G_FAILED;
         g->version = 0;

@@ -523,7 +523,11 @@ enum dynmem_session_guest_param {
      *  Default 0. */
     DYNMEM_SESSION_GUEST_COMMITTED_PAGES = 8,
     /** Balloon floor in pages; -1 uses Linux's formula. Default -1. */
-    DYNMEM_SESSION_GUEST_FLOOR_PAGES = 9
+    DYNMEM_SESSION_GUEST_FLOOR_PAGES = 9,
+    /** How long the guest waits for each negotiation reply before it gives
+     *  up (a FAILED event with DYNMEM_ERR_SESSION_TIMEOUT), ms. Default
+     *  5000 (as Linux), bounds 1..3600000. */
+    DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS = 10
 };
 
 /**
@@ -662,7 +666,7 @@ DYNMEM_API int dynmem_session_guest_next_send(dynmem_session_guest *g, void *buf
                                               size_t *out_len);
 
 /**
- * Let time pass (status reports).
+ * Let time pass (status reports, the negotiation timer).
  * @param g the session
  * @param now_ms current time
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_SESSION_TIME_BACKWARDS

@@ -242,3 +242,29 @@ Test(session_guest, guest_settings, .fini = fini)
     cr_assert_eq(dynmem_session_guest_version(g), 0);
     cr_assert_null(dynmem_session_guest_memory(NULL));
 }
+
+Test(session_guest, negotiation_times_out_on_a_silent_host, .fini = fini)
+{
+    cr_assert_eq(dynmem_session_guest_new(&g, NULL), 0);
+    cr_assert_eq(dynmem_session_guest_connect(g, 100), 0);
+    uint64_t d = 0;
+    cr_assert_eq(dynmem_session_guest_next_deadline(g, &d), 1);
+    cr_assert_eq(d, 5100);
+    cr_assert_eq(dynmem_session_guest_tick(g, 5099), 0);
+    cr_assert_eq(dynmem_session_guest_tick(g, 5100), 0);
+    struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
+    bool failed = false;
+    while (dynmem_session_guest_next_event(g, &ev) == 1)
+        failed |= ev.kind == DYNMEM_SESSION_EVENT_FAILED && ev.error == DYNMEM_ERR_SESSION_TIMEOUT;
+    cr_assert(failed);
+    cr_assert_eq(dynmem_session_guest_next_deadline(g, &d), 0);
+    /* A late version response is refused; a new connect starts over. */
+    struct dynmem_proto_msg r = DYNMEM_PROTO_MSG_INIT;
+    r.type = DYNMEM_PROTO_VERSION_RESPONSE;
+    r.body.version_response.is_accepted = true;
+    now = 5200;
+    feed(&r, DYNMEM_ERR_SESSION_WRONG_STATE);
+    cr_assert_eq(dynmem_session_guest_connect(g, 5200), 0);
+    feed(&r, 0);
+    cr_assert_eq(dynmem_session_guest_version(g), DYNMEM_PROTO_VERSION_WIN10);
+}
