@@ -105,7 +105,17 @@ DYNMEM_BEGIN_DECLS
     X(CONFIG_FLAGS,     -406, "unknown VM flag, or a static VM whose minimum, startup and maximum differ") \
     X(ADMISSION,        -407, "not enough free host memory to start the VM") \
     X(PARTIAL,          -408, "the change was only partly possible") \
-    X(INVARIANT,        -409, "the balancer's books are inconsistent")
+    X(INVARIANT,        -409, "the balancer's books are inconsistent") \
+    /* protocol sessions (session.h): -500..-599 */ \
+    X(SESSION_WRONG_STATE,    -500, "message not expected in the session's current state") \
+    X(SESSION_TIME_BACKWARDS, -501, "time is before the session's latest time") \
+    X(SESSION_VERSION_POLICY, -502, "protocol version refused by the session's policy") \
+    X(SESSION_REJECTED,       -503, "the peer rejected every version or the capabilities") \
+    X(SESSION_TIMEOUT,        -504, "the peer did not answer in time") \
+    X(SESSION_TOO_MUCH,       -505, "the peer gave or claimed more than was asked") \
+    X(SESSION_FLOOD,          -506, "messages arrive faster than the session takes them") \
+    X(SESSION_DIRECTION,      -507, "message type only travels the other way") \
+    X(SESSION_CLOSED,         -508, "the channel is not open")
 
 /** @cond INTERNAL */
 #define DYNMEM__ERROR_ENUMERATOR(name, value, text) DYNMEM_ERR_##name = (value),

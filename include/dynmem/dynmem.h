@@ -17,5 +17,6 @@
 #include <dynmem/memmap.h>
 #include <dynmem/pressure.h>
 #include <dynmem/balancer.h>
+#include <dynmem/session.h>
 
 #endif /* DYNMEM_DYNMEM_H */

@@ -1,0 +1,146 @@
+/* What the host and guest sessions share: the event queue, the outbox and
+ * the names of event kinds. */
+#include <string.h>
+
+#include "session_internal.h"
+#include "struct_abi.h"
+
+void dynmem__evq_clear(struct dynmem__evq *q)
+{
+    q->head = 0;
+    q->count = 0;
+}
+
+static struct dynmem_session_event *evq_at(struct dynmem__evq *q, unsigned i)
+{
+    return &q->ev[(q->head + i) % DYNMEM__EVQ_CAP];
+}
+
+void dynmem__evq_push(struct dynmem__evq *q, const struct dynmem_session_event *ev)
+{
+    if (q->count) {
+        struct dynmem_session_event *last = evq_at(q, q->count - 1);
+        /* Pieces of one transaction add up into one fact. */
+        if (ev->kind == DYNMEM_SESSION_EVENT_FACT && last->kind == DYNMEM_SESSION_EVENT_FACT &&
+            !(last->flags & DYNMEM_SESSION_FLAG_FINAL) && last->action_kind == ev->action_kind &&
+            last->action_id == ev->action_id) {
+            last->bytes += ev->bytes;
+            last->flags |= ev->flags;
+            last->time_ms = ev->time_ms;
+            last->requested_bytes = ev->requested_bytes;
+            return;
+        }
+    }
+    if (ev->kind == DYNMEM_SESSION_EVENT_STATUS) {
+        for (unsigned i = 0; i < q->count; i++) {
+            struct dynmem_session_event *e = evq_at(q, i);
+            if (e->kind == DYNMEM_SESSION_EVENT_STATUS) {
+                *e = *ev;
+                e->size = sizeof *e;
+                return;
+            }
+        }
+    }
+    if ((ev->kind == DYNMEM_SESSION_EVENT_REFUSED && q->count >= DYNMEM__EVQ_CAP / 2) ||
+        q->count >= DYNMEM__EVQ_CAP) {
+        q->dropped++;
+        return;
+    }
+    struct dynmem_session_event *slot = evq_at(q, q->count);
+    *slot = *ev;
+    slot->size = sizeof *slot;
+    q->count++;
+}
+
+int dynmem__evq_pop(struct dynmem__evq *q, struct dynmem_session_event *out)
+{
+    if (out->size < DYNMEM__END_OF(struct dynmem_session_event, status) ||
+        out->size > DYNMEM__STRUCT_SIZE_MAX)
+        return DYNMEM_ERR_STRUCT_SIZE;
+    if (!q->count)
+        return 0;
+    struct dynmem_session_event e = *evq_at(q, 0);
+    q->head = (q->head + 1) % DYNMEM__EVQ_CAP;
+    q->count--;
+    uint32_t size = out->size;
+    size_t n = size < sizeof e ? size : sizeof e;
+    memcpy(out, &e, n);
+    if (size > sizeof e)
+        memset((unsigned char *)out + sizeof e, 0, size - sizeof e);
+    out->size = size;
+    return 1;
+}
+
+int dynmem__outbox_init(struct dynmem__outbox *o, const struct dynmem__alloc *a)
+{
+    memset(o, 0, sizeof *o);
+    o->buf = dynmem__malloc(a, (size_t)DYNMEM__OUTBOX_CAP * DYNMEM_PROTO_MSG_SIZE_MAX);
+    return o->buf ? 0 : DYNMEM_ERR_NO_MEMORY;
+}
+
+void dynmem__outbox_fini(struct dynmem__outbox *o, const struct dynmem__alloc *a)
+{
+    if (o->buf)
+        dynmem__free(a, o->buf);
+    o->buf = NULL;
+}
+
+void dynmem__outbox_clear(struct dynmem__outbox *o)
+{
+    o->head = 0;
+    o->count = 0;
+}
+
+int dynmem__outbox_put(struct dynmem__outbox *o, const struct dynmem_proto_msg *msg,
+                       uint32_t version)
+{
+    if (o->count >= DYNMEM__OUTBOX_CAP)
+        return DYNMEM_ERR_BUFFER_TOO_SMALL;
+    unsigned slot = (o->head + o->count) % DYNMEM__OUTBOX_CAP;
+    ptrdiff_t n = dynmem_proto_encode(o->buf + (size_t)slot * DYNMEM_PROTO_MSG_SIZE_MAX,
+                                      DYNMEM_PROTO_MSG_SIZE_MAX, msg, version);
+    if (n < 0)
+        return (int)n;
+    o->len[slot] = (uint16_t)n;
+    o->count++;
+    return 0;
+}
+
+int dynmem__outbox_take(struct dynmem__outbox *o, void *buf, size_t cap, size_t *out_len)
+{
+    if (!o->count)
+        return 0;
+    size_t n = o->len[o->head];
+    if (cap < n)
+        return DYNMEM_ERR_BUFFER_TOO_SMALL;
+    memcpy(buf, o->buf + (size_t)o->head * DYNMEM_PROTO_MSG_SIZE_MAX, n);
+    *out_len = n;
+    o->head = (o->head + 1) % DYNMEM__OUTBOX_CAP;
+    o->count--;
+    return 1;
+}
+
+const char *dynmem_session_event_kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case DYNMEM_SESSION_EVENT_FACT: return "FACT";
+    case DYNMEM_SESSION_EVENT_STATUS: return "STATUS";
+    case DYNMEM_SESSION_EVENT_REFUSED: return "REFUSED";
+    case DYNMEM_SESSION_EVENT_VERSION: return "VERSION";
+    case DYNMEM_SESSION_EVENT_CAPS: return "CAPS";
+    case DYNMEM_SESSION_EVENT_READY: return "READY";
+    case DYNMEM_SESSION_EVENT_RESET: return "RESET";
+    case DYNMEM_SESSION_EVENT_INFO: return "INFO";
+    case DYNMEM_SESSION_EVENT_FAILED: return "FAILED";
+    default: return NULL;
+    }
+}
+
+int dynmem_session_event_to_pressure_sample(struct dynmem_pressure_sample *sample,
+                                            const struct dynmem_session_event *ev)
+{
+    if (!sample || !ev || ev->kind != DYNMEM_SESSION_EVENT_STATUS)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    return dynmem_pressure_sample_from_dm_status(sample, ev->time_ms, ev->status.num_committed,
+                                                 ev->status.num_avail);
+}
