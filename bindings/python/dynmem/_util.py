@@ -3,7 +3,7 @@ C enums turned into Python enums, and C structs turned into dicts."""
 import enum
 import operator
 
-from ._ffi import ffi
+from ._ffi import ffi, lib
 
 U8_MAX = (1 << 8) - 1
 U16_MAX = (1 << 16) - 1
@@ -69,11 +69,15 @@ def byteslike(name, value):
 
 
 def c_enum(cls_name, c_type, prefix, doc, base=enum.IntEnum, module='dynmem'):
-    """A Python enum with the members of C enum c_type, prefix removed.
+    """A Python enum with the members of C enum c_type, prefix removed; with
+    c_type None, of the integer macros whose names start with prefix.
 
     Built from the compiled declarations, so a value added to the header
     appears here at the next build."""
-    elements = ffi.typeof(c_type).relements
+    if c_type is None:
+        elements = {n: getattr(lib, n) for n in dir(lib) if n.startswith(prefix)}
+    else:
+        elements = ffi.typeof(c_type).relements
     members = {n[len(prefix):]: v for n, v in sorted(elements.items(), key=lambda kv: kv[1])
                if n.startswith(prefix)}
     cls = base(cls_name, members, module=module)

@@ -19,12 +19,10 @@ MessageType = c_enum(
     'MessageType', 'enum dynmem_proto_type', 'DYNMEM_PROTO_',
     'Message types (enum dynmem_proto_type): the wire value of each.')
 
-DecodeFlag = enum.IntFlag('DecodeFlag', {
-    'RESERVED_BITS': lib.DYNMEM_PROTO_FLAG_RESERVED_BITS,
-    'UNKNOWN_VERSION': lib.DYNMEM_PROTO_FLAG_UNKNOWN_VERSION,
-    'INFO_SLACK': lib.DYNMEM_PROTO_FLAG_INFO_SLACK,
-}, module='dynmem')
-DecodeFlag.__doc__ = 'Facts about decoded bytes (DYNMEM_PROTO_FLAG_*), in Message.flags.'
+DecodeFlag = c_enum(
+    'DecodeFlag', None, 'DYNMEM_PROTO_FLAG_',
+    'Facts about decoded bytes (the DYNMEM_PROTO_FLAG_* macros), in Message.flags.',
+    base=enum.IntFlag)
 
 #: Protocol 0.3 (Windows 7).
 VERSION_WIN7 = lib.DYNMEM_PROTO_VERSION_WIN7
@@ -365,7 +363,7 @@ def _new_msg():
 def _to_python(msg):
     cls = _CLASSES[msg.type]
     fields = cls._read(getattr(msg.body, cls._MEMBER)) if cls._MEMBER else {}
-    return cls(trans_id=msg.trans_id, flags=msg.flags, length=msg.length, **fields)
+    return cls(trans_id=msg.trans_id, flags=DecodeFlag(msg.flags), length=msg.length, **fields)
 
 
 def _decode(data, version, length):
