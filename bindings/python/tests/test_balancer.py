@@ -203,3 +203,20 @@ def test_bad_arguments_never_reach_c():
         b.sample(1, dynmem.Sample(0, 0), time_ms=3)
     with pytest.raises(TypeError):
         dynmem.Balancer(host_total_bytes='lots')
+
+
+def test_partial_resize_and_failed_action():
+    b = dynmem.Balancer(host_total_bytes=4 * GIB)
+    vm = b.add_vm(dynmem.VMConfig.static(1 * GIB))
+    b.start_vm(vm, 0)
+    granted = b.resize_vm(vm, 1000, 8 * GIB)      # DYNMEM_ERR_PARTIAL is not an error here
+    assert 1 * GIB < granted < 4 * GIB
+    (a,) = b.tick(2000)
+    assert a.kind == dynmem.ActionKind.HOT_ADD and a.target_bytes == granted
+    with pytest.raises(ValueError):
+        b.confirm(a, 2000, 0, final=False, failed=True)
+    b.confirm(a, 2000, 0, failed=True)
+    c = b.vm_counters(vm)
+    assert 'hot_add_failed' in c['state'] and c['flags'] & dynmem.VMState.HOT_ADD_FAILED
+    assert c['physical_bytes'] == 1 * GIB
+    b.check()
