@@ -20,7 +20,7 @@ struct xdom {
     bool ignored;     /* dom0, or "manage = no" */
     uint64_t retry_ms; /* not managed yet: next attempt */
     uint64_t vm_id;
-    bool no_data_logged, stuck_logged;
+    bool no_data_logged, stuck_logged, refused_logged;
     /* The outstanding action, if any. */
     bool busy, written;
     struct dynmem_action act;
@@ -274,9 +274,10 @@ void xdoms_sample(struct xdoms *ds, uint64_t now_ms)
             int rc = dynmem_pressure_sample_from_xen_meminfo(&smp, now_ms, total, freek);
             if (rc == 0)
                 rc = dynmem_balancer_vm_sample(ds->b, d->vm_id, &smp);
-            if (rc)
-                logf_(ds, "dom %u (%s): meminfo %" PRIu64 "/%" PRIu64 " KiB refused: %s", d->domid,
-                      d->name, freek, total, dynmem_strerror(rc));
+            if (rc && !d->refused_logged)
+                logf_(ds, "dom %u (%s): meminfo free %" PRIu64 " / total %" PRIu64
+                      " KiB refused: %s", d->domid, d->name, freek, total, dynmem_strerror(rc));
+            d->refused_logged = rc != 0;
             d->no_data_logged = false;
         } else if (!d->no_data_logged) {
             d->no_data_logged = true;
@@ -293,9 +294,10 @@ static bool carry_out(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
 {
     uint64_t kib = d->act.target_bytes / 1024;
     if (!ds->dry_run) {
-        char path[256];
+        char path[256], guard[256];
         dom_path(path, sizeof path, d, "memory/target");
-        enum xsio_status st = xsio_write_u64(ds->xs, path, kib);
+        dom_path(guard, sizeof guard, d, "memory/static-max");
+        enum xsio_status st = xsio_write_u64_guarded(ds->xs, guard, path, kib);
         if (st == XSIO_LOST)
             return false; /* maybe written, maybe not: kept outstanding */
         if (st != XSIO_OK) {

@@ -115,15 +115,37 @@ enum xsio_status xsio_read_u64(struct xsio *x, const char *path, uint64_t *out)
     return XSIO_OK;
 }
 
-enum xsio_status xsio_write_u64(struct xsio *x, const char *path, uint64_t value)
+/* Ends transaction t (abandoning it on failure) and classifies `err`. */
+static enum xsio_status abandon(struct xsio *x, xs_transaction_t t, int err)
+{
+    xs_transaction_end(x->h, t, true);
+    return classify(x, err);
+}
+
+enum xsio_status xsio_write_u64_guarded(struct xsio *x, const char *guard, const char *path,
+                                        uint64_t value)
 {
     if (x->lost || !x->h)
         return XSIO_LOST;
     char buf[24];
     int n = snprintf(buf, sizeof buf, "%" PRIu64, value);
-    if (!xs_write(x->h, XBT_NULL, path, buf, (unsigned)n))
-        return classify(x, errno);
-    return XSIO_OK;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        xs_transaction_t t = xs_transaction_start(x->h);
+        if (t == XBT_NULL)
+            return classify(x, errno);
+        unsigned len = 0;
+        void *v = xs_read(x->h, t, guard, &len);
+        if (!v)
+            return abandon(x, t, errno);
+        free(v);
+        if (!xs_write(x->h, t, path, buf, (unsigned)n))
+            return abandon(x, t, errno);
+        if (xs_transaction_end(x->h, t, false))
+            return XSIO_OK;
+        if (errno != EAGAIN)
+            return classify(x, errno);
+    }
+    return XSIO_INVALID; /* the store kept changing under us */
 }
 
 enum xsio_status xsio_list_domains(struct xsio *x, unsigned **ids, unsigned *n)

@@ -32,8 +32,11 @@ int xsio_reconnect(struct xsio *x, volatile int *stop);
 enum xsio_status xsio_read_u64(struct xsio *x, const char *path, uint64_t *out);
 /* Reads a string (malloc'd into *out). */
 enum xsio_status xsio_read_str(struct xsio *x, const char *path, char **out);
-/* Writes a decimal number. */
-enum xsio_status xsio_write_u64(struct xsio *x, const char *path, uint64_t value);
+/* Writes a decimal number, in a transaction that first checks that `guard`
+ * exists (a plain write would re-create the directories of a domain that
+ * is gone). XSIO_MISSING when the guard is gone. */
+enum xsio_status xsio_write_u64_guarded(struct xsio *x, const char *guard, const char *path,
+                                        uint64_t value);
 /* Lists the children of /local/domain as domain ids (malloc'd array). */
 enum xsio_status xsio_list_domains(struct xsio *x, unsigned **ids, unsigned *n);
 

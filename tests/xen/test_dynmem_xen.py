@@ -103,6 +103,8 @@ def once_and_dry_run(exe, tmp):
     r = Run(exe, tmp)
     try:
         g = r.guests.add(fx.Guest(r.store, 1, "solo", 2048, 512, demand=[(0, 900)]))
+        r.guests.add(fx.Guest(r.store, 2, "iota", 2048, 512, demand=[(0, 900)]))
+        r.store.read_only.add("/local/domain/2/memory/target")
         conf = r.config("4G")
         r.wait("solo publishes meminfo", lambda: "/local/domain/1/data/meminfo_free" in r.store.nodes)
         before = len(r.store.writes)
@@ -116,14 +118,23 @@ def once_and_dry_run(exe, tmp):
         r.check("--once exits 0", out.returncode == 0, out.stdout + out.stderr)
         r.check("--once grows a starved guest in one pass", r.target(1) > 512 * MIB_KIB,
                 r.target(1))
+        r.check("EACCES on a target write drops the action",
+                r.target(2) == 512 * MIB_KIB and "dom 2 (iota): write memory/target: denied "
+                "(EACCES); action dropped" in out.stdout, out.stdout)
         del g
         bad = os.path.join(tmp, "bad.conf")
-        with open(bad, "w") as f:
-            f.write("[host]\nmemory = 4G\n[domain x]\nweight = 20000\n")
-        out = subprocess.run([exe, "--config", bad, "--once"], env=r.env, timeout=10,
-                             capture_output=True, text=True)
-        r.check("a bad configuration is refused with its line",
-                out.returncode == 2 and "bad.conf:4: weight is 0..10000" in out.stderr, out.stderr)
+        for text, message in (
+                ("[host]\nmemory = 4G\n[domain x]\nweight = 20000\n", ":4: weight is 0..10000"),
+                ("[host]\nmemory = 4Q\n", ":2: expected a size"),
+                ("[defaults]\nbuffer = 20\n", ": [host] memory is required"),
+                ("[host]\nmemory = 4G\nspeed = 9\n", ":3: unknown key"),
+                ("minimum = 1G\n", ":1: key outside a section")):
+            with open(bad, "w") as f:
+                f.write(text)
+            out = subprocess.run([exe, "--config", bad, "--once"], env=r.env, timeout=10,
+                                 capture_output=True, text=True)
+            r.check("a bad configuration is refused: %s" % message.split(": ")[-1],
+                    out.returncode == 2 and "bad.conf" + message in out.stderr, out.stderr)
     finally:
         r.stop()
 
@@ -186,6 +197,8 @@ def main_scenario(exe, tmp):
                lambda: within(r.target(1), 1500, 34), 8)
         r.check("a destroyed domain returns its memory (alpha %d -> %d MiB)"
                 % (a, r.target(1) // MIB_KIB), True)
+        r.check("a destroyed domain's directory is not re-created by a write",
+                not any(p.startswith("/local/domain/3") for p in r.store.nodes), "")
 
         # 5. Reconnect after the server restarts.
         r.server.stop()

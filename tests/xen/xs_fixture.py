@@ -48,6 +48,7 @@ class Store:
         self.lock = threading.RLock()
         self.nodes = {"/": b""}
         self.denied = set()      # path prefixes that answer EACCES
+        self.read_only = set()   # paths whose client writes answer EACCES
         self.conns = []          # live connections, for watch events
         self.writes = []         # (time, path, value) of client writes
 
@@ -167,6 +168,8 @@ class Connection:
         if mtype == XS_WRITE:
             path_raw, _, value = payload.partition(b"\0")
             path = Store.norm(path_raw.decode())
+            if path in s.read_only:
+                raise XsError("EACCES")
             s.write(path, value)
             s.writes.append((time.monotonic(), path, value))
             return mtype, ok
