@@ -41,6 +41,18 @@ int dynmem__alloc_init(struct dynmem__alloc *out, const struct dynmem_allocator 
     return DYNMEM_OK;
 }
 
+void *dynmem__handle_alloc(const struct dynmem_allocator *hook, size_t size,
+                           struct dynmem__alloc *a, int *rc)
+{
+    *rc = dynmem__alloc_init(a, hook);
+    if (*rc)
+        return NULL;
+    void *h = dynmem__calloc(a, 1, size);
+    if (!h)
+        *rc = DYNMEM_ERR_NO_MEMORY;
+    return h;
+}
+
 void *dynmem__malloc(const struct dynmem__alloc *a, size_t n)
 {
     if (n == 0)

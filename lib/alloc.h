@@ -16,6 +16,12 @@ struct dynmem__alloc {
  * DYNMEM_ERR_BAD_ALLOCATOR; *out is untouched on error. */
 int dynmem__alloc_init(struct dynmem__alloc *out, const struct dynmem_allocator *in);
 
+/* The start of every handle's _new: validates the caller's hook into *a and
+ * allocates a zeroed handle of `size` bytes with it. Returns NULL with *rc
+ * set (an allocator validation error or DYNMEM_ERR_NO_MEMORY) on failure. */
+void *dynmem__handle_alloc(const struct dynmem_allocator *hook, size_t size,
+                           struct dynmem__alloc *a, int *rc);
+
 /* All return NULL on failure (including n == 0 and size overflow). */
 void *dynmem__malloc(const struct dynmem__alloc *a, size_t n);
 void *dynmem__calloc(const struct dynmem__alloc *a, size_t count, size_t size);

@@ -197,12 +197,10 @@ int dynmem_balancer_new(dynmem_balancer **out, const struct dynmem_allocator *al
     if (!out)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     struct dynmem__alloc a;
-    int rc = dynmem__alloc_init(&a, alloc);
-    if (rc)
-        return rc;
-    dynmem_balancer *b = dynmem__calloc(&a, 1, sizeof *b);
+    int rc;
+    dynmem_balancer *b = dynmem__handle_alloc(alloc, sizeof *b, &a, &rc);
     if (!b)
-        return DYNMEM_ERR_NO_MEMORY;
+        return rc;
     b->alloc = a;
     if (alloc) {
         b->user_alloc = *alloc;

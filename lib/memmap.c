@@ -59,13 +59,10 @@ int dynmem_memmap_new(struct dynmem_memmap **out, const struct dynmem_allocator 
     struct dynmem__alloc a;
     if (!out)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    int rc = dynmem__alloc_init(&a, alloc);
-    if (rc)
-        return rc;
-    struct dynmem_memmap *m = dynmem__malloc(&a, sizeof *m);
+    int rc;
+    struct dynmem_memmap *m = dynmem__handle_alloc(alloc, sizeof *m, &a, &rc);
     if (!m)
-        return DYNMEM_ERR_NO_MEMORY;
-    memset(m, 0, sizeof *m);
+        return rc;
     m->alloc = a;
     dynmem__pageset_init(&m->boot, &a);
     dynmem__pageset_init(&m->added, &a);

@@ -248,12 +248,10 @@ int dynmem_pageset_new(struct dynmem_pageset **out, const struct dynmem_allocato
     struct dynmem__alloc a;
     if (!out)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    int rc = dynmem__alloc_init(&a, alloc);
-    if (rc)
-        return rc;
-    struct dynmem_pageset *s = dynmem__malloc(&a, sizeof *s);
+    int rc;
+    struct dynmem_pageset *s = dynmem__handle_alloc(alloc, sizeof *s, &a, &rc);
     if (!s)
-        return DYNMEM_ERR_NO_MEMORY;
+        return rc;
     dynmem__pageset_init(s, &a);
     *out = s;
     return DYNMEM_OK;

@@ -77,12 +77,10 @@ int dynmem_pressure_new(dynmem_pressure **out, const struct dynmem_allocator *al
     if (!out)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     struct dynmem__alloc a;
-    int rc = dynmem__alloc_init(&a, alloc);
-    if (rc)
-        return rc;
-    dynmem_pressure *p = dynmem__calloc(&a, 1, sizeof *p);
+    int rc;
+    dynmem_pressure *p = dynmem__handle_alloc(alloc, sizeof *p, &a, &rc);
     if (!p)
-        return DYNMEM_ERR_NO_MEMORY;
+        return rc;
     p->alloc = a;
     p->settings = default_settings;
     if ((rc = dynmem__history_init(&p->history, &a))) {

@@ -51,12 +51,10 @@ int dynmem_session_guest_new(dynmem_session_guest **out, const struct dynmem_all
     if (!out)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     struct dynmem__alloc a;
-    int rc = dynmem__alloc_init(&a, alloc);
-    if (rc)
-        return rc;
-    dynmem_session_guest *g = dynmem__calloc(&a, 1, sizeof *g);
+    int rc;
+    dynmem_session_guest *g = dynmem__handle_alloc(alloc, sizeof *g, &a, &rc);
     if (!g)
-        return DYNMEM_ERR_NO_MEMORY;
+        return rc;
     g->alloc = a;
     if (dynmem__outbox_init(&g->out, &a) ||
         !(g->ranges = dynmem__calloc(&a, DYNMEM_PROTO_RANGES_MAX, sizeof *g->ranges)) ||

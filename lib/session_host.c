@@ -44,12 +44,10 @@ int dynmem_session_host_new(dynmem_session_host **out, struct dynmem_memmap *map
     if (!out || !map)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     struct dynmem__alloc a;
-    int rc = dynmem__alloc_init(&a, alloc);
-    if (rc)
-        return rc;
-    dynmem_session_host *h = dynmem__calloc(&a, 1, sizeof *h);
+    int rc;
+    dynmem_session_host *h = dynmem__handle_alloc(alloc, sizeof *h, &a, &rc);
     if (!h)
-        return DYNMEM_ERR_NO_MEMORY;
+        return rc;
     h->alloc = a;
     h->map = map;
     h->ranges = dynmem__calloc(&a, DYNMEM_PROTO_RANGES_MAX, sizeof *h->ranges);

@@ -154,3 +154,23 @@ Test(alloc, failure_sweep_detects_leak)
     cr_assert_eq(failalloc_sweep(grow_workload, &g, &count, &why), 2);
     cr_assert_str_eq(why, "leak after a failed allocation");
 }
+
+Test(alloc, handle_alloc_reports_why)
+{
+    struct dynmem__alloc a;
+    int rc = 0;
+    struct dynmem_allocator bad = DYNMEM_ALLOCATOR_INIT;
+    cr_assert_null(dynmem__handle_alloc(&bad, 64, &a, &rc));
+    cr_assert_eq(rc, DYNMEM_ERR_BAD_ALLOCATOR);
+    struct failalloc fa;
+    failalloc_init(&fa, 1, 1);
+    cr_assert_null(dynmem__handle_alloc(&fa.hook, 64, &a, &rc));
+    cr_assert_eq(rc, DYNMEM_ERR_NO_MEMORY);
+    fa.fail_at = 0;
+    unsigned char *h = dynmem__handle_alloc(&fa.hook, 64, &a, &rc);
+    cr_assert_not_null(h);
+    for (int i = 0; i < 64; i++)
+        cr_assert_eq(h[i], 0, "handles start zeroed");
+    dynmem__free(&a, h);
+    cr_assert_eq(fa.live, 0);
+}
