@@ -34,6 +34,8 @@ struct vm {
     uint64_t confirmed;
     uint64_t requested;    /* the balloon or requested-size value asked for */
     int hot_remove_on;     /* CAN_HOT_REMOVE currently configured */
+    uint32_t dry_kind;     /* --dry-run: last action logged, not repeated */
+    uint64_t dry_target;
     long long issued, progressed;
 };
 
@@ -121,6 +123,8 @@ static void disconnect(struct loop *l, struct vm *v, const char *why)
         dynmem_balancer_vm_remove(l->b, v->id);
         logf_(v, "QEMU gone (%s): VM removed, %llu MiB returned to the pool", why,
               MIB(c.physical_bytes + c.in_flight_bytes));
+    } else {
+        logf_(v, "lost QEMU before managing it (%s)", why);
     }
     v->in_balancer = 0;
     v->busy = 0;
@@ -417,7 +421,10 @@ static void take_actions(struct loop *l, long long now)
         dynmem_action_describe(&a, text, sizeof text);
         if (!v)
             continue;
-        logf_(v, "%s%s", l->o->dry_run ? "dry-run: " : "", text);
+        if (!l->o->dry_run || a.kind != v->dry_kind || a.target_bytes != v->dry_target)
+            logf_(v, "%s%s", l->o->dry_run ? "dry-run: " : "", text);
+        v->dry_kind = a.kind;
+        v->dry_target = a.target_bytes;
         if (l->o->dry_run || apply(l, v, &a)) {
             if (v->in_balancer)
                 dynmem_balancer_confirm(l->b, v->id, a.action_id, (uint64_t)now, 0,
