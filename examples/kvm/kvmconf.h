@@ -1,0 +1,47 @@
+/* dynmem-kvm's settings: the command line and the VM list (from --vm or a
+ * config file, one VM per line in the same key=value form). */
+#ifndef DYNMEM_KVM_CONF_H
+#define DYNMEM_KVM_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KVM_MAX_VMS 64
+
+struct kvm_vm_spec {
+    char name[64];
+    char qmp[108];       /* QMP unix socket path */
+    char balloon[128];   /* QOM path of the balloon device */
+    char vmem[64];       /* virtio-mem device id, "" = none */
+    uint64_t startup, minimum, maximum; /* bytes */
+    uint32_t buffer, weight;
+};
+
+struct kvm_options {
+    uint64_t host_total;     /* 0 = MemTotal */
+    int64_t reserve;         /* -1 = the library's default */
+    unsigned tick_ms;
+    unsigned stats_interval_s;
+    int64_t calm_ms;         /* -1 = the library's default */
+    unsigned settle_ms;      /* an action without progress this long is over */
+    int policy;              /* enum dynmem_policy */
+    int once, dry_run, verbose;
+    size_t nvm;
+    struct kvm_vm_spec vm[KVM_MAX_VMS];
+};
+
+/* Size with an optional K, M, G or T suffix (powers of 1024); no suffix means
+ * MiB, as QEMU's -m. Returns 0 or -1. */
+int kvm_parse_size(const char *s, uint64_t *out);
+
+/* Parse "qmp=PATH,startup=1G,minimum=256M,..." into a new VM entry;
+ * returns 0 or -1 with err set. */
+int kvm_add_vm(struct kvm_options *o, const char *spec, char *err, size_t errlen);
+
+/* Read a config file of VM lines ('#' starts a comment). */
+int kvm_read_config(struct kvm_options *o, const char *path, char *err, size_t errlen);
+
+/* The host's MemTotal in bytes, 0 if unknown. */
+uint64_t kvm_host_memtotal(void);
+
+#endif

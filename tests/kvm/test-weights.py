@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""Two real guests and too little host memory: the second is admitted only
+once the first has been reclaimed, and when both want more than the host has,
+weight decides who gets it.
+usage: test-weights.py DYNMEM_KVM SRCDIR WORKDIR"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kvmtest import (MIB, Daemon, Guest, Sampler, fail,  # noqa: E402
+                     prepare, log, wait_for)
+
+BOOT, MINIMUM, HOST = 512, 192, 896  # MiB; 2 x BOOT does not fit in HOST
+RATE = 8
+# idle, then the hogs grow (the test paces): heavy wants its maximum, light
+# wants more than what is left (but can live with it, so no OOM kill)
+PEAKS = {"heavy": 320, "light": 240}
+
+
+def main():
+    exe, workdir, kernel, initrd, t_start = prepare("kvm-weights")
+    guests = [Guest(n, workdir, kernel, initrd, BOOT,
+                    "memhog=16:wait,%d:wait memhog_rate=%d" % (PEAKS[n], RATE))
+              for n in ("heavy", "light")]
+    samplers, d = [], None
+    try:
+        samplers = [Sampler(g) for g in guests]
+        specs = []
+        for g, w in zip(guests, (9000, 1000)):
+            specs += ["--vm", "name=%s,qmp=%s,startup=%dM,minimum=%dM,maximum=%dM,buffer=50,weight=%d"
+                      % (g.name, g.qmp_daemon, BOOT, MINIMUM, BOOT, w)]
+        d = Daemon(exe, workdir, ["--host-memory", "%dM" % HOST, "--reserve", "0",
+                                  "--stats-interval", "1", "--tick", "500", "--calm", "4000",
+                                  "--settle", "5000"] + specs)
+        for g in guests:
+            g.wait_line(r"^READY", 150)
+        # The light guest is admitted once the heavy one has been reclaimed;
+        # then both idle guests come down to their minimum.
+        if not wait_for(lambda: "light: managed" in d.text() and all(
+                s.samples and s.samples[-1][1] <= (MINIMUM + 40) * MIB for s in samplers), 200):
+            fail("idle guests not both managed and reclaimed", guests, d)
+        for g in guests:
+            g.next_phase()
+        # Both hogs want PEAK: more than the host has. Weight decides.
+        wait_for(lambda: samplers[0].samples[-1][1] >= (BOOT - 32) * MIB
+                 and samplers[0].samples[-1][1] > samplers[1].samples[-1][1] + 64 * MIB, 150, 1)
+        for g in guests:
+            g.wait_line(r"^MEMHOG .*phase=1 held=%d " % PEAKS[g.name], 120)
+        time.sleep(5)
+        final = [s.samples[-1][1] for s in samplers]
+        lows = [min(a for _, a, _ in s.samples) for s in samplers]
+        text = d.text()
+    finally:
+        for s in samplers:
+            s.close()
+        rc = d.stop() if d else None
+        for g in guests:
+            g.kill()
+    log("final balloon sizes: heavy %d MiB, light %d MiB" % (final[0] // MIB, final[1] // MIB))
+    print("RESULT weights 9000/1000 on %d MiB: heavy %d MiB, light %d MiB"
+          % (HOST, final[0] // MIB, final[1] // MIB))
+    print("RESULT whole test %.1f s" % (time.monotonic() - t_start))
+    if "light: not managed" not in text and "heavy: not managed" not in text:
+        fail("expected one guest to wait for admission (2 x %d MiB > %d MiB)" % (BOOT, HOST),
+             guests, d)
+    if "light: managed" not in text or "heavy: managed" not in text:
+        fail("both guests should end up managed", guests, d)
+    if guests[0].oom_lines():
+        fail("the heavy guest's workload was OOM-killed", guests, d)
+    if min(lows) < MINIMUM * MIB:
+        fail("a guest went below its minimum: %s" % [x // MIB for x in lows], guests, d)
+    if sum(final) > HOST * MIB:
+        fail("guests hold more than the host has: %d MiB" % (sum(final) // MIB), guests, d)
+    if not final[0] > final[1] + 64 * MIB:
+        fail("weight did not decide: heavy %d MiB, light %d MiB"
+             % (final[0] // MIB, final[1] // MIB), guests, d)
+    if rc != 0:
+        fail("dynmem-kvm did not exit cleanly on SIGTERM (%s)" % rc, guests, d)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
