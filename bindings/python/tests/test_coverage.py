@@ -3,7 +3,7 @@
 Every DYNMEM_API function of a wrapped header must be callable through the
 compiled module (the cdef is generated, so this holds by construction) and
 used by the package, or be listed below as deliberately left to C. A header
-not yet wrapped (e.g. the session engines when they land) is reported by
+not yet wrapped (e.g. a future module) is reported by
 test_every_header_is_wrapped_or_pending, so its functions cannot be
 forgotten."""
 import os
@@ -14,8 +14,9 @@ import dynmem
 from dynmem._ffi import lib
 
 # Headers the package wraps, and headers known to be waiting for a module.
-WRAPPED = {'common.h', 'proto.h', 'pages.h', 'memmap.h', 'pressure.h', 'balancer.h'}
-PENDING = {'session.h'}
+WRAPPED = {'common.h', 'proto.h', 'pages.h', 'memmap.h', 'pressure.h', 'balancer.h',
+           'session.h'}
+PENDING = set()
 NO_FUNCTIONS = {'dynmem.h'}
 
 # Deliberately not wrapped, with the Python way to the same thing.
@@ -24,6 +25,12 @@ LEFT_TO_C = {
     'dynmem_proto_msg_ranges': 'messages with ranges have a .ranges attribute',
     'dynmem_proto_type_name': 'MessageType (built from enum dynmem_proto_type) names types',
     'dynmem_proto_encoded_size_max': 'dynmem.MSG_SIZE_MAX; encode() sizes its own buffer',
+    # Guest model hooks are C function pointers called back during recv(); wrapping
+    # them needs cffi extern "Python" callbacks and exception handling inside a C
+    # call. Not done: SessionGuest plays the default (Linux-like) model, and tests
+    # model a silent guest by dropping packets (pump_sessions(drop_to_guest=True)).
+    'dynmem_session_guest_set_balloon_fn': 'model hooks are left to C (see docs/python.md)',
+    'dynmem_session_guest_set_hot_add_fn': 'model hooks are left to C (see docs/python.md)',
 }
 
 
