@@ -9,6 +9,7 @@ with ``next_event()`` (or ``events()``). Times are milliseconds of a
 monotonic clock the caller chooses.
 """
 import enum
+import weakref
 from dataclasses import dataclass
 from typing import Optional
 
@@ -170,16 +171,22 @@ class _Session:
         now = u64('now_ms', now_ms)
         fn, name = self._fn('recv')
         rc = fn(self._handle, now, data, len(data))
+        self._raise_hook_error()
         if rc in (lib.DYNMEM_ERR_INVALID_ARGUMENT, lib.DYNMEM_ERR_SESSION_TIME_BACKWARDS):
             check(rc, name)
         return enum_or_int(ErrorCode, rc) if rc else 0
+
+    def _raise_hook_error(self):
+        pass
 
     def next_send(self):
         """The next packet to send to the peer as bytes, or None if there is none."""
         buf = ffi.new('unsigned char[]', lib.DYNMEM_PROTO_MSG_SIZE_MAX)
         out_len = ffi.new('size_t *')
         fn, name = self._fn('next_send')
-        if check(fn(self._handle, buf, len(buf), out_len), name) == 0:
+        rc = fn(self._handle, buf, len(buf), out_len)
+        self._raise_hook_error()
+        if check(rc, name) == 0:
             return None
         return bytes(ffi.buffer(buf, out_len[0]))
 
@@ -193,7 +200,9 @@ class _Session:
     def tick(self, now_ms):
         """Let time pass: fire the timers that are due."""
         fn, name = self._fn('tick')
-        check(fn(self._handle, u64('now_ms', now_ms)), name)
+        rc = fn(self._handle, u64('now_ms', now_ms))
+        self._raise_hook_error()
+        check(rc, name)
 
     def next_deadline(self):
         """When the session next needs tick(), in ms, or None if no timer is armed."""
@@ -322,6 +331,10 @@ class SessionGuest(_Session):
         out = ffi.new('dynmem_session_guest **')
         check(lib.dynmem_session_guest_new(out, ffi.NULL), 'dynmem_session_guest_new')
         self._handle = ffi.gc(out[0], lib.dynmem_session_guest_free)
+        # user_data of the model hooks: a weak reference, so no cycle keeps
+        # the session alive.
+        self._self = ffi.new_handle(weakref.ref(self))
+        self._balloon_hook = self._hot_add_hook = self._hook_error = None
         for name, value in params.items():
             self.set_param(name, value)
         for r in memory:
@@ -339,6 +352,40 @@ class SessionGuest(_Session):
         check(lib.dynmem_session_guest_add_memory(self._handle, u64('start', start),
                                                   integer('count', count, 1, (1 << 64) - 1)),
               'dynmem_session_guest_add_memory')
+
+    def set_balloon_hook(self, fn):
+        """Model hook choosing what to balloon out (None restores the default).
+
+        ``fn(now_ms, wanted_pages)`` returns a (start, count) page range to
+        give (any range: the engine only books pages it really has free),
+        None when nothing more can be given now, or SessionGuest.SILENT to
+        send no response at all. An exception in the hook makes the guest
+        stay silent and is raised again from the call that ran the
+        hook (recv(), next_send() or tick())."""
+        self._set_hook('_balloon_hook', fn, lib.dynmem_session_guest_set_balloon_fn,
+                       lib._dynmem_py_balloon_hook, 'dynmem_session_guest_set_balloon_fn')
+
+    def set_hot_add_hook(self, fn):
+        """Model hook answering a hot-add (None restores the default: add everything).
+
+        ``fn(now_ms, start, count)`` returns (added_pages, result) with the
+        wire result 1 for success (with 0 pages: permanent failure) or 0
+        for a transient failure, or SessionGuest.SILENT to stay silent.
+        Exceptions are handled as for set_balloon_hook()."""
+        self._set_hook('_hot_add_hook', fn, lib.dynmem_session_guest_set_hot_add_fn,
+                       lib._dynmem_py_hot_add_hook, 'dynmem_session_guest_set_hot_add_fn')
+
+    def _set_hook(self, attr, fn, setter, callback, name):
+        if fn is not None and not callable(fn):
+            raise TypeError(f'the hook must be callable or None, not {type(fn).__name__}')
+        check(setter(self._handle, ffi.NULL if fn is None else callback,
+                     ffi.NULL if fn is None else self._self), name)
+        setattr(self, attr, fn)
+
+    def _raise_hook_error(self):
+        err, self._hook_error = self._hook_error, None
+        if err is not None:
+            raise err
 
     def connect(self, now_ms):
         """Open the channel: the first version request is queued."""
@@ -359,6 +406,59 @@ class SessionGuest(_Session):
     def version(self):
         """The protocol version agreed, 0 before (or after negotiation failed)."""
         return lib.dynmem_session_guest_version(self._handle)
+
+
+class _Silent:
+    """The value a guest model hook returns to send no response at all."""
+
+    def __repr__(self):
+        return 'SessionGuest.SILENT'
+
+
+SessionGuest.SILENT = _Silent()
+
+
+def _hook_call(user_data, attr, *args):
+    guest = ffi.from_handle(user_data)()
+    try:
+        return guest, getattr(guest, attr)(*args)
+    except BaseException as e:  # raised again after the C call: C cannot unwind a Python exception
+        guest._hook_error = e
+        return guest, SessionGuest.SILENT
+
+
+@ffi.def_extern()
+def _dynmem_py_balloon_hook(user_data, now_ms, wanted_pages, out_range):
+    """C entry of SessionGuest.set_balloon_hook()."""
+    guest, r = _hook_call(user_data, '_balloon_hook', now_ms, wanted_pages)
+    if r is SessionGuest.SILENT:
+        return -1
+    if r is None:
+        return 0
+    try:
+        start, count = r
+        out_range.start_page = u64('start', start)
+        out_range.page_count = u64('count', count)
+    except (TypeError, ValueError) as e:
+        guest._hook_error = e
+        return -1
+    return 1
+
+
+@ffi.def_extern()
+def _dynmem_py_hot_add_hook(user_data, now_ms, start, count, inout_added, out_result):
+    """C entry of SessionGuest.set_hot_add_hook()."""
+    guest, r = _hook_call(user_data, '_hot_add_hook', now_ms, start, count)
+    if r is SessionGuest.SILENT:
+        return -1
+    try:
+        added, result = r
+        inout_added[0] = u64('added', added)
+        out_result[0] = u32('result', result)
+    except (TypeError, ValueError) as e:
+        guest._hook_error = e
+        return -1
+    return 0
 
 
 def pump_sessions(host, guest, now_ms, drop_to_guest=False):

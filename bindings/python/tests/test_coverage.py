@@ -25,12 +25,6 @@ LEFT_TO_C = {
     'dynmem_proto_msg_ranges': 'messages with ranges have a .ranges attribute',
     'dynmem_proto_type_name': 'MessageType (built from enum dynmem_proto_type) names types',
     'dynmem_proto_encoded_size_max': 'dynmem.MSG_SIZE_MAX; encode() sizes its own buffer',
-    # Guest model hooks are C function pointers called back during recv(); wrapping
-    # them needs cffi extern "Python" callbacks and exception handling inside a C
-    # call. Not done: SessionGuest plays the default (Linux-like) model, and tests
-    # model a silent guest by dropping packets (pump_sessions(drop_to_guest=True)).
-    'dynmem_session_guest_set_balloon_fn': 'model hooks are left to C (see docs/python.md)',
-    'dynmem_session_guest_set_hot_add_fn': 'model hooks are left to C (see docs/python.md)',
 }
 
 

@@ -253,3 +253,51 @@ def test_resets():
     p.host.close(p.now)
     with pytest.raises(ValueError):
         p.host.reset(p.now, 'nope')
+
+
+def test_model_hooks():
+    """Guest model hooks in Python: a silent balloon driver makes the host
+    time out; a hot-add hook that adds half reports a partial hot-add."""
+    p = Pair(status_interval_ms=0)
+    p.connect()
+    p.host.events()
+    p.host.set_param('reply_timeout_ms', 5000)
+    asked = []
+
+    def silent(now_ms, wanted_pages):
+        asked.append(wanted_pages)
+        return dynmem.SessionGuest.SILENT
+
+    p.guest.set_balloon_hook(silent)
+    p.host.set_target(p.now, 3 << 30)
+    p.pump()
+    assert asked and p.host.state == HostState.BALLOON
+    p.host.tick(p.now + 5000)
+    assert any(f.timed_out for f in p.facts())
+    p.guest.set_balloon_hook(None)
+
+    def half(now_ms, start, count):
+        return count // 2, 1
+
+    p.guest.set_hot_add_hook(half)
+    p.now += 5000
+    p.host.start_action(p.now, 'hot_add', 1 << 30, 9)
+    p.pump()
+    facts = [f for f in p.facts() if f.action_id == 9]
+    assert facts and 0 < sum(f.bytes for f in facts) < 1 << 30
+    assert p.guest.memory.pages > 4 * GIB_PAGES
+
+
+def test_hook_exception_is_raised_again():
+    p = Pair()
+    p.connect()
+
+    def broken(now_ms, wanted_pages):
+        raise RuntimeError('model bug')
+
+    p.guest.set_balloon_hook(broken)
+    p.host.set_target(p.now, 3 << 30)
+    with pytest.raises(RuntimeError, match='model bug'):
+        p.pump()
+    with pytest.raises(TypeError):
+        p.guest.set_hot_add_hook(42)
