@@ -13,10 +13,23 @@ import sys
 import cffi
 
 
+# Python callbacks for the guest session's model hooks (dynmem/session.h's
+# dynmem_session_guest_balloon_fn and _hot_add_fn). They are not copies of a
+# header declaration: cffi checks them against the hook types when
+# dynmem/session.py passes them to the setters.
+PYTHON_CALLBACKS = """
+extern "Python" int _dynmem_py_balloon_hook(void *, uint64_t, uint64_t,
+                                            struct dynmem_proto_range *);
+extern "Python" int _dynmem_py_hot_add_hook(void *, uint64_t, uint64_t, uint64_t, uint64_t *,
+                                            uint32_t *);
+"""
+
+
 def make_ffi(cdef_text):
-    """An FFI builder for dynmem._dynmem from the generated cdef text."""
+    """An FFI builder for dynmem._dynmem from the generated cdef text (and the
+    Python callbacks of the guest model hooks)."""
     ffibuilder = cffi.FFI()
-    ffibuilder.cdef(cdef_text)
+    ffibuilder.cdef(cdef_text + PYTHON_CALLBACKS)
     ffibuilder.set_source('dynmem._dynmem', '#include <dynmem/dynmem.h>\n')
     return ffibuilder
 

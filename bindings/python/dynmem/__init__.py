@@ -8,7 +8,8 @@ One module per public header, all re-exported here:
 - pages (dynmem/pages.h): ``PageSet``;
 - memmap (dynmem/memmap.h): ``MemoryMap``;
 - pressure (dynmem/pressure.h): ``PressureEstimator``, ``Sample``;
-- balancer (dynmem/balancer.h): ``Balancer``, ``VMConfig``, ``Action``.
+- balancer (dynmem/balancer.h): ``Balancer``, ``VMConfig``, ``Action``;
+- session (dynmem/session.h): ``SessionHost``, ``SessionGuest``, ``SessionEvent``.
 
 Every failure the library reports raises ``dynmem.Error``; invalid arguments
 are refused in Python with TypeError or ValueError. ``__version__`` is the
@@ -29,6 +30,8 @@ from .pressure import *  # noqa: F401,F403
 from .pressure import __all__ as _pressure_all
 from .balancer import *  # noqa: F401,F403
 from .balancer import __all__ as _balancer_all
+from .session import *  # noqa: F401,F403
+from .session import __all__ as _session_all
 
 #: Version of the libdynmem actually loaded, "MAJOR.MINOR.MICRO" (dynmem_version_string()).
 library_version = _loader.ffi.string(_loader.lib.dynmem_version_string()).decode()
@@ -39,4 +42,4 @@ header_version = _loader.ffi.string(_loader.lib.DYNMEM_VERSION_STRING).decode()
 
 __all__ = (['__version__', 'library_version', 'library_version_info', 'header_version']
            + _errors_all + _codec_all + _pages_all + _memmap_all + _pressure_all
-           + _balancer_all)
+           + _balancer_all + _session_all)

@@ -28,6 +28,14 @@ def churn(n):
         m.add_boot(0, 1000)
         m.balloon_record(5, 5)
         view = m.ballooned
+        h = dynmem.SessionHost(m, reply_timeout_ms=1000)
+        h.open(i)
+        g = dynmem.SessionGuest(memory=[(0, 1000)])
+        g.connect(i)
+        h.recv(g.next_send(), i)
+        h.recv(b'\x01', i)               # a refusal queues an event
+        ev = h.next_event()
+        books = g.memory
         p = dynmem.PressureEstimator()
         p.add_sample(time_ms=i, committed_bytes=1 << 20)
         b = dynmem.Balancer(host_total_bytes=8 << 30)
@@ -38,7 +46,7 @@ def churn(n):
             dynmem.decode(b'\x00')
         except dynmem.Error:
             pass
-        del s, m, view, p, b, msg
+        del s, m, view, h, g, ev, books, p, b, msg
 
 
 def test_no_leak_over_100k_creations():
