@@ -231,12 +231,14 @@ void dynmem_balancer_free(dynmem_balancer *b)
 
 /* ---- VM lookup and slots ---------------------------------------------------- */
 
-static uint64_t vm_id_of(const dynmem_balancer *b, const struct vm *v)
+/* A VM's id: its slot in the low half, the slot's generation in the high
+ * half, so an id kept after dynmem_balancer_vm_remove() finds nothing. */
+uint64_t dynmem__bal_vm_id(const dynmem_balancer *b, const struct vm *v)
 {
     return ((uint64_t)v->generation << 32) | (uint64_t)(v - b->vms);
 }
 
-static struct vm *vm_lookup(const dynmem_balancer *b, uint64_t id)
+struct vm *dynmem__bal_vm(const dynmem_balancer *b, uint64_t id)
 {
     if (!b)
         return NULL;
@@ -332,13 +334,13 @@ int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm_config *co
     v->cfg.size = sizeof v->cfg;
     v->est = est;
     v->surplus_since_ms = UINT64_MAX;
-    *vm_id = vm_id_of(b, v);
+    *vm_id = dynmem__bal_vm_id(b, v);
     return DYNMEM_OK;
 }
 
 int dynmem_balancer_vm_remove(dynmem_balancer *b, uint64_t vm_id)
 {
-    struct vm *v = vm_lookup(b, vm_id);
+    struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (v->running)
@@ -388,7 +390,7 @@ int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms
 {
     if (missing_bytes)
         *missing_bytes = 0;
-    struct vm *v = vm_lookup(b, vm_id);
+    struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (v->running || b->host_total == 0)
@@ -409,7 +411,7 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
 {
     if (paged_bytes)
         *paged_bytes = 0;
-    struct vm *v = vm_lookup(b, vm_id);
+    struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (!v->running || v->busy)
@@ -432,7 +434,7 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
 
 int dynmem_balancer_vm_stop(dynmem_balancer *b, uint64_t vm_id)
 {
-    struct vm *v = vm_lookup(b, vm_id);
+    struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (!v->running)
@@ -457,7 +459,7 @@ static bool running_change_allowed(const struct dynmem_vm_config *old,
 int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
                                  const struct dynmem_vm_config *config)
 {
-    struct vm *v = vm_lookup(b, vm_id);
+    struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     int rc = dynmem_vm_config_check(config);
@@ -481,7 +483,7 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
                               uint64_t new_bytes, uint64_t *granted_bytes)
 {
     (void)now_ms;
-    struct vm *v = vm_lookup(b, vm_id);
+    struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (!is_size(new_bytes))
@@ -521,7 +523,7 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
 int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
                               const struct dynmem_pressure_sample *sample)
 {
-    struct vm *v = vm_lookup(b, vm_id);
+    struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (!v->running)
@@ -544,7 +546,7 @@ int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
 int dynmem_balancer_vm_set_pressure_param(dynmem_balancer *b, uint64_t vm_id,
                                           enum dynmem_pressure_param param, int64_t value)
 {
-    struct vm *v = vm_lookup(b, vm_id);
+    struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (param != DYNMEM_PRESSURE_PARAM_WINDOW_MS && param != DYNMEM_PRESSURE_PARAM_STALE_MS)

@@ -6,17 +6,6 @@
 #include "pressure_internal.h"
 #include "struct_abi.h"
 
-static struct vm *find_vm(const dynmem_balancer *b, uint64_t id)
-{
-    uint64_t slot = id & 0xffffffffu;
-    if (!b || slot >= b->nvms)
-        return NULL;
-    struct vm *v = &b->vms[slot];
-    if (!v->in_use || v->generation != (uint32_t)(id >> 32))
-        return NULL;
-    return v;
-}
-
 static bool is_growth(uint32_t kind)
 {
     return kind == DYNMEM_ACTION_UNBALLOON || kind == DYNMEM_ACTION_HOT_ADD ||
@@ -81,7 +70,7 @@ int dynmem_balancer_confirm(dynmem_balancer *b, uint64_t vm_id, uint64_t action_
 {
     if (flags & ~(uint32_t)(DYNMEM_CONFIRM_FINAL | DYNMEM_CONFIRM_FAILED))
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    struct vm *v = find_vm(b, vm_id);
+    struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v || !v->running || !v->busy || v->act.id != action_id)
         return DYNMEM_ERR_NOT_FOUND;
     if (bytes % PAGE_BYTES || bytes > confirmable(v))
@@ -151,7 +140,7 @@ int dynmem_balancer_vm_counters(const dynmem_balancer *b, uint64_t vm_id,
 {
     if (!counters)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    const struct vm *v = find_vm(b, vm_id);
+    const struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     struct dynmem_vm_counters c = {.size = sizeof c};

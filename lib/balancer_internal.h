@@ -93,6 +93,11 @@ struct dynmem_balancer {
     uint64_t added_total, removed_total;
 };
 
+/* VM ids (balancer.c): the VM an id names (NULL if none, or removed), and
+ * the id of a VM. */
+struct vm *dynmem__bal_vm(const struct dynmem_balancer *b, uint64_t id);
+uint64_t dynmem__bal_vm_id(const struct dynmem_balancer *b, const struct vm *v);
+
 /* Books helpers (balancer.c). */
 uint64_t dynmem__bal_reserve(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_used(const struct dynmem_balancer *b);

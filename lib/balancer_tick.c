@@ -109,7 +109,7 @@ static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64
 {
     struct dynmem_action a = {.size = sizeof a};
     a.kind = kind;
-    a.vm_id = ((uint64_t)v->generation << 32) | (uint64_t)(v - b->vms);
+    a.vm_id = dynmem__bal_vm_id(b, v);
     a.action_id = b->next_action_id++;
     a.bytes = bytes;
     bool grow = kind == DYNMEM_ACTION_UNBALLOON || kind == DYNMEM_ACTION_HOT_ADD ||
