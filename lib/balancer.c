@@ -140,11 +140,7 @@ uint64_t dynmem__bal_reserve(const dynmem_balancer *b)
 
 uint64_t dynmem__bal_used(const dynmem_balancer *b)
 {
-    uint64_t used = 0;
-    for (uint32_t i = 0; i < b->nvms; i++)
-        if (b->vms[i].in_use && b->vms[i].running)
-            used += vm_holding(&b->vms[i]);
-    return used;
+    return b->used;
 }
 
 uint64_t dynmem__bal_free(const dynmem_balancer *b)
@@ -330,8 +326,7 @@ int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm_config *co
     memset(v, 0, sizeof *v);
     v->generation = gen;
     v->in_use = true;
-    v->cfg = *config;
-    v->cfg.size = sizeof v->cfg;
+    vm_set_config(v, config);
     v->est = est;
     v->surplus_since_ms = UINT64_MAX;
     *vm_id = dynmem__bal_vm_id(b, v);
@@ -366,9 +361,12 @@ static void unqueue_vm(dynmem_balancer *b, uint64_t vm_id)
 }
 
 /* Puts a VM on at `backed` bytes of host memory out of its startup. */
-static void vm_power_on(struct vm *v, uint64_t backed, uint64_t now_ms)
+static void vm_power_on(dynmem_balancer *b, struct vm *v, uint64_t backed, uint64_t now_ms)
 {
     uint64_t startup = v->cfg.startup_bytes;
+    if (v->running)
+        b->used -= vm_holding(v);
+    b->used += backed;
     v->running = true;
     v->busy = v->stuck = v->hot_add_failed = v->has_available = v->resizing = false;
     v->assigned = backed;
@@ -401,7 +399,7 @@ int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms
             *missing_bytes = v->cfg.startup_bytes - free_bytes;
         return DYNMEM_ERR_ADMISSION;
     }
-    vm_power_on(v, v->cfg.startup_bytes, now_ms);
+    vm_power_on(b, v, v->cfg.startup_bytes, now_ms);
     v->added = v->removed = v->add_ops = v->remove_ops = 0;
     return DYNMEM_OK;
 }
@@ -421,12 +419,13 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
     uint64_t startup = v->cfg.startup_bytes;
     uint64_t backed = min_u64(startup, round_down(free_bytes, UNIT));
     if (backed < v->cfg.minimum_bytes) {
+        b->used -= vm_holding(v);
         v->running = false;
         unqueue_vm(b, vm_id);
         return DYNMEM_ERR_ADMISSION;
     }
     unqueue_vm(b, vm_id);
-    vm_power_on(v, backed, now_ms);
+    vm_power_on(b, v, backed, now_ms);
     if (paged_bytes)
         *paged_bytes = v->paged;
     return DYNMEM_OK;
@@ -440,6 +439,7 @@ int dynmem_balancer_vm_stop(dynmem_balancer *b, uint64_t vm_id)
     if (!v->running)
         return DYNMEM_ERR_BAD_STATE;
     unqueue_vm(b, vm_id);
+    b->used -= vm_holding(v);
     v->running = v->busy = v->stuck = false;
     v->assigned = v->in_flight = v->visible = v->paged = 0;
     return DYNMEM_OK;
@@ -472,8 +472,7 @@ int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
         estimator_configure(v->est, &v->cfg); /* cannot fail: it held before */
         return rc;
     }
-    v->cfg = *config;
-    v->cfg.size = sizeof v->cfg;
+    vm_set_config(v, config);
     v->hot_add_failed = false;
     v->dirty = true;
     return DYNMEM_OK;
@@ -511,7 +510,7 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
     int rc = estimator_configure(v->est, &cfg);
     if (rc)
         return rc;
-    v->cfg = cfg;
+    vm_set_config(v, &cfg);
     v->dirty = true;
     v->resize_target = granted;
     v->resizing = granted != cur;

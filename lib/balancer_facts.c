@@ -37,10 +37,12 @@ static void apply_progress(dynmem_balancer *b, struct vm *v, uint64_t n)
         uint64_t from_paged = min_u64(n, v->paged);
         v->paged -= from_paged;
         v->assigned -= n - from_paged;
+        b->used -= n - from_paged;
         break;
     }
     case DYNMEM_ACTION_HOT_REMOVE:
         v->assigned -= n;
+        b->used -= n;
         v->visible -= n;
         v->removed += n;
         break;
@@ -90,8 +92,10 @@ int dynmem_balancer_confirm(dynmem_balancer *b, uint64_t vm_id, uint64_t action_
     if (flags & DYNMEM_CONFIRM_FINAL) {
         /* What was not confirmed did not happen: issued growth returns to
          * the pool; an unfinished shrink never freed anything. */
-        if (is_growth(v->act.kind))
+        if (is_growth(v->act.kind)) {
             v->in_flight -= v->act.bytes - v->act.done;
+            b->used -= v->act.bytes - v->act.done;
+        }
         if ((flags & DYNMEM_CONFIRM_FAILED) && v->act.kind == DYNMEM_ACTION_HOT_ADD)
             v->hot_add_failed = true;
         if (v->act.reason == DYNMEM_REASON_RESIZE && v->assigned == v->resize_target)
@@ -220,7 +224,7 @@ int dynmem_balancer_check(const dynmem_balancer *b)
             return DYNMEM_ERR_INVARIANT;
         used += vm_holding(v);
     }
-    if (used + dynmem__bal_reserve(b) > (uint64_t)b->host_total)
+    if (used != b->used || used + dynmem__bal_reserve(b) > (uint64_t)b->host_total)
         return DYNMEM_ERR_INVARIANT;
     return DYNMEM_OK;
 }

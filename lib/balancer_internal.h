@@ -23,49 +23,54 @@ struct outstanding {
     uint64_t progress_ms; /* issue time or last confirmed progress */
 };
 
+/* A VM's slot. The fields every pass of a tick reads come first, so that
+ * a pass over a large fleet touches one or two cache lines per VM instead of
+ * the whole ~430-byte record (at 100k VMs the tick is bound by memory, not
+ * by instructions); then what refreshing a VM reads; then the rest. */
 struct vm {
-    uint32_t generation; /* bumps on reuse of the slot: stale ids are refused */
-    uint32_t next_free;  /* free-slot list link while !in_use */
+    /* Hot: state and the planning figures of the last tick. */
     bool in_use;
     bool running;
     bool busy;  /* `act` is outstanding */
     bool stuck; /* `act` made no progress for the stuck timeout */
-    bool hot_add_failed;
-    bool has_available; /* last sample carried available memory */
-    bool resizing;      /* a static VM's runtime resize is under way */
-    bool dirty;         /* its estimator's figures may have changed */
-    struct dynmem_vm_config cfg;
-    dynmem_pressure *est;
-
-    /* The books, bytes. balloon = visible - assigned - paged. */
+    bool plannable; /* takes part in this tick's planning */
+    bool resizing;  /* a static VM's runtime resize is under way */
+    bool has_data, stale;
+    uint32_t weight;   /* cfg.weight, here beside the figures it orders */
+    uint32_t generation; /* bumps on reuse of the slot: stale ids are refused */
     uint64_t assigned; /* host memory backing the VM, confirmed */
     uint64_t in_flight; /* growth issued, not confirmed */
-    uint64_t visible;  /* guest-visible maximum */
     uint64_t paged;    /* smart-paged part of the guest's memory */
-    uint64_t added, removed, add_ops, remove_ops;
-
-    struct outstanding act;
-    uint64_t available; /* guest's available memory in its last sample */
-    uint64_t sample_ms; /* time of its last sample */
-    uint64_t observed_assigned; /* assigned when its estimator was last asked */
-    uint64_t resize_target;
-    uint64_t surplus_since_ms; /* start of the current surplus, or UINT64_MAX */
-
-    /* Figures of the last tick. */
-    struct dynmem_pressure_report rep;
-    bool has_data, stale;
     uint64_t need;     /* demand clamped to what the VM can hold */
     uint64_t want;     /* target (demand + buffer), clamped likewise */
     uint64_t floor;    /* least the VM can be brought to now */
     uint64_t ceiling;  /* most the VM can be grown to now */
     uint64_t entitled; /* what the policy grants it this tick */
-    bool plannable;    /* takes part in this tick's planning */
+
+    /* Read when the VM is refreshed. */
+    bool dirty;         /* its estimator's figures may have changed */
+    bool hot_add_failed;
+    bool has_available; /* last sample carried available memory */
+    bool has_peer_target;
+    uint32_t next_free;  /* free-slot list link while !in_use */
+    uint64_t visible;  /* guest-visible maximum; balloon = visible - assigned - paged */
+    uint64_t observed_assigned; /* assigned when its estimator was last asked */
+    uint64_t sample_ms; /* time of its last sample */
+    uint64_t surplus_since_ms; /* start of the current surplus, or UINT64_MAX */
+    struct dynmem_vm_config cfg;
+    struct dynmem_pressure_report rep; /* the estimator's, as of the last tick */
+    struct outstanding act;
+    dynmem_pressure *est;
+
+    /* Cold: counters and bookkeeping outside the tick's common path. */
+    uint64_t added, removed, add_ops, remove_ops;
+    uint64_t available; /* guest's available memory in its last sample */
+    uint64_t resize_target;
 
     /* Comparison policies (policy_*.c) decide once per cycle of the system
      * they reproduce; between cycles the VM keeps pursuing the target the
      * last cycle set, as those systems' balloon targets persist. */
     uint64_t peer_target;
-    bool has_peer_target;
     uint64_t step_cap; /* most the VM may move in one tick, 0 = no cap */
     double grow_rank;  /* growth from short free memory: higher rank first */
 };
@@ -91,6 +96,10 @@ struct dynmem_balancer {
     int64_t cycle_policy;
     uint64_t cycle_start_ms;
     uint64_t added_total, removed_total;
+    /* Host memory the running VMs hold (assigned + in flight), kept as the
+     * books change so that free memory is known without walking every VM;
+     * dynmem_balancer_check() recounts it. */
+    uint64_t used;
 };
 
 /* VM ids (balancer.c): the VM an id names (NULL if none, or removed), and
@@ -102,6 +111,13 @@ uint64_t dynmem__bal_vm_id(const struct dynmem_balancer *b, const struct vm *v);
 uint64_t dynmem__bal_reserve(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_used(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_free(const struct dynmem_balancer *b);
+/* Takes a (checked) configuration, keeping the hot copy of its weight. */
+static inline void vm_set_config(struct vm *v, const struct dynmem_vm_config *c)
+{
+    v->cfg = *c;
+    v->cfg.size = sizeof v->cfg;
+    v->weight = c->weight;
+}
 static inline uint64_t vm_holding(const struct vm *v)
 {
     return v->assigned + v->in_flight;
@@ -127,10 +143,16 @@ static inline uint64_t max_u64(uint64_t a, uint64_t b)
     return a > b ? a : b;
 }
 
+/* Sums over the plannable VMs, taken while the tick refreshes them. */
+struct dynmem__plan_sums {
+    uint64_t want, need, floor;
+};
 /* Policies (balancer_policy.c): fill v->entitled for every plannable VM
  * from floor/need/want/ceiling so that the plannable VMs' entitlements sum
- * to at most `budget` (when their floors allow). */
-void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget);
+ * to at most `budget` (when their floors allow). The tick has already set
+ * each plannable VM's entitlement to its want for dynmem and hyperv. */
+void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
+                            const struct dynmem__plan_sums *sums);
 /* Sorts b->order[0..n) by ascending b->keys[slot], ties by slot. */
 void dynmem__sort_order(struct dynmem_balancer *b, uint32_t n);
 /* The same order, lazily: make b->order[0..n) a heap, then pop the first

@@ -123,7 +123,7 @@ static uint64_t cut_vm(struct vm *v, uint64_t amount, uint64_t (*lower)(const st
 /* Weight 0 behaves as a weight far below 1: such VMs are cut first. */
 static double weight_of(const struct vm *v)
 {
-    return v->cfg.weight ? (double)v->cfg.weight : 1e-9;
+    return v->weight ? (double)v->weight : 1e-9;
 }
 
 static void swap_order(uint32_t *o, uint32_t i, uint32_t j)
@@ -225,13 +225,13 @@ static void cut_strict(struct dynmem_balancer *b, uint64_t x, uint64_t (*lower)(
         const struct vm *v = &b->vms[b->order[k]];
         /* Exact in a double: 14 bits of weight above 32 bits of 2 MiB units. */
         uint64_t gap_units = round_up_unit(v->entitled - lower(v)) / UNIT;
-        b->keys[b->order[k]] = (double)(((uint64_t)v->cfg.weight << 32) | gap_units);
+        b->keys[b->order[k]] = (double)(((uint64_t)v->weight << 32) | gap_units);
     }
     dynmem__sort_order(b, n);
     uint64_t cut = 0;
     for (uint32_t g = 0; g < n && cut < x;) {
         uint32_t end = g;
-        while (end < n && b->vms[b->order[end]].cfg.weight == b->vms[b->order[g]].cfg.weight)
+        while (end < n && b->vms[b->order[end]].weight == b->vms[b->order[g]].weight)
             end++;
         /* Water level within the group: the smallest gaps are cut fully. */
         for (uint32_t j = g; j < end && cut < x; j++) {
@@ -357,7 +357,8 @@ static void peer_entitle(struct dynmem_balancer *b, uint64_t budget)
     }
 }
 
-void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget)
+void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
+                            const struct dynmem__plan_sums *sums)
 {
     if (dynmem__is_peer(b->policy)) {
         peer_entitle(b, budget);
@@ -365,16 +366,7 @@ void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget)
     }
     /* A comparison policy chosen again later starts a fresh cycle. */
     b->cycle_started = false;
-    uint64_t sum_want = 0, sum_need = 0, sum_floor = 0;
-    for (uint32_t i = 0; i < b->nvms; i++) {
-        struct vm *v = &b->vms[i];
-        if (!v->in_use || !v->running || !v->plannable)
-            continue;
-        v->entitled = v->want;
-        sum_want += v->want;
-        sum_need += v->need;
-        sum_floor += v->floor;
-    }
+    uint64_t sum_want = sums->want, sum_need = sums->need, sum_floor = sums->floor;
     if (sum_want <= budget)
         return;
     if (sum_need <= budget) {

@@ -47,14 +47,46 @@ static uint64_t clamp_u64(uint64_t x, uint64_t lo, uint64_t hi)
  * whole window's. */
 #define TREND_HORIZON_MS 10000
 
+/* Whether observe() will ask the VM's estimator (see there). */
+static bool will_ask(const struct vm *v, uint64_t now_ms)
+{
+    return v->dirty || !v->has_data || v->assigned != v->observed_assigned || now_ms < v->sample_ms;
+}
+
+/* How many VMs ahead the refresh loop starts loading estimators: at 100k
+ * VMs they are far apart in memory and each is a chain of two misses (the
+ * estimator, then its newest point), so the loop asks for the estimator
+ * 2 x AHEAD VMs early and for its point AHEAD VMs early. */
+#define PREFETCH_AHEAD 8
+/* Below this many VMs the estimators stay in cache and the hints would
+ * only cost instructions. */
+#define PREFETCH_MIN_VMS 4096
+
+static void prefetch_ahead(const struct dynmem_balancer *b, uint32_t i, uint64_t now_ms)
+{
+#if defined(__GNUC__)
+    if (i + 2 * PREFETCH_AHEAD < b->nvms) {
+        const struct vm *w = &b->vms[i + 2 * PREFETCH_AHEAD];
+        if (w->in_use && w->running && will_ask(w, now_ms))
+            __builtin_prefetch(w->est);
+    }
+    if (i + PREFETCH_AHEAD < b->nvms) {
+        const struct vm *w = &b->vms[i + PREFETCH_AHEAD];
+        if (w->in_use && w->running && will_ask(w, now_ms))
+            dynmem__pressure_prefetch(w->est);
+    }
+#else
+    (void)b, (void)i, (void)now_ms;
+#endif
+}
+
 /* Brings v->rep up to date. The estimator is asked only when something it
  * depends on changed (a new demand or distress signal, a different
  * assignment, a new configuration); otherwise only the age moves. This is
  * what keeps a tick over a large, mostly steady fleet cheap. */
 static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
-    if (!v->dirty && v->has_data && v->assigned == v->observed_assigned &&
-        now_ms >= v->sample_ms) {
+    if (!will_ask(v, now_ms)) {
         v->rep.age_ms = now_ms - v->sample_ms;
         v->rep.trend_bytes_per_s = 0; /* no rise since the last tick */
         return;
@@ -93,7 +125,10 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
     v->want = clamp_u64(target, v->need, v->ceiling);
     v->plannable = v->has_data && !v->stale && !v->stuck && !v->busy && is_dynamic(v) &&
                    v->paged == 0 && b->policy != DYNMEM_POLICY_STATIC;
-    v->entitled = cur;
+    /* dynmem and hyperv start every plannable VM at its want and cut from
+     * there (balancer_policy.c); everything else starts where it is. */
+    bool starts_at_want = v->plannable && !dynmem__is_peer(b->policy);
+    v->entitled = starts_at_want ? v->want : cur;
 }
 
 /* Peers: the per-tick step a comparison policy set for a VM it planned
@@ -122,14 +157,16 @@ static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64
     a.assigned_bytes = cur;
     a.entitled_bytes = v->entitled;
     a.host_free_bytes = host_free;
-    a.weight = v->cfg.weight;
+    a.weight = v->weight;
     a.pressure = v->rep.pressure;
     b->queue[(b->qhead + b->qlen) % b->cap] = a;
     b->qlen++;
     v->busy = true;
     v->act = (struct outstanding){a.action_id, kind, reason, bytes, 0, now_ms};
-    if (grow)
+    if (grow) {
         v->in_flight += bytes;
+        b->used += bytes;
+    }
 }
 
 /* Growth of up to `want` bytes from `*host_free`: unballoon first (the guest
@@ -255,10 +292,23 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
 {
     uint64_t host_free = dynmem__bal_free(b);
     uint64_t growth_wanted = 0;
+    /* The VMs that will grow, collected now in one pass with the demand for
+     * growth: the shrinks below leave them as they are (a plannable VM is
+     * not busy, and one that grows does not shrink; one a resize made busy
+     * is skipped below). Order: higher weight
+     * first, then the VM furthest below its entitlement. */
+    uint32_t n = 0;
     for (uint32_t i = 0; i < b->nvms; i++) {
         struct vm *v = &b->vms[i];
-        if (v->in_use && v->running && v->plannable && wants_growth(b, v))
-            growth_wanted += v->entitled - vm_holding(v);
+        if (!v->in_use || !v->running || !v->plannable || !wants_growth(b, v))
+            continue;
+        growth_wanted += v->entitled - vm_holding(v);
+        b->order[n++] = i;
+        /* Exact in a double: 14 bits of weight above 32 bits of units. */
+        uint64_t units = round_up_unit(v->entitled - vm_holding(v)) / UNIT;
+        b->keys[i] = -(double)(((uint64_t)v->weight << 32) | units);
+        if (dynmem__is_peer(b->policy))
+            b->keys[i] = -v->grow_rank; /* the policy's own order */
     }
     bool scarce = growth_wanted > host_free;
     for (uint32_t i = 0; i < b->nvms; i++) {
@@ -275,25 +325,12 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
             else if (scarce)
                 shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_SCARCITY, now_ms, host_free);
             else {
-                uint64_t n = lazy_reclaim(b, v, now_ms);
-                if (n)
-                    shrink_vm(b, v, n, DYNMEM_REASON_LAZY_RECLAIM, now_ms, host_free);
+                uint64_t step = lazy_reclaim(b, v, now_ms);
+                if (step)
+                    shrink_vm(b, v, step, DYNMEM_REASON_LAZY_RECLAIM, now_ms, host_free);
             }
         } else if (v->plannable)
             v->surplus_since_ms = UINT64_MAX;
-    }
-    /* Growth: higher weight first, then the VM furthest below its entitlement. */
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < b->nvms; i++) {
-        struct vm *v = &b->vms[i];
-        if (v->in_use && v->running && v->plannable && !v->busy && wants_growth(b, v)) {
-            b->order[n++] = i;
-            /* Exact in a double: 14 bits of weight above 32 bits of units. */
-            uint64_t units = round_up_unit(v->entitled - vm_holding(v)) / UNIT;
-            b->keys[i] = -(double)(((uint64_t)v->cfg.weight << 32) | units);
-            if (dynmem__is_peer(b->policy))
-                b->keys[i] = -v->grow_rank; /* the policy's own order */
-        }
     }
     /* Order matters only when free memory cannot cover every request, and
      * then only for the VMs served before it runs out: a heap yields them
@@ -302,13 +339,15 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
         dynmem__heap_build(b, n);
         while (n > 0 && host_free >= PAGE_BYTES) {
             struct vm *v = &b->vms[dynmem__heap_pop(b, &n)];
-            grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
+            if (!v->busy)
+                grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
         }
         return;
     }
     for (uint32_t k = 0; k < n && host_free >= PAGE_BYTES; k++) {
         struct vm *v = &b->vms[b->order[k]];
-        grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
+        if (!v->busy)
+            grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
     }
 }
 
@@ -316,16 +355,25 @@ int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms)
 {
     b->last_tick_ms = now_ms;
     uint64_t fixed = 0;
+    struct dynmem__plan_sums sums = {0, 0, 0};
+    bool prefetch = b->nvms >= PREFETCH_MIN_VMS;
     for (uint32_t i = 0; i < b->nvms; i++) {
+        if (prefetch)
+            prefetch_ahead(b, i, now_ms);
         struct vm *v = &b->vms[i];
         if (!v->in_use || !v->running)
             continue;
         refresh_vm(b, v, now_ms);
-        if (!v->plannable)
+        if (!v->plannable) {
             fixed += vm_holding(v);
+            continue;
+        }
+        sums.want += v->want;
+        sums.need += v->need;
+        sums.floor += v->floor;
     }
     uint64_t limit = (uint64_t)b->host_total - dynmem__bal_reserve(b);
-    dynmem__policy_entitle(b, limit > fixed ? limit - fixed : 0);
+    dynmem__policy_entitle(b, limit > fixed ? limit - fixed : 0, &sums);
     plan_actions(b, now_ms);
     return DYNMEM_OK;
 }

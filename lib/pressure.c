@@ -337,6 +337,17 @@ void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
         window_fill(p, now_ms, report);
 }
 
+void dynmem__pressure_prefetch(const dynmem_pressure *p)
+{
+#if defined(__GNUC__)
+    const struct dynmem__history *h = &p->history;
+    if (h->count)
+        __builtin_prefetch(&h->ring[(h->head + h->count - 1) & (h->capacity - 1)], 1);
+#else
+    (void)p;
+#endif
+}
+
 int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms, uint64_t horizon_ms)
 {
     if (!p->has_sample)

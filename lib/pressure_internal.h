@@ -109,6 +109,10 @@ int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms, uint64_t assig
  * as of the latest point recorded. */
 void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
                              struct dynmem_pressure_report *report);
+/* A hint, no effect on results: starts loading what the next
+ * dynmem__pressure_observe() of `p` reads (its newest point), so that a
+ * tick over a large fleet overlaps those cache misses. */
+void dynmem__pressure_prefetch(const dynmem_pressure *p);
 /* The demand trend over the last `horizon_ms` only (0 without samples). */
 int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms, uint64_t horizon_ms);
 
