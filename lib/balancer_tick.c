@@ -53,18 +53,14 @@ static bool will_ask(const struct vm *v, uint64_t now_ms)
     return v->dirty || !v->has_data || v->assigned != v->observed_assigned || now_ms < v->sample_ms;
 }
 
-/* How many VMs ahead the refresh loop starts loading estimators: at 100k
- * VMs they are far apart in memory and each is a chain of two misses (the
- * estimator, then its newest point), so the loop asks for the estimator
- * 2 x AHEAD VMs early and for its point AHEAD VMs early. */
-#define PREFETCH_AHEAD 8
-/* Below this many VMs the estimators stay in cache and the hints would
- * only cost instructions. */
-#define PREFETCH_MIN_VMS 4096
-
+/* The refresh loop over a large fleet: each VM it will ask costs a chain
+ * of misses (its record, its estimator, the estimator's newest point), so
+ * it asks for the record 4 x AHEAD VMs early, for the estimator 2 x AHEAD
+ * and for the point AHEAD VMs early. */
 static void prefetch_ahead(const struct dynmem_balancer *b, uint32_t i, uint64_t now_ms)
 {
 #if defined(__GNUC__)
+    prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
     if (i + 2 * PREFETCH_AHEAD < b->nvms) {
         const struct vm *w = &b->vms[i + 2 * PREFETCH_AHEAD];
         if (w->in_use && w->running && will_ask(w, now_ms))
@@ -298,7 +294,10 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
      * is skipped below). Order: higher weight
      * first, then the VM furthest below its entitlement. */
     uint32_t n = 0;
+    bool prefetch = b->nvms >= PREFETCH_MIN_VMS;
     for (uint32_t i = 0; i < b->nvms; i++) {
+        if (prefetch)
+            prefetch_vm(b, i + PREFETCH_AHEAD);
         struct vm *v = &b->vms[i];
         if (!v->in_use || !v->running || !v->plannable || !wants_growth(b, v))
             continue;
@@ -312,6 +311,8 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
     }
     bool scarce = growth_wanted > host_free;
     for (uint32_t i = 0; i < b->nvms; i++) {
+        if (prefetch)
+            prefetch_vm(b, i + PREFETCH_AHEAD);
         struct vm *v = &b->vms[i];
         if (!v->in_use || !v->running || v->busy || v->stuck)
             continue;
