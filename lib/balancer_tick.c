@@ -88,8 +88,12 @@ static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
         return;
     }
     uint64_t previous_demand = v->rep.demand_bytes;
-    v->rep = (struct dynmem_pressure_report){.size = sizeof v->rep};
+    /* The estimator clears the report it fills; one it refused is cleared
+     * here. */
+    v->rep.size = sizeof v->rep;
     int rc = dynmem__pressure_observe(v->est, now_ms, max_u64(v->assigned, PAGE_BYTES), &v->rep);
+    if (rc)
+        v->rep = (struct dynmem_pressure_report){.size = sizeof v->rep};
     v->has_data = rc == 0 && !(v->rep.flags & DYNMEM_REPORT_NO_DATA);
     v->dirty = false;
     v->observed_assigned = v->assigned;
