@@ -301,7 +301,7 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
     bool prefetch = b->nvms >= PREFETCH_MIN_VMS;
     for (uint32_t i = 0; i < b->nvms; i++) {
         if (prefetch)
-            prefetch_vm(b, i + PREFETCH_AHEAD);
+            prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
         struct vm *v = &b->vms[i];
         if (!v->in_use || !v->running || !v->plannable || !wants_growth(b, v))
             continue;
@@ -316,7 +316,7 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
     bool scarce = growth_wanted > host_free;
     for (uint32_t i = 0; i < b->nvms; i++) {
         if (prefetch)
-            prefetch_vm(b, i + PREFETCH_AHEAD);
+            prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
         struct vm *v = &b->vms[i];
         if (!v->in_use || !v->running || v->busy || v->stuck)
             continue;
@@ -344,6 +344,10 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
         dynmem__heap_build(b, n);
         while (n > 0 && host_free >= PAGE_BYTES) {
             struct vm *v = &b->vms[dynmem__heap_pop(b, &n)];
+            /* The next VM served is the heap's new top: its record loads
+             * while this one grows. */
+            if (prefetch && n > 0)
+                prefetch_vm(b, b->order[0]);
             if (!v->busy)
                 grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
         }
