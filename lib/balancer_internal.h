@@ -111,10 +111,11 @@ uint64_t dynmem__bal_vm_id(const struct dynmem_balancer *b, const struct vm *v);
 uint64_t dynmem__bal_reserve(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_used(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_free(const struct dynmem_balancer *b);
-/* How many VMs ahead a pass over a large fleet asks for the next records:
- * at 100k VMs the array is far larger than the caches, and a pass that
- * touches only the first lines of each ~400-byte record defeats the
- * hardware's own prefetching. Below PREFETCH_MIN_VMS everything stays in
+/* The step of the tick's prefetching (balancer_tick.c: passes ask for the
+ * record 4 x AHEAD VMs ahead, the refresh also for estimators 2 x AHEAD and
+ * their newest points AHEAD ahead): at 100k VMs the array is far larger
+ * than the caches, and a pass that touches only the first lines of each
+ * ~400-byte record defeats the hardware's own prefetching. Below PREFETCH_MIN_VMS everything stays in
  * cache and hints would only cost instructions. */
 #define PREFETCH_AHEAD 8
 #define PREFETCH_MIN_VMS 4096
