@@ -58,6 +58,12 @@ static void fa_free(void *ud, void *ptr)
     free(base);
 }
 
+void failalloc_discard(void *ptr)
+{
+    if (ptr)
+        free((unsigned char *)ptr - HDR);
+}
+
 void failalloc_init(struct failalloc *fa, long fail_at, int with_realloc)
 {
     memset(fa, 0, sizeof *fa);
