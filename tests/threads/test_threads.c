@@ -26,6 +26,7 @@
 
 #include <dynmem/dynmem.h>
 
+#include "digest.h"
 #include "failalloc.h"
 #include "sesspair.h"
 #include "splitmix.h"
@@ -34,15 +35,6 @@
 #define MIB(x) ((uint64_t)(x) << 20)
 
 static int rounds = 16;
-
-/* FNV-1a over 64-bit words: the run's observable results in one number. */
-static void mix(uint64_t *h, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) {
-        *h ^= (v >> (8 * i)) & 0xFF;
-        *h *= UINT64_C(0x100000001B3);
-    }
-}
 
 /* ---- own handles ---------------------------------------------------- */
 
@@ -79,9 +71,9 @@ static int balancer_run(const struct dynmem_allocator *al, uint64_t *rng, uint64
         while (!rc && dynmem_balancer_next_action(b, &a) == 1) {
             uint64_t done = splitmix_next(rng) % 3 ? a.bytes : (a.bytes / 2) & ~UINT64_C(4095);
             actions++;
-            mix(h, a.vm_id);
-            mix(h, a.kind);
-            mix(h, done);
+            digest_mix(h, a.vm_id);
+            digest_mix(h, a.kind);
+            digest_mix(h, done);
             rc = dynmem_balancer_confirm(b, a.vm_id, a.action_id, t, done, DYNMEM_CONFIRM_FINAL);
         }
         if (!rc)
@@ -107,9 +99,9 @@ static int pressure_run(const struct dynmem_allocator *al, uint64_t *rng, uint64
         struct dynmem_pressure_report r = {.size = sizeof r};
         if (!rc)
             rc = dynmem_pressure_query(p, t, MIB(2048), &r);
-        mix(h, r.target_bytes);
-        mix(h, r.average_pressure);
-        mix(h, (uint64_t)r.trend_bytes_per_s);
+        digest_mix(h, r.target_bytes);
+        digest_mix(h, r.average_pressure);
+        digest_mix(h, (uint64_t)r.trend_bytes_per_s);
     }
     dynmem_pressure_free(p);
     return rc;
@@ -126,11 +118,11 @@ static int pageset_run(const struct dynmem_allocator *al, uint64_t *rng, uint64_
             rc = dynmem_pageset_insert(s, start, count, &changed);
         else
             rc = dynmem_pageset_remove(s, start, count, &changed);
-        mix(h, changed);
+        digest_mix(h, changed);
     }
     if (!rc) {
-        mix(h, dynmem_pageset_pages(s));
-        mix(h, dynmem_pageset_ranges(s));
+        digest_mix(h, dynmem_pageset_pages(s));
+        digest_mix(h, dynmem_pageset_ranges(s));
     }
     dynmem_pageset_free(s);
     return rc;
@@ -148,13 +140,13 @@ static int session_run(const struct dynmem_allocator *al, uint64_t *rng, uint64_
         uint64_t target = (UINT64_C(1) << 30) + (splitmix_next(rng) % 9) * (UINT64_C(1) << 29);
         dynmem_session_host_set_target(p.h, p.now, target);
         sesspair_run(&p, p.now + 10000);
-        mix(h, (uint64_t)sesspair_drain(&p, NULL, NULL));
+        digest_mix(h, (uint64_t)sesspair_drain(&p, NULL, NULL));
         /* A refusal (e.g. a status report inside the minimum interval
          * when the clock jumps) is part of the result, not a failure. */
         if (!sesspair_books_agree(&p) || p.guest_rc)
             rc = DYNMEM_ERR_INVARIANT;
-        mix(h, (uint64_t)p.host_rc);
-        mix(h, sesspair_fig(&p, DYNMEM_MEMMAP_CURRENT));
+        digest_mix(h, (uint64_t)p.host_rc);
+        digest_mix(h, sesspair_fig(&p, DYNMEM_MEMMAP_CURRENT));
     }
     sesspair_drain(&p, NULL, NULL);
     sesspair_fini(&p);
@@ -167,7 +159,7 @@ static uint64_t handles_digest(uint64_t seed, int *err)
 {
     struct failalloc fa;
     failalloc_init(&fa, 0, 1);
-    uint64_t h = UINT64_C(0xCBF29CE484222325), rng = seed;
+    uint64_t h = DIGEST_INIT, rng = seed;
     int rc = 0;
     for (int r = 0; r < rounds && !rc; r++) {
         if (!rc)
@@ -192,7 +184,7 @@ static uint64_t handles_digest(uint64_t seed, int *err)
  * functions; the same seed gives the same inputs in every thread. */
 static uint64_t pure_digest(uint64_t seed, int *err)
 {
-    uint64_t h = UINT64_C(0xCBF29CE484222325), rng = seed;
+    uint64_t h = DIGEST_INIT, rng = seed;
     unsigned char in[256], out[DYNMEM_PROTO_MSG_SIZE_MAX];
     *err = 0;
     for (int i = 0; i < 50000 * rounds; i++) {
@@ -205,28 +197,28 @@ static uint64_t pure_digest(uint64_t seed, int *err)
         in[3] = (unsigned char)(len >> 8);
         struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
         int rc = dynmem_proto_decode(&m, in, len, 0, NULL);
-        mix(&h, (uint64_t)rc);
+        digest_mix(&h, (uint64_t)rc);
         if (rc == 0) {
             ptrdiff_t n = dynmem_proto_encode(out, sizeof out, &m, 0);
-            mix(&h, (uint64_t)n);
+            digest_mix(&h, (uint64_t)n);
             for (ptrdiff_t j = 0; j < n; j++)
-                mix(&h, out[j]);
+                digest_mix(&h, out[j]);
         }
         const char *s = dynmem_strerror(-(int)(i % 400));
-        mix(&h, s ? strlen(s) : 0);
+        digest_mix(&h, s ? strlen(s) : 0);
         s = dynmem_error_name(-(int)(i % 400));
-        mix(&h, s ? (uint64_t)s[0] : 0);
+        digest_mix(&h, s ? (uint64_t)s[0] : 0);
         struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
         c.minimum_bytes = MIB(splitmix_next(&rng) % 4096);
         c.startup_bytes = MIB(splitmix_next(&rng) % 4096);
         c.maximum_bytes = MIB(splitmix_next(&rng) % 4096);
-        mix(&h, (uint64_t)dynmem_vm_config_check(&c));
+        digest_mix(&h, (uint64_t)dynmem_vm_config_check(&c));
         uint64_t target = 0;
-        mix(&h, (uint64_t)dynmem_pressure_target(c.startup_bytes, 20, MIB(256), MIB(8192), &target));
-        mix(&h, target);
-        mix(&h, dynmem_version());
-        mix(&h, (uint64_t)dynmem_version_at_least(1, 0, i % 3));
-        mix(&h, strlen(dynmem_version_string()));
+        digest_mix(&h, (uint64_t)dynmem_pressure_target(c.startup_bytes, 20, MIB(256), MIB(8192), &target));
+        digest_mix(&h, target);
+        digest_mix(&h, dynmem_version());
+        digest_mix(&h, (uint64_t)dynmem_version_at_least(1, 0, i % 3));
+        digest_mix(&h, strlen(dynmem_version_string()));
     }
     return h;
 }
