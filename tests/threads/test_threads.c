@@ -3,8 +3,9 @@
  * Built with ThreadSanitizer in build-tsan/ (scripts/test), where any data
  * race in the library or in this file ends the run with TSan's exit code.
  *
- * Plain C with pthreads, not Criterion: Criterion runs each test in a child
- * process of its own runner threads, which TSan does not need to see.
+ * Plain C with pthreads, not Criterion: Criterion runs each test in a
+ * forked worker next to its own runner threads, which would put code that
+ * is not under test into every TSan run.
  *
  * Modes (argv[1]):
  *   handles  each thread drives a balancer, an estimator, a page set and a
@@ -15,8 +16,8 @@
  *            checks and the version functions over the same inputs; every
  *            digest must equal the main thread's.
  *   race     negative control: the threads share ONE estimator without a
- *            lock (breaking rule 1). Under TSan this must fail; meson runs
- *            it with should_fail in the TSan build only.
+ *            lock (breaking rule 1). Under TSan this must fail;
+ *            expect-tsan-race.py runs it in the TSan build only.
  * DYNMEM_THREADS_ROUNDS scales the work (default 16: a few seconds under TSan
  * on 2 cores). */
 #include <pthread.h>
