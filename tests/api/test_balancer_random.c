@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include "balsim.h"
+#include "testscale.h"
 
 static uint64_t rng_next(uint64_t *x)
 {
@@ -144,12 +145,13 @@ static void random_fleet(uint64_t seed, int nvms, int steps, struct fleet_stats 
 Test(invariants, random_fleets, .timeout = 600)
 {
     struct fleet_stats st = {0};
-    /* 1M steps in all: many small fleets, a few large ones. */
-    for (uint64_t seed = 1; seed <= 250; seed++)
+    /* 1M steps in all: many small fleets, a few large ones (divided by
+     * DYNMEM_TEST_DIVISOR under valgrind, see testscale.h). */
+    for (uint64_t seed = 1; seed <= (uint64_t)test_scaled(250); seed++)
         random_fleet(seed, 1 + (int)(seed % 24), 4000, &st);
     for (uint64_t seed = 1000; seed < 1002; seed++)
-        random_fleet(seed, 2000, 300, &st);
-    cr_assert_geq(st.steps, 1000000);
+        random_fleet(seed, 2000, (int)test_scaled(300), &st);
+    cr_assert_geq(st.steps, (uint64_t)(test_scaled(250) * 4000 + 2 * test_scaled(300)));
     cr_assert_eq(st.violations, 0, "B13 violated %llu times", (unsigned long long)st.violations);
     cr_assert_eq(st.mismatches, 0, "books differ from confirmed moves %llu times",
                  (unsigned long long)st.mismatches);

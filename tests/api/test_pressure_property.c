@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "pressure_helpers.h"
+#include "testscale.h"
 
 #define EVENTS 300
 #define MAX_STEP_MS 3000
@@ -152,6 +153,6 @@ static void run(uint64_t seed)
 
 Test(property, random_streams_agree_with_brute_force)
 {
-    for (uint64_t seed = 1; seed <= 40; seed++)
+    for (uint64_t seed = 1; seed <= (uint64_t)test_scaled(40); seed++)
         run(seed * 7919);
 }

@@ -58,6 +58,12 @@ static void fa_free(void *ud, void *ptr)
     free(base);
 }
 
+void failalloc_discard(void *ptr)
+{
+    if (ptr)
+        free((unsigned char *)ptr - HDR);
+}
+
 void failalloc_init(struct failalloc *fa, long fail_at, int with_realloc)
 {
     memset(fa, 0, sizeof *fa);
@@ -94,6 +100,36 @@ long failalloc_sweep(failalloc_workload w, void *ctx, long *count, const char **
             *why = "an allocation failed but the workload reported success";
             return n;
         }
+    }
+    return 0;
+}
+
+long failalloc_sweep_recovering(failalloc_recovering w, void *ctx, long *count,
+                                const char **why)
+{
+    struct failalloc fa;
+    uint64_t clean = 0, d = 0;
+    failalloc_init(&fa, 0, 1);
+    *why = NULL;
+    if (w(&fa, ctx, &clean) != 0 || fa.live != 0) {
+        *why = "the clean run failed or leaked";
+        return -1;
+    }
+    *count = fa.calls;
+    for (long n = 1; n <= *count; n++) {
+        failalloc_init(&fa, n, 1);
+        d = 0;
+        int rc = w(&fa, ctx, &d);
+        if (fa.live != 0)
+            *why = "leak after a failed allocation";
+        else if (rc != 0)
+            *why = "the handle was not usable after a failed allocation";
+        else if (fa.failures != 1)
+            *why = "the run did not reach its n-th allocation";
+        else if (d != clean)
+            *why = "a refused call changed what later calls see";
+        if (*why)
+            return n;
     }
     return 0;
 }

@@ -107,11 +107,12 @@ Test(alloc, realloc_emulated_without_hook_keeps_data)
  * clean-up on every path. Also proves the sweep helper itself catches leaks. */
 struct grow_ctx {
     int leak_on_failure;
+    void *leaked; /* the block leaked on purpose, freed by the test */
 };
 
 static int grow_workload(struct failalloc *fa, void *ctx)
 {
-    const struct grow_ctx *g = ctx;
+    struct grow_ctx *g = ctx;
     struct dynmem__alloc a;
     int rc = dynmem__alloc_init(&a, &fa->hook);
     if (rc)
@@ -121,7 +122,9 @@ static int grow_workload(struct failalloc *fa, void *ctx)
         return DYNMEM_ERR_NO_MEMORY;
     void *y = dynmem__calloc(&a, 4, 16);
     if (!y) {
-        if (!g->leak_on_failure)
+        if (g->leak_on_failure)
+            g->leaked = x;
+        else
             dynmem__free(&a, x);
         return DYNMEM_ERR_NO_MEMORY;
     }
@@ -138,7 +141,7 @@ static int grow_workload(struct failalloc *fa, void *ctx)
 
 Test(alloc, failure_sweep_clean)
 {
-    struct grow_ctx g = {0};
+    struct grow_ctx g = {0, NULL};
     long count = 0;
     const char *why;
     long n = failalloc_sweep(grow_workload, &g, &count, &why);
@@ -148,10 +151,12 @@ Test(alloc, failure_sweep_clean)
 
 Test(alloc, failure_sweep_detects_leak)
 {
-    struct grow_ctx g = {1};
+    struct grow_ctx g = {1, NULL};
     long count = 0;
     const char *why;
-    cr_assert_eq(failalloc_sweep(grow_workload, &g, &count, &why), 2);
+    long n = failalloc_sweep(grow_workload, &g, &count, &why);
+    failalloc_discard(g.leaked);
+    cr_assert_eq(n, 2);
     cr_assert_str_eq(why, "leak after a failed allocation");
 }
 
