@@ -19,6 +19,7 @@ static const char usage[] =
     "  --compare            run every policy; print deficit, density, churn, fairness\n"
     "  --no-density         with --compare: skip the density search\n"
     "  --duration SECONDS   simulate this long instead of the scenario's duration_s\n"
+    "  --host-mib MIB       host memory instead of the scenario's host.memory_mib\n"
     "  --out DIR            write DIR/timeline.csv, summary.csv, actions.log, plot.png\n"
     "                       (with --compare: DIR/compare.csv)\n"
     "  --timeline FILE      per-tick timeline CSV\n"
@@ -38,7 +39,7 @@ struct cli {
     const char *scenario, *out, *timeline, *summary_csv, *compare_csv, *plot;
     int policy, plot_vms;
     bool compare, density, actions, quiet, progress, progress_set;
-    double duration_s, timeline_every_s;
+    double duration_s, timeline_every_s, host_mib;
 };
 
 static int parse_num(const char *s, double *out)
@@ -87,7 +88,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
         } else if (!strcmp(a, "--plot")) {
             NEEDS_VALUE c->plot = v;
         } else if (!strcmp(a, "--plot-vms") || !strcmp(a, "--duration") ||
-                   !strcmp(a, "--timeline-every")) {
+                   !strcmp(a, "--timeline-every") || !strcmp(a, "--host-mib")) {
             NEEDS_VALUE
             if (parse_num(v, &d)) {
                 fprintf(stderr, "dynmem-sim: %s: bad number '%s'\n", a, v);
@@ -97,6 +98,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
                 c->plot_vms = (int)d;
             else if (!strcmp(a, "--duration"))
                 c->duration_s = d;
+            else if (!strcmp(a, "--host-mib"))
+                c->host_mib = d;
             else
                 c->timeline_every_s = d;
         } else if (a[0] == '-' && a[1]) {
@@ -226,6 +229,14 @@ int main(int argc, char **argv)
         return 3;
     }
     uint64_t dur = (uint64_t)(c.duration_s * 1000.0);
+    if (c.host_mib > 0) {
+        if (c.host_mib != (double)((uint64_t)c.host_mib / 2 * 2)) {
+            fprintf(stderr, "dynmem-sim: --host-mib must be a whole multiple of 2 MiB\n");
+            sim_scenario_free(&sc);
+            return 2;
+        }
+        sc.host_bytes = (uint64_t)c.host_mib * SIM_MIB;
+    }
     if (!c.progress_set)
         c.progress = (dur ? dur : sc.duration_ms) > 6 * 3600 * 1000u;
     int rc = c.compare ? run_compare(&c, &sc, dur) : run_one(&c, &sc, dur);

@@ -14,8 +14,7 @@ void sim_totals(const struct sim_result *res, struct sim_totals *t)
     for (int i = 0; i < res->n_vms; i++) {
         const struct sim_vm_metrics *m = &res->vm[i];
         t->deficit_mib_s += m->deficit_mib_s;
-        /* Waiting for a refused start counts as time in deficit. */
-        t->warning_s += m->warning_s + (m->demand_mib_s > 0 ? m->pending_s : 0);
+        t->warning_s += m->warning_s; /* waiting for a start is counted there */
         t->vm_s += m->running_s + m->pending_s;
         t->churn_gib += (double)(m->bytes_added + m->bytes_removed) / (double)(1 << 30);
         t->ops += m->add_ops + m->remove_ops;

@@ -65,6 +65,9 @@ static int check(struct run *r, const char *after)
     return 0;
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
 static void logf_action(struct run *r, const char *fmt, ...)
 {
     if (!r->opt->actions)
