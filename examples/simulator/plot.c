@@ -1,6 +1,8 @@
-/* The picture: gnuplot, run as a subprocess on the timeline CSV. One panel
- * per VM (demand, assigned, visible maximum; up to max_vms VMs) and one for
- * host free memory. */
+/* The picture: gnuplot, run as a subprocess. One panel per VM (demand,
+ * assigned, visible maximum; up to max_vms VMs) and one for host free
+ * memory. The timeline CSV interleaves the VMs row by row; gnuplot breaks a
+ * line at every filtered-out row, so the rows are first regrouped into one
+ * data block per VM (gnuplot's "index"). */
 #include "sim.h"
 
 /* Paths and messages are cut at their buffer size on purpose. */
@@ -29,6 +31,28 @@ static void quote(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+/* Writes the rows of VMs 0..n-1 of the timeline as n blocks. */
+static int regroup(const char *csv, const char *dat, int n)
+{
+    FILE *in = fopen(csv, "r"), *out = in ? fopen(dat, "w") : NULL;
+    char line[512];
+    int rc = in && out ? 0 : -1;
+    for (int i = 0; !rc && i < n; i++) {
+        rewind(in);
+        while (fgets(line, sizeof line, in)) {
+            const char *c = strchr(line, ',');
+            if (c && atoi(c + 1) == i && (c[1] >= '0' && c[1] <= '9'))
+                fputs(line, out);
+        }
+        fputs("\n\n", out);
+    }
+    if (in)
+        fclose(in);
+    if (out && fclose(out))
+        rc = -1;
+    return rc;
+}
+
 int sim_plot(const char *csv, const char *out, const struct sim_scenario *sc, int max_vms)
 {
     if (!have_gnuplot()) {
@@ -38,9 +62,17 @@ int sim_plot(const char *csv, const char *out, const struct sim_scenario *sc, in
     }
     int n = sc->n_vms < max_vms ? sc->n_vms : max_vms;
     bool svg = strlen(out) > 4 && !strcmp(out + strlen(out) - 4, ".svg");
-    FILE *g = popen("gnuplot", "w");
-    if (!g)
+    char dat[1024];
+    snprintf(dat, sizeof dat, "%s.dat", out);
+    if (regroup(csv, dat, n)) {
+        fprintf(stderr, "dynmem-sim: cannot regroup %s into %s for the plot\n", csv, dat);
         return -1;
+    }
+    FILE *g = popen("gnuplot", "w");
+    if (!g) {
+        remove(dat);
+        return -1;
+    }
     int height = 220 * (n + 1);
     fprintf(g, "set terminal %s size 1000,%d\nset output ", svg ? "svg" : "pngcairo", height);
     quote(g, out);
@@ -56,17 +88,18 @@ int sim_plot(const char *csv, const char *out, const struct sim_scenario *sc, in
         const char *cols[3][2] = {{"5", "demand"}, {"6", "assigned"}, {"7", "visible maximum"}};
         for (int k = 0; k < 3; k++) {
             fprintf(g, "%s", k ? ", " : "");
-            quote(g, csv);
-            fprintf(g, " every ::1 using 1:($2==%d && $4==1 ? $%s : 1/0) with lines title '%s'", i,
+            quote(g, dat);
+            fprintf(g, " index %d using 1:($4==1 ? $%s : 1/0) with lines title '%s'", i,
                     cols[k][0], cols[k][1]);
         }
         fputc('\n', g);
     }
     fprintf(g, "set title 'host'\nset xlabel 'time (s)'\nplot ");
-    quote(g, csv);
-    fprintf(g, " every ::1 using 1:($2==0 ? $11 : 1/0) with lines title 'free'\n"
+    quote(g, dat);
+    fprintf(g, " index 0 using 1:11 with lines title 'free'\n"
                "unset multiplot\n");
     int rc = pclose(g);
+    remove(dat);
     if (rc != 0) {
         fprintf(stderr, "dynmem-sim: gnuplot failed (status %d)\n", rc);
         return -1;
