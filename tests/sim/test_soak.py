@@ -31,6 +31,8 @@ def test_week(policy):
     kinds = {row["kind"] for row in rows.values()}
     assert {"linux", "windows", "hot-remove", "slow", "no-driver", "stuck", "lying"} <= kinds
     assert all(float(row["running_s"]) > 0 for row in rows.values())
-    if policy != "static":
+    # esx takes memory only when requests exceed free memory and static never
+    # moves any: on this host neither asks the liars for anything.
+    if policy not in ("static", "esx"):
         liars = [row for row in rows.values() if row["kind"] == "lying"]
         assert sum(int(row["refusals"]) for row in liars) > 0, "lies were refused"
