@@ -1,0 +1,177 @@
+/* dynmem-sim: shared types. A scenario (parsed from JSON) describes a host,
+ * its VMs (configuration, guest kind, demand over time) and events; a run
+ * drives one balancer and, per VM, a host and a guest session engine over
+ * the real wire format, and collects metrics. See docs/simulator.md. */
+#ifndef DYNMEM_SIM_H
+#define DYNMEM_SIM_H
+
+#include <dynmem/dynmem.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SIM_MIB (UINT64_C(1) << 20)
+#define SIM_NAME_MAX 48
+#define SIM_POLICIES 7
+
+/* ---- demand models (demand.c) ---- */
+enum sim_piece_type { PIECE_CONST, PIECE_RAMP, PIECE_PERIODIC, PIECE_BURSTS, PIECE_TRACE };
+
+struct sim_burst { uint64_t from_ms, to_ms; };
+
+struct sim_piece {
+    enum sim_piece_type type;
+    uint64_t from_ms;             /* the piece holds from here to the next piece */
+    double mib, to_mib;           /* const: mib; ramp: mib -> to_mib over duration */
+    uint64_t duration_ms;         /* ramp */
+    double amplitude_mib;         /* periodic: mib + amplitude * sin(2 pi (t + phase) / period) */
+    uint64_t period_ms, phase_ms; /* periodic */
+    double burst_mib;             /* bursts: mib, or burst_mib during a burst */
+    struct sim_burst *bursts;     /* bursts, precomputed from the seed */
+    size_t n_bursts;
+    uint64_t *trace_t;            /* trace: step function (time ms, MiB) */
+    double *trace_mib;
+    size_t n_trace;
+};
+
+struct sim_demand {
+    struct sim_piece *pieces;
+    size_t n;
+};
+
+/* Demand in bytes at time t (rounded down to a 4 KiB page). */
+uint64_t sim_demand_at(const struct sim_demand *d, uint64_t t_ms);
+/* Highest demand over [0, until_ms] sampled every step_ms. */
+uint64_t sim_demand_peak(const struct sim_demand *d, uint64_t until_ms, uint64_t step_ms);
+/* Seeded bursts for a piece: mean gap and mean length in ms, over [from, until). */
+int sim_bursts_generate(struct sim_piece *p, uint64_t seed, uint64_t mean_gap_ms,
+                        uint64_t mean_len_ms, uint64_t until_ms);
+void sim_demand_free(struct sim_demand *d);
+
+/* ---- guest kinds (guest.c) ---- */
+enum sim_kind { KIND_LINUX, KIND_WINDOWS, KIND_HOT_REMOVE, KIND_NO_DRIVER, KIND_SLOW, KIND_STUCK,
+                KIND_LYING, KIND_COUNT };
+const char *sim_kind_name(enum sim_kind k);
+int sim_kind_parse(const char *s, enum sim_kind *out);
+
+/* ---- scenario (scenario.c) ---- */
+enum sim_event_type { EV_START, EV_STOP, EV_RESTART, EV_RESIZE, EV_CONFIGURE };
+
+struct sim_event {
+    uint64_t at_ms;
+    int vm;                          /* index into the VM list */
+    enum sim_event_type type;
+    uint64_t bytes;                  /* resize */
+    struct dynmem_vm_config config;  /* configure: the complete new configuration */
+    int seq;                         /* order in the file (sorting is stable by it) */
+    int src;                         /* index in "events", -1 for a VM's start_s */
+};
+
+struct sim_vm_spec {
+    char name[SIM_NAME_MAX];
+    struct dynmem_vm_config config;
+    enum sim_kind kind;
+    uint64_t delay_ms;    /* slow: delivery delay each way */
+    uint64_t stuck_at_ms; /* stuck: stops answering from then on */
+    double lie_factor;    /* lying: reported committed = factor x demand */
+    uint64_t window_bytes;/* hot-add window: the largest maximum it ever gets */
+    struct sim_demand demand;
+};
+
+struct sim_scenario {
+    char name[64];
+    uint64_t seed;
+    uint64_t duration_ms;
+    uint64_t tick_ms;
+    uint64_t host_bytes;
+    int64_t reserve_bytes;   /* -1: the library's default */
+    int64_t calm_period_ms;  /* -1: default */
+    int policy;              /* from the file, -1 = default (dynmem) */
+    bool retry_starts;       /* a refused start is tried again every tick */
+    uint64_t post_init_wait_ms, status_delay_ms, reply_timeout_ms;
+    struct sim_vm_spec *vms;
+    int n_vms;
+    struct sim_event *events; /* sorted by time (stable) */
+    int n_events;
+};
+
+/* Loads a scenario; on error writes "file:line: message" into err and
+ * returns -1. */
+int sim_scenario_load(const char *path, struct sim_scenario *sc, char *err, size_t errlen);
+void sim_scenario_free(struct sim_scenario *sc);
+
+/* ---- metrics (metrics.c) ---- */
+struct sim_vm_metrics {
+    double running_s, pending_s;     /* running; waiting for a refused start */
+    double deficit_mib_s;            /* integral of max(0, demand - assigned) */
+    double warning_s, low_s;         /* assigned < demand; < demand + buffer */
+    double assigned_mib_s, demand_mib_s, met_mib_s, static_mib_s;
+    uint64_t add_ops, remove_ops;    /* actions that moved memory */
+    uint64_t bytes_added, bytes_removed;
+    uint64_t refused_starts, refusals, timeouts, partial_resizes;
+    uint64_t peak_assigned;
+};
+
+struct sim_host_metrics {
+    double free_mib_s, seconds;
+    uint64_t min_free, max_assigned;
+    uint64_t invariant_checks;
+};
+
+/* ---- one run (run.c) ---- */
+struct sim_options {
+    int policy;                 /* enum dynmem_policy */
+    int n_vms;                  /* only the first n VMs (density search); 0 = all */
+    uint64_t duration_ms;       /* 0 = the scenario's */
+    bool static_at_peak;        /* every VM static at its peak demand (static sizing) */
+    FILE *timeline;             /* per-tick CSV, or NULL */
+    uint64_t timeline_every_ms; /* thin the timeline (0 = every tick) */
+    FILE *actions;              /* every action with its reason, or NULL */
+    bool progress;              /* progress on stderr */
+};
+
+struct sim_result {
+    int n_vms;
+    struct sim_vm_metrics *vm;
+    struct sim_host_metrics host;
+    uint64_t actions;
+    bool failed;                /* an invariant broke or the library refused: see error */
+    char error[256];
+};
+
+int sim_run(const struct sim_scenario *sc, const struct sim_options *opt, struct sim_result *res);
+void sim_result_free(struct sim_result *res);
+
+/* ---- metrics and outputs (metrics.c) ---- */
+struct sim_totals {
+    double deficit_mib_s, deficit_time_pct, warning_s, vm_s, churn_gib, fairness;
+    double avg_assigned_mib, saved_mib;
+    uint64_t ops, checks;
+    int never_started;
+};
+void sim_totals(const struct sim_result *res, struct sim_totals *t);
+void sim_print_summary(FILE *f, const struct sim_scenario *sc, const struct sim_result *res,
+                       int policy);
+int sim_write_summary_csv(const char *path, const struct sim_scenario *sc,
+                          const struct sim_result *res);
+
+/* ---- policy comparison (compare.c) ---- */
+struct sim_compare_row {
+    int policy;
+    struct sim_totals t;
+    int density;   /* -1 when not computed */
+};
+int sim_compare(const struct sim_scenario *sc, bool density, uint64_t duration_ms,
+                bool progress, struct sim_compare_row rows[SIM_POLICIES]);
+void sim_print_compare(FILE *f, const struct sim_scenario *sc,
+                       const struct sim_compare_row rows[SIM_POLICIES], bool density);
+int sim_write_compare_csv(const char *path, const struct sim_compare_row rows[SIM_POLICIES]);
+
+/* ---- plot (plot.c) ---- */
+int sim_plot(const char *timeline_csv, const char *out_path, const struct sim_scenario *sc,
+             int max_vms);
+
+int sim_policy_parse(const char *name);
+
+#endif
