@@ -92,7 +92,7 @@ static int get_num(struct ctx *c, json_t *obj, json_t *fallback, const char *pat
 static int get_mib(struct ctx *c, json_t *obj, json_t *fb, const char *path, const char *key,
                    bool required, uint64_t def, uint64_t unit, uint64_t *out)
 {
-    double v;
+    double v = 0; /* set by get_num on success; -O3 cannot see it */
     if (get_num(c, obj, fb, path, key, required, (double)def / (double)SIM_MIB, &v))
         return -1;
     char p[256];
@@ -245,7 +245,7 @@ static int parse_piece(struct ctx *c, json_t *o, const char *path, struct sim_pi
         return 0;
     }
     if (!strcmp(type, "bursts")) {
-        uint64_t gap, len;
+        uint64_t gap = 0, len = 0; /* set on success; -O3 cannot see it */
         double s;
         pc->type = PIECE_BURSTS;
         if (get_num(c, o, NULL, path, "mib", true, 0, &pc->mib) ||

@@ -30,4 +30,8 @@ def test_fleet_compare():
     assert float(rows["static"]["churn_gib"]) == 0
     assert float(rows["dynmem"]["churn_gib"]) > 0
     assert "dynmem deficit / best peer" in r.stdout
+    assert "dynmem deficit / Hyper-V rules (hyperv)" in r.stdout
+    # The best peer is one of the other systems' policies, never hyperv.
+    best = r.stdout.split("dynmem deficit / best peer (")[1].split(")")[0]
+    assert best in ("static", "squeezed", "mom", "esx", "proxmox"), best
     assert "dynmem density / static sizing" in r.stdout
