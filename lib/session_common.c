@@ -141,6 +141,15 @@ int dynmem_session_event_to_pressure_sample(struct dynmem_pressure_sample *sampl
 {
     if (!sample || !ev || ev->kind != DYNMEM_SESSION_EVENT_STATUS)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    return dynmem_pressure_sample_from_dm_status(sample, ev->time_ms, ev->status.num_committed,
-                                                 ev->status.num_avail);
+    struct dynmem_pressure_sample s = *sample;
+    int rc = dynmem_pressure_sample_from_dm_status(&s, ev->time_ms, ev->status.num_committed,
+                                                   ev->status.num_avail);
+    if (rc)
+        return rc;
+    /* Linux and Windows count their ballooned pages as committed. Left in,
+     * every page ballooned out would raise demand by as much and the
+     * balancer would hand it straight back; the host knows them exactly. */
+    s.committed_bytes = s.committed_bytes > ev->bytes ? s.committed_bytes - ev->bytes : 0;
+    *sample = s;
+    return 0;
 }

@@ -275,6 +275,9 @@ static int on_status(dynmem_session_host *h, const struct dynmem_proto_msg *m)
     ev.status.zero_free = s->zero_free;
     ev.status.page_file_writes = s->page_file_writes;
     ev.status.io_diff = s->io_diff;
+    /* What the guest counts in num_committed but the host took back. */
+    if (dynmem_memmap_bytes(h->map, DYNMEM_MEMMAP_BALLOONED, &ev.bytes))
+        ev.bytes = 0;
     dynmem__evq_push(&h->evq, &ev);
     return 0;
 }

@@ -200,10 +200,3 @@ int sim_link_advance(struct sim_link *l, uint64_t until_ms)
     }
     return rc;
 }
-
-uint64_t sim_link_ballooned_bytes(const struct sim_link *l)
-{
-    uint64_t v = 0;
-    dynmem_memmap_bytes(l->map, DYNMEM_MEMMAP_BALLOONED, &v);
-    return v;
-}

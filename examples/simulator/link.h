@@ -42,7 +42,5 @@ int sim_link_reset(struct sim_link *l, uint64_t now_ms);
 int sim_link_set_demand(struct sim_link *l, uint64_t now_ms, uint64_t demand_bytes);
 /* Lets time run to until_ms: delivers packets, fires every deadline. */
 int sim_link_advance(struct sim_link *l, uint64_t until_ms);
-/* The pages the host has booked as ballooned, in bytes. */
-uint64_t sim_link_ballooned_bytes(const struct sim_link *l);
 
 #endif

@@ -98,10 +98,6 @@ static int drain(struct run *r, struct vmrun *v)
             struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
             if (lib(r, dynmem_session_event_to_pressure_sample(&s, &ev), "status", v))
                 return -1;
-            /* Linux and Windows count their ballooned pages as committed;
-             * the host knows them exactly and takes them out of demand. */
-            uint64_t bal = sim_link_ballooned_bytes(&v->link);
-            s.committed_bytes = s.committed_bytes > bal ? s.committed_bytes - bal : 0;
             if (lib(r, dynmem_balancer_vm_sample(r->b, v->id, &s), "sample", v))
                 return -1;
         } else if (ev.kind == DYNMEM_SESSION_EVENT_FACT && ev.action_id) {

@@ -224,7 +224,8 @@ struct dynmem_session_event {
     uint32_t flags;
     /** FACT: the action it belongs to (0 when working towards a target). */
     uint64_t action_id;
-    /** FACT: memory moved by this piece; INFO: the maximum size. */
+    /** FACT: memory moved by this piece; INFO: the maximum size; STATUS:
+     *  memory the host counted as ballooned when the report arrived. */
     uint64_t bytes;
     /** FACT with FINAL: memory the transaction or action asked for;
      *  REFUSED with CLAMPED: what the guest claimed. */
@@ -483,7 +484,12 @@ DYNMEM_API int dynmem_session_host_state(const dynmem_session_host *h);
 
 /**
  * Turn a status event into a pressure sample
- * (dynmem_pressure_sample_from_dm_status()).
+ * (dynmem_pressure_sample_from_dm_status()), with the host's ballooned
+ * memory (@c bytes of the event) taken out of the committed figure: Linux
+ * and Windows guests count ballooned pages as committed, and left in they
+ * would make every page ballooned out look like demand. The figure is the
+ * host's at the report's arrival, so pages ballooned but not yet answered
+ * count as demand until the next report (briefly too high, never too low).
  * @param sample output, its size set
  * @param ev a DYNMEM_SESSION_EVENT_STATUS event
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (NULL, or not a status event) or

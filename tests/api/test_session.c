@@ -422,6 +422,34 @@ Test(session, status_reports_reach_the_host)
     cr_assert_eq(c.status_flood, 0);
 }
 
+/* The guest counts its ballooned pages in num_committed; the sample must not,
+ * or every page ballooned out would come back as demand. */
+Test(session, status_sample_leaves_the_balloon_out)
+{
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS, 0);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES, GIB_PAGES / 4);
+    sesspair_connect(&P);
+    cr_assert_eq(dynmem_session_host_start_action(P.h, P.now, DYNMEM_ACTION_BALLOON,
+                                                  (64 * MIB_PAGES) << 12, 1), 0);
+    sesspair_pump(&P);
+    cr_assert_eq(sesspair_fig(&P, DYNMEM_MEMMAP_BALLOONED), 64 * MIB_PAGES);
+    sesspair_drain(&P, NULL, NULL);
+    sesspair_run(&P, P.now + 2000);
+    struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT, last = ev;
+    while (dynmem_session_host_next_event(P.h, &ev) == 1)
+        if (ev.kind == DYNMEM_SESSION_EVENT_STATUS)
+            last = ev;
+    cr_assert_eq(last.kind, DYNMEM_SESSION_EVENT_STATUS);
+    cr_assert_eq(last.bytes, (64 * MIB_PAGES) << 12, "the host's balloon rides on the event");
+    struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
+    cr_assert_eq(dynmem_session_event_to_pressure_sample(&s, &last), 0);
+    cr_assert_eq(s.committed_bytes, (last.status.num_committed << 12) - last.bytes);
+    /* A balloon above the report (a hostile or confused guest) gives 0, not a wrap. */
+    last.bytes = (last.status.num_committed << 12) + 4096;
+    cr_assert_eq(dynmem_session_event_to_pressure_sample(&s, &last), 0);
+    cr_assert_eq(s.committed_bytes, 0);
+}
+
 Test(session, vmbus_reset_returns_the_balloon)
 {
     sesspair_connect(&P);
