@@ -220,6 +220,8 @@ void dynmem_balancer_free(dynmem_balancer *b)
     dynmem__free(&b->alloc, b->vms);
     dynmem__free(&b->alloc, b->order);
     dynmem__free(&b->alloc, b->keys);
+    dynmem__free(&b->alloc, b->items);
+    dynmem__free(&b->alloc, b->ranks);
     dynmem__free(&b->alloc, b->queue);
     struct dynmem__alloc a = b->alloc;
     dynmem__free(&a, b);
@@ -268,6 +270,14 @@ static int reserve_slot(dynmem_balancer *b)
     if (!p)
         return DYNMEM_ERR_NO_MEMORY;
     b->keys = p;
+    p = dynmem__reallocarray(&b->alloc, b->items, b->cap, ncap, sizeof *b->items);
+    if (!p)
+        return DYNMEM_ERR_NO_MEMORY;
+    b->items = p;
+    p = dynmem__reallocarray(&b->alloc, b->ranks, 2 * (size_t)b->cap, 2 * (size_t)ncap, sizeof *b->ranks);
+    if (!p)
+        return DYNMEM_ERR_NO_MEMORY;
+    b->ranks = p;
     /* The queue is a ring: unwrap it while growing. */
     struct dynmem_action *q = dynmem__calloc(&b->alloc, ncap, sizeof *q);
     if (!q)

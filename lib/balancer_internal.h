@@ -13,6 +13,22 @@
 /* Largest memory size handled anywhere: 2^52 bytes of guest-physical space. */
 #define BYTES_MAX (UINT64_C(1) << 52)
 
+/* One VM in the weighted cut (balancer_policy.c): its figures copied out
+ * of its record, so that the cut's partitioning rounds walk one compact
+ * array instead of hopping between records all over the fleet. */
+struct dynmem__cut_item {
+    double key;   /* breakpoint: gap x weight */
+    double gap;   /* bytes it can lose */
+    double inv_w; /* 1 / weight */
+    uint32_t slot;
+};
+
+/* A VM to order: its sort key and its slot. */
+struct dynmem__rank {
+    uint64_t key;
+    uint32_t slot;
+};
+
 /* An action handed out and not yet finished by the backend. */
 struct outstanding {
     uint64_t id;
@@ -85,6 +101,8 @@ struct dynmem_balancer {
     uint32_t nvms, cap; /* slots used (incl. freed ones), slots allocated */
     uint32_t *order;    /* scratch, cap entries: planning order */
     double *keys;       /* scratch, cap entries: sort keys */
+    struct dynmem__cut_item *items; /* scratch, cap entries: the weighted cut's */
+    struct dynmem__rank *ranks;     /* scratch, 2 x cap entries: orderings */
     struct dynmem_action *queue; /* cap entries */
     uint32_t qhead, qlen;
 
@@ -173,12 +191,11 @@ struct dynmem__plan_sums {
  * each plannable VM's entitlement to its want for dynmem and hyperv. */
 void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
                             const struct dynmem__plan_sums *sums);
-/* Sorts b->order[0..n) by ascending b->keys[slot], ties by slot. */
-void dynmem__sort_order(struct dynmem_balancer *b, uint32_t n);
-/* The same order, lazily: make b->order[0..n) a heap, then pop the first
- * slot (n shrinks by one each time). */
-void dynmem__heap_build(struct dynmem_balancer *b, uint32_t n);
-uint32_t dynmem__heap_pop(struct dynmem_balancer *b, uint32_t *n);
+/* Orderings (balancer_rank.c): sorts r[0..n) by ascending key, stably,
+ * using tmp[0..n) as scratch; returns whichever of the two holds the result.
+ * rank_of_double: a key that orders finite doubles as numbers. */
+struct dynmem__rank *dynmem__rank_sort(struct dynmem__rank *r, struct dynmem__rank *tmp, uint32_t n);
+uint64_t dynmem__rank_of_double(double d);
 
 /* The comparison policies: squeezed, mom, esx, proxmox (docs/policies.md).
  * They entitle from the VMs' figures under their own published rules. */

@@ -17,79 +17,6 @@
  */
 #include "balancer_internal.h"
 
-/* Sorts b->order[0..n) by ascending b->keys[slot], ties by slot, so that
- * results never depend on the sort algorithm. Heapsort: no allocation. */
-static bool key_less(const struct dynmem_balancer *b, uint32_t x, uint32_t y)
-{
-    if (b->keys[x] != b->keys[y])
-        return b->keys[x] < b->keys[y];
-    return x < y;
-}
-
-static void sift_down(struct dynmem_balancer *b, uint32_t root, uint32_t n)
-{
-    uint32_t *o = b->order;
-    for (;;) {
-        uint32_t child = 2 * root + 1;
-        if (child >= n)
-            return;
-        if (child + 1 < n && key_less(b, o[child], o[child + 1]))
-            child++;
-        if (!key_less(b, o[root], o[child]))
-            return;
-        uint32_t t = o[root];
-        o[root] = o[child];
-        o[child] = t;
-        root = child;
-    }
-}
-
-void dynmem__sort_order(struct dynmem_balancer *b, uint32_t n)
-{
-    for (uint32_t i = n / 2; i-- > 0;)
-        sift_down(b, i, n);
-    for (uint32_t end = n; end-- > 1;) {
-        uint32_t t = b->order[0];
-        b->order[0] = b->order[end];
-        b->order[end] = t;
-        sift_down(b, 0, end);
-    }
-}
-
-/* A min-heap over b->order[0..n) by the same order as dynmem__sort_order():
- * taking the first k of n costs O(n + k log n), not a full sort. */
-static void sift_down_min(struct dynmem_balancer *b, uint32_t root, uint32_t n)
-{
-    uint32_t *o = b->order;
-    for (;;) {
-        uint32_t child = 2 * root + 1;
-        if (child >= n)
-            return;
-        if (child + 1 < n && key_less(b, o[child + 1], o[child]))
-            child++;
-        if (!key_less(b, o[child], o[root]))
-            return;
-        uint32_t t = o[root];
-        o[root] = o[child];
-        o[child] = t;
-        root = child;
-    }
-}
-
-void dynmem__heap_build(struct dynmem_balancer *b, uint32_t n)
-{
-    for (uint32_t i = n / 2; i-- > 0;)
-        sift_down_min(b, i, n);
-}
-
-uint32_t dynmem__heap_pop(struct dynmem_balancer *b, uint32_t *n)
-{
-    uint32_t top = b->order[0];
-    b->order[0] = b->order[--*n];
-    sift_down_min(b, 0, *n);
-    return top;
-}
-
 static uint64_t lower_need(const struct vm *v)
 {
     return v->need;
@@ -98,18 +25,6 @@ static uint64_t lower_need(const struct vm *v)
 static uint64_t lower_floor(const struct vm *v)
 {
     return v->floor;
-}
-
-/* Collects plannable VMs with something to cut into b->order; returns count. */
-static uint32_t collect(struct dynmem_balancer *b, uint64_t (*lower)(const struct vm *))
-{
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < b->nvms; i++) {
-        const struct vm *v = &b->vms[i];
-        if (v->in_use && v->running && v->plannable && v->entitled > lower(v))
-            b->order[n++] = i;
-    }
-    return n;
 }
 
 static uint64_t cut_vm(struct vm *v, uint64_t amount, uint64_t (*lower)(const struct vm *))
@@ -126,24 +41,28 @@ static double weight_of(const struct vm *v)
     return v->weight ? (double)v->weight : 1e-9;
 }
 
-static void swap_order(uint32_t *o, uint32_t i, uint32_t j)
+static void swap_items(struct dynmem__cut_item *it, uint32_t i, uint32_t j)
 {
-    uint32_t t = o[i];
-    o[i] = o[j];
-    o[j] = t;
+    struct dynmem__cut_item t = it[i];
+    it[i] = it[j];
+    it[j] = t;
 }
 
-/* Median of the first, middle and last keys of o[lo..hi): a pivot that a
+/* Median of the first, middle and last keys of it[lo..hi): a pivot that a
  * sorted or reversed fleet does not turn into a quadratic search. */
-static double pivot_key(const struct dynmem_balancer *b, uint32_t lo, uint32_t hi)
+static double pivot_key(const struct dynmem__cut_item *it, uint32_t lo, uint32_t hi)
 {
-    double x = b->keys[b->order[lo]], y = b->keys[b->order[lo + (hi - lo) / 2]];
-    double z = b->keys[b->order[hi - 1]];
+    double x = it[lo].key, y = it[lo + (hi - lo) / 2].key, z = it[hi - 1].key;
     if ((x <= y && y <= z) || (z <= y && y <= x))
         return y;
     if ((y <= x && x <= z) || (z <= x && x <= y))
         return x;
     return z;
+}
+
+static bool in_cut(const struct vm *v, uint64_t (*lower)(const struct vm *))
+{
+    return v->in_use && v->running && v->plannable && v->entitled > lower(v);
 }
 
 /* dynmem: cut X bytes so that cut_i * w_i is level (water-filling).
@@ -154,36 +73,40 @@ static double pivot_key(const struct dynmem_balancer *b, uint32_t lo, uint32_t h
  * expected O(n): each round partitions the undecided VMs around a pivot
  * breakpoint p and keeps only the side that still holds the answer. VMs
  * decided on the way add either their whole gap (fully cut) or 1/w (cut in
- * proportion) to two running sums. */
+ * proportion) to two running sums. The rounds work on b->items, the VMs'
+ * figures copied out in slot order; the cuts are then applied in slot order
+ * (each VM's cut depends only on the level and its own figures). */
 static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
                              uint64_t (*lower)(const struct vm *))
 {
-    uint32_t n = collect(b, lower);
-    uint32_t *o = b->order;
-    for (uint32_t k = 0; k < n; k++) {
-        const struct vm *v = &b->vms[o[k]];
-        b->keys[o[k]] = (double)(v->entitled - lower(v)) * weight_of(v);
+    struct dynmem__cut_item *it = b->items;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        const struct vm *v = &b->vms[i];
+        if (!in_cut(v, lower))
+            continue;
+        double gap = (double)(v->entitled - lower(v));
+        it[n++] = (struct dynmem__cut_item){gap * weight_of(v), gap, 1.0 / weight_of(v), i};
     }
     double full = 0, inv_w = 0; /* decided: fully cut gaps; proportional 1/w */
     uint32_t lo = 0, hi = n;
     while (lo < hi) {
-        double p = pivot_key(b, lo, hi);
+        double p = pivot_key(it, lo, hi);
         /* Three-way partition: [lo, lt) below p, [lt, gt) equal, [gt, hi) above. */
         uint32_t lt = lo, i = lo, gt = hi;
         double gap_le = 0, inv_ge = 0, inv_gt = 0;
         while (i < gt) {
-            const struct vm *v = &b->vms[o[i]];
-            double key = b->keys[o[i]];
+            double key = it[i].key;
             if (key < p) {
-                gap_le += (double)(v->entitled - lower(v));
-                swap_order(o, lt++, i++);
+                gap_le += it[i].gap;
+                swap_items(it, lt++, i++);
             } else if (key > p) {
-                inv_gt += 1.0 / weight_of(v);
-                inv_ge += 1.0 / weight_of(v);
-                swap_order(o, i, --gt);
+                inv_gt += it[i].inv_w;
+                inv_ge += it[i].inv_w;
+                swap_items(it, i, --gt);
             } else {
-                gap_le += (double)(v->entitled - lower(v));
-                inv_ge += 1.0 / weight_of(v);
+                gap_le += it[i].gap;
+                inv_ge += it[i].inv_w;
                 i++;
             }
         }
@@ -194,14 +117,16 @@ static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
         } else {
             /* The level is above p: VMs at or below p are cut fully. */
             for (uint32_t j = lo; j < gt; j++)
-                full += (double)(b->vms[o[j]].entitled - lower(&b->vms[o[j]]));
+                full += it[j].gap;
             lo = gt;
         }
     }
     double level = inv_w > 0 ? ((double)x - full) / inv_w : 0;
     uint64_t cut = 0;
-    for (uint32_t j = 0; j < n; j++) {
-        struct vm *v = &b->vms[o[j]];
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        struct vm *v = &b->vms[i];
+        if (!in_cut(v, lower))
+            continue;
         uint64_t gap = v->entitled - lower(v);
         double share = inv_w > 0 ? level / weight_of(v) : (double)gap;
         cut += cut_vm(v, share >= (double)gap ? gap : (uint64_t)share, lower);
@@ -210,7 +135,7 @@ static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
      * the VMs in slot order, a deterministic choice. */
     for (uint32_t j = 0; cut < x && j < b->nvms; j++) {
         struct vm *v = &b->vms[j];
-        if (v->in_use && v->running && v->plannable && v->entitled > lower(v))
+        if (in_cut(v, lower))
             cut += cut_vm(v, x - cut, lower);
     }
 }
@@ -218,24 +143,26 @@ static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
 /* hyperv: lowest weight first; within one weight, equal cuts. */
 static void cut_strict(struct dynmem_balancer *b, uint64_t x, uint64_t (*lower)(const struct vm *))
 {
-    uint32_t n = collect(b, lower);
-    /* Order by weight, then by gap, so each weight group is a run sorted
-     * by how much it can lose. */
-    for (uint32_t k = 0; k < n; k++) {
-        const struct vm *v = &b->vms[b->order[k]];
-        /* Exact in a double: 14 bits of weight above 32 bits of 2 MiB units. */
+    /* Ordered by weight, then by gap, so each weight group is a run sorted
+     * by how much it can lose: 14 bits of weight above 32 bits of 2 MiB
+     * units. */
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        const struct vm *v = &b->vms[i];
+        if (!in_cut(v, lower))
+            continue;
         uint64_t gap_units = round_up_unit(v->entitled - lower(v)) / UNIT;
-        b->keys[b->order[k]] = (double)(((uint64_t)v->weight << 32) | gap_units);
+        b->ranks[n++] = (struct dynmem__rank){((uint64_t)v->weight << 32) | gap_units, i};
     }
-    dynmem__sort_order(b, n);
+    const struct dynmem__rank *r = dynmem__rank_sort(b->ranks, b->ranks + b->cap, n);
     uint64_t cut = 0;
     for (uint32_t g = 0; g < n && cut < x;) {
         uint32_t end = g;
-        while (end < n && b->vms[b->order[end]].weight == b->vms[b->order[g]].weight)
+        while (end < n && b->vms[r[end].slot].weight == b->vms[r[g].slot].weight)
             end++;
         /* Water level within the group: the smallest gaps are cut fully. */
         for (uint32_t j = g; j < end && cut < x; j++) {
-            struct vm *v = &b->vms[b->order[j]];
+            struct vm *v = &b->vms[r[j].slot];
             uint64_t members = end - j;
             uint64_t each = (x - cut + members - 1) / members;
             cut += cut_vm(v, each, lower);

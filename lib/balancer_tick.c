@@ -306,12 +306,14 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
         if (!v->in_use || !v->running || !v->plannable || !wants_growth(b, v))
             continue;
         growth_wanted += v->entitled - vm_holding(v);
-        b->order[n++] = i;
-        /* Exact in a double: 14 bits of weight above 32 bits of units. */
+        /* Higher weight first, then the larger shortfall in 2 MiB units
+         * (14 bits of weight above 32 bits of units); peers rank by their
+         * own figure, higher first. */
         uint64_t units = round_up_unit(v->entitled - vm_holding(v)) / UNIT;
-        b->keys[i] = -(double)(((uint64_t)v->weight << 32) | units);
+        uint64_t key = ~(((uint64_t)v->weight << 32) | units);
         if (dynmem__is_peer(b->policy))
-            b->keys[i] = -v->grow_rank; /* the policy's own order */
+            key = dynmem__rank_of_double(-v->grow_rank);
+        b->ranks[n++] = (struct dynmem__rank){key, i};
     }
     bool scarce = growth_wanted > host_free;
     for (uint32_t i = 0; i < b->nvms; i++) {
@@ -337,24 +339,17 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
         } else if (v->plannable)
             v->surplus_since_ms = UINT64_MAX;
     }
-    /* Order matters only when free memory cannot cover every request, and
-     * then only for the VMs served before it runs out: a heap yields them
-     * in order without sorting the rest. */
-    if (growth_wanted > host_free) {
-        dynmem__heap_build(b, n);
-        while (n > 0 && host_free >= PAGE_BYTES) {
-            struct vm *v = &b->vms[dynmem__heap_pop(b, &n)];
-            /* The next VM served is the heap's new top: its record loads
-             * while this one grows. */
-            if (prefetch && n > 0)
-                prefetch_vm(b, b->order[0]);
-            if (!v->busy)
-                grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
-        }
-        return;
-    }
+    /* Order matters only when free memory cannot cover every request; the
+     * ranks were collected in slot order, which is the order otherwise. */
+    const struct dynmem__rank *r = b->ranks;
+    if (growth_wanted > host_free)
+        r = dynmem__rank_sort(b->ranks, b->ranks + b->cap, n);
     for (uint32_t k = 0; k < n && host_free >= PAGE_BYTES; k++) {
-        struct vm *v = &b->vms[b->order[k]];
+        /* Served in rank order, all over the array: the record of the VM
+         * served AHEAD places later loads while this one grows. */
+        if (prefetch && k + PREFETCH_AHEAD < n)
+            prefetch_vm(b, r[k + PREFETCH_AHEAD].slot);
+        struct vm *v = &b->vms[r[k].slot];
         if (!v->busy)
             grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
     }
