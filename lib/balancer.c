@@ -169,6 +169,10 @@ int dynmem_balancer_set_param(dynmem_balancer *b, enum dynmem_balancer_param par
             return DYNMEM_ERR_BAD_STATE;
     }
     *param_slot(b, param) = value;
+    /* The policy, the stale and stuck timeouts and the tick period shape
+     * every VM's figures: all are refreshed at the next tick. */
+    for (uint32_t i = 0; i < b->nvms; i++)
+        b->vms[i].clean = false;
     return DYNMEM_OK;
 }
 
@@ -217,7 +221,7 @@ void dynmem_balancer_free(dynmem_balancer *b)
         return;
     for (uint32_t i = 0; i < b->nvms; i++)
         dynmem_pressure_free(b->vms[i].est);
-    dynmem__free(&b->alloc, b->vms);
+    dynmem__free(&b->alloc, b->vms_block);
     dynmem__free(&b->alloc, b->order);
     dynmem__free(&b->alloc, b->keys);
     dynmem__free(&b->alloc, b->items);
@@ -258,10 +262,23 @@ static int reserve_slot(dynmem_balancer *b)
     if (b->cap >= UINT32_MAX / 2)
         return DYNMEM_ERR_NO_MEMORY;
     uint32_t ncap = b->cap ? b->cap * 2 : 8;
-    void *p = dynmem__reallocarray(&b->alloc, b->vms, b->cap, ncap, sizeof *b->vms);
+    /* VM records start on a cache line (see struct vm): the block has a
+     * line to spare, and a block moved by realloc has its records moved to
+     * the new block's first aligned address. */
+    size_t bytes;
+    if (__builtin_mul_overflow(ncap, sizeof *b->vms, &bytes) ||
+        __builtin_add_overflow(bytes, VM_LINE, &bytes))
+        return DYNMEM_ERR_NO_MEMORY;
+    size_t old_bytes = b->vms_block ? b->cap * sizeof *b->vms + VM_LINE : 0;
+    size_t old_at = b->vms_block ? (size_t)((char *)b->vms - (char *)b->vms_block) : 0;
+    void *p = dynmem__reallocarray(&b->alloc, b->vms_block, old_bytes, bytes, 1);
     if (!p)
         return DYNMEM_ERR_NO_MEMORY;
-    b->vms = p;
+    size_t at = (VM_LINE - (uintptr_t)p % VM_LINE) % VM_LINE;
+    if (at != old_at)
+        memmove((char *)p + at, (char *)p + old_at, b->cap * sizeof *b->vms);
+    b->vms_block = p;
+    b->vms = (struct vm *)(void *)((char *)p + at);
     p = dynmem__reallocarray(&b->alloc, b->order, b->cap, ncap, sizeof *b->order);
     if (!p)
         return DYNMEM_ERR_NO_MEMORY;
@@ -338,14 +355,14 @@ int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm_config *co
     v->in_use = true;
     vm_set_config(v, config);
     v->est = est;
-    v->surplus_since_ms = UINT64_MAX;
+    vm_end_surplus(v);
     *vm_id = dynmem__bal_vm_id(b, v);
     return DYNMEM_OK;
 }
 
 int dynmem_balancer_vm_remove(dynmem_balancer *b, uint64_t vm_id)
 {
-    struct vm *v = dynmem__bal_vm(b, vm_id);
+    struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (v->running)
@@ -383,7 +400,7 @@ static void vm_power_on(dynmem_balancer *b, struct vm *v, uint64_t backed, uint6
     v->in_flight = 0;
     v->visible = startup;
     v->paged = startup - backed;
-    v->surplus_since_ms = UINT64_MAX;
+    vm_end_surplus(v);
     v->has_data = v->stale = false;
     v->dirty = true;
     v->entitled = backed;
@@ -398,7 +415,7 @@ int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms
 {
     if (missing_bytes)
         *missing_bytes = 0;
-    struct vm *v = dynmem__bal_vm(b, vm_id);
+    struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (v->running || b->host_total == 0)
@@ -419,7 +436,7 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
 {
     if (paged_bytes)
         *paged_bytes = 0;
-    struct vm *v = dynmem__bal_vm(b, vm_id);
+    struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (!v->running || v->busy)
@@ -443,7 +460,7 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
 
 int dynmem_balancer_vm_stop(dynmem_balancer *b, uint64_t vm_id)
 {
-    struct vm *v = dynmem__bal_vm(b, vm_id);
+    struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (!v->running)
@@ -469,7 +486,7 @@ static bool running_change_allowed(const struct dynmem_vm_config *old,
 int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
                                  const struct dynmem_vm_config *config)
 {
-    struct vm *v = dynmem__bal_vm(b, vm_id);
+    struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     int rc = dynmem_vm_config_check(config);
@@ -492,7 +509,7 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
                               uint64_t new_bytes, uint64_t *granted_bytes)
 {
     (void)now_ms;
-    struct vm *v = dynmem__bal_vm(b, vm_id);
+    struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (!is_size(new_bytes))
@@ -544,18 +561,21 @@ int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
     v->available = sample->available_bytes;
     v->sample_ms = sample->time_ms;
     /* A report repeating the last demand, with no distress signal in it,
-     * changes none of the figures the tick uses. */
+     * changes none of the figures the tick uses: the VM stays clean unless
+     * the report ends its staleness. */
     const uint32_t distress = DYNMEM_SAMPLE_HAS_SWAP_IN | DYNMEM_SAMPLE_HAS_MAJOR_FAULTS |
                               DYNMEM_SAMPLE_HAS_PSI;
     if (!v->has_data || sample->committed_bytes != v->rep.demand_bytes || (sample->flags & distress))
         v->dirty = true;
+    if (v->dirty || v->stale)
+        v->clean = false;
     return DYNMEM_OK;
 }
 
 int dynmem_balancer_vm_set_pressure_param(dynmem_balancer *b, uint64_t vm_id,
                                           enum dynmem_pressure_param param, int64_t value)
 {
-    struct vm *v = dynmem__bal_vm(b, vm_id);
+    struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
     if (param != DYNMEM_PRESSURE_PARAM_WINDOW_MS && param != DYNMEM_PRESSURE_PARAM_STALE_MS)

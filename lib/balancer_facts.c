@@ -72,7 +72,7 @@ int dynmem_balancer_confirm(dynmem_balancer *b, uint64_t vm_id, uint64_t action_
 {
     if (flags & ~(uint32_t)(DYNMEM_CONFIRM_FINAL | DYNMEM_CONFIRM_FAILED))
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    struct vm *v = dynmem__bal_vm(b, vm_id);
+    struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v || !v->running || !v->busy || v->act.id != action_id)
         return DYNMEM_ERR_NOT_FOUND;
     if (bytes % PAGE_BYTES || bytes > confirmable(v))

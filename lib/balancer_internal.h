@@ -39,32 +39,44 @@ struct outstanding {
     uint64_t progress_ms; /* issue time or last confirmed progress */
 };
 
-/* A VM's slot. The fields every pass of a tick reads come first, so that
- * a pass over a large fleet touches one or two cache lines per VM instead of
- * the whole ~430-byte record (at 100k VMs the tick is bound by memory, not
- * by instructions); then what refreshing a VM reads; then the rest. */
+/* A VM's slot. Its first cache line holds everything a tick reads of a VM
+ * that has nothing new (the `clean` ones, most of a steady fleet) and every
+ * field the planning passes read: at 100k VMs the tick is bound by memory,
+ * and such a VM then costs one line per pass instead of several of its
+ * ~450 bytes. Records are 64-byte aligned (reserve_slot in balancer.c) and
+ * a multiple of 64 bytes long, so that line is one line. Then what
+ * refreshing a VM reads; then the rest. */
+#define VM_LINE 64
 struct vm {
-    /* Hot: state and the planning figures of the last tick. */
-    bool in_use;
-    bool running;
-    bool busy;  /* `act` is outstanding */
-    bool stuck; /* `act` made no progress for the stuck timeout */
-    bool plannable; /* takes part in this tick's planning */
-    bool resizing;  /* a static VM's runtime resize is under way */
-    bool has_data, stale;
-    uint32_t weight;   /* cfg.weight, here beside the figures it orders */
+    /* Line 0. */
+    bool in_use : 1;
+    bool running : 1;
+    bool busy : 1;  /* `act` is outstanding */
+    bool stuck : 1; /* `act` made no progress for the stuck timeout */
+    bool plannable : 1; /* takes part in this tick's planning */
+    bool resizing : 1;  /* a static VM's runtime resize is under way */
+    bool has_data : 1, stale : 1;
+    /* The figures below (floor to want, plannable, stale) are those the
+     * tick would compute now: nothing they depend on changed since the VM
+     * was last refreshed but time, and time moves only its staleness,
+     * which the tick checks from sample_ms. Every setter that touches what
+     * refresh_vm() reads clears it. */
+    bool clean : 1;
+    bool in_surplus : 1; /* surplus_since_ms != UINT64_MAX */
+    uint16_t weight;     /* cfg.weight, here beside the figures it orders */
     uint32_t generation; /* bumps on reuse of the slot: stale ids are refused */
-    dynmem_pressure *est;
-    uint64_t assigned; /* host memory backing the VM, confirmed */
+    uint64_t assigned;  /* host memory backing the VM, confirmed */
     uint64_t in_flight; /* growth issued, not confirmed */
-    uint64_t paged;    /* smart-paged part of the guest's memory */
     uint64_t need;     /* demand clamped to what the VM can hold */
     uint64_t want;     /* target (demand + buffer), clamped likewise */
     uint64_t floor;    /* least the VM can be brought to now */
-    uint64_t ceiling;  /* most the VM can be grown to now */
     uint64_t entitled; /* what the policy grants it this tick */
+    uint64_t sample_ms; /* time of its last sample */
 
-    /* Read when the VM is refreshed. */
+    /* Line 1 on: read when the VM is refreshed. */
+    _Alignas(VM_LINE) uint64_t ceiling; /* most the VM can be grown to now */
+    uint64_t paged;    /* smart-paged part of the guest's memory */
+    dynmem_pressure *est;
     bool dirty;         /* its estimator's figures may have changed */
     bool hot_add_failed;
     bool has_available; /* last sample carried available memory */
@@ -72,7 +84,6 @@ struct vm {
     uint32_t next_free;  /* free-slot list link while !in_use */
     uint64_t visible;  /* guest-visible maximum; balloon = visible - assigned - paged */
     uint64_t observed_assigned; /* assigned when its estimator was last asked */
-    uint64_t sample_ms; /* time of its last sample */
     uint64_t surplus_since_ms; /* start of the current surplus, or UINT64_MAX */
     struct dynmem_vm_config cfg;
     struct dynmem_pressure_report rep; /* the estimator's, as of the last tick */
@@ -91,13 +102,16 @@ struct vm {
     double grow_rank;  /* growth from short free memory: higher rank first */
 };
 
+_Static_assert(sizeof(struct vm) % VM_LINE == 0, "VM records fill whole cache lines");
+
 struct dynmem_balancer {
     struct dynmem__alloc alloc;
     /* The caller's hook as given, handed on to each VM's estimator. */
     struct dynmem_allocator user_alloc;
     bool has_user_alloc;
     uint32_t free_head; /* first free slot, or UINT32_MAX */
-    struct vm *vms;
+    struct vm *vms;     /* cap records, VM_LINE-aligned inside vms_block */
+    void *vms_block;
     uint32_t nvms, cap; /* slots used (incl. freed ones), slots allocated */
     uint32_t *order;    /* scratch, cap entries: planning order */
     double *keys;       /* scratch, cap entries: sort keys */
@@ -124,6 +138,15 @@ struct dynmem_balancer {
  * the id of a VM. */
 struct vm *dynmem__bal_vm(const struct dynmem_balancer *b, uint64_t id);
 uint64_t dynmem__bal_vm_id(const struct dynmem_balancer *b, const struct vm *v);
+/* The VM an id names, for a setter about to change it: the next tick
+ * refreshes its figures (see `clean`), even if the change is refused. */
+static inline struct vm *dynmem__bal_vm_change(const struct dynmem_balancer *b, uint64_t id)
+{
+    struct vm *v = dynmem__bal_vm(b, id);
+    if (v)
+        v->clean = false;
+    return v;
+}
 
 /* Books helpers (balancer.c). */
 uint64_t dynmem__bal_reserve(const struct dynmem_balancer *b);
@@ -154,7 +177,14 @@ static inline void vm_set_config(struct vm *v, const struct dynmem_vm_config *c)
 {
     v->cfg = *c;
     v->cfg.size = sizeof v->cfg;
-    v->weight = c->weight;
+    v->weight = (uint16_t)c->weight; /* at most DYNMEM_WEIGHT_MAX */
+    v->clean = false;
+}
+/* Ends (or confirms the absence of) a surplus above the VM's entitlement. */
+static inline void vm_end_surplus(struct vm *v)
+{
+    v->surplus_since_ms = UINT64_MAX;
+    v->in_surplus = false;
 }
 static inline uint64_t vm_holding(const struct vm *v)
 {

@@ -103,9 +103,22 @@ static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
         v->rep.trend_bytes_per_s = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
 }
 
+/* Whether a clean VM's figures hold at now_ms: time moves only its
+ * staleness (a report from beyond now_ms is left to the estimator). */
+static bool still_clean(const struct dynmem_balancer *b, const struct vm *v, uint64_t now_ms)
+{
+    if (!v->clean || now_ms < v->sample_ms)
+        return false;
+    return v->stale || now_ms - v->sample_ms < (uint64_t)b->stale_ms;
+}
+
 /* Queries the VM's estimator and derives floor, need, want and ceiling. */
 static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
+    if (still_clean(b, v, now_ms)) {
+        v->entitled = v->plannable && !dynmem__is_peer(b->policy) ? v->want : vm_holding(v);
+        return;
+    }
     if (v->busy && !v->stuck && now_ms - v->act.progress_ms >= (uint64_t)b->stuck_ms)
         v->stuck = true;
     observe(b, v, now_ms);
@@ -129,6 +142,10 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
      * there (balancer_policy.c); everything else starts where it is. */
     bool starts_at_want = v->plannable && !dynmem__is_peer(b->policy);
     v->entitled = starts_at_want ? v->want : cur;
+    /* Nothing here moves with time until the VM turns stale, unless it
+     * waits on an action (it may turn stuck) or its lookahead used a
+     * trend (the next tick without a new report drops it). */
+    v->clean = v->has_data && !v->busy && v->rep.trend_bytes_per_s == 0;
 }
 
 /* Peers: the per-tick step a comparison policy set for a VM it planned
@@ -162,6 +179,7 @@ static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64
     b->queue[(b->qhead + b->qlen) % b->cap] = a;
     b->qlen++;
     v->busy = true;
+    v->clean = false;
     v->act = (struct outstanding){a.action_id, kind, reason, bytes, 0, now_ms};
     if (grow) {
         v->in_flight += bytes;
@@ -260,11 +278,13 @@ static uint64_t lazy_reclaim(struct dynmem_balancer *b, struct vm *v, uint64_t n
 {
     uint64_t cur = vm_holding(v);
     if (cur <= v->entitled + (uint64_t)b->deadband) {
-        v->surplus_since_ms = UINT64_MAX;
+        vm_end_surplus(v);
         return 0;
     }
-    if (v->surplus_since_ms == UINT64_MAX)
+    if (!v->in_surplus) {
         v->surplus_since_ms = now_ms;
+        v->in_surplus = true;
+    }
     if (now_ms - v->surplus_since_ms < (uint64_t)b->calm_ms)
         return 0;
     uint64_t surplus = cur - v->entitled;
@@ -322,22 +342,26 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
         struct vm *v = &b->vms[i];
         if (!v->in_use || !v->running || v->busy || v->stuck)
             continue;
-        if (v->paged)
-            plan_paged(b, v, now_ms, &host_free);
-        else if (v->resizing)
-            plan_resize(b, v, now_ms, &host_free);
-        else if (v->plannable && vm_holding(v) > v->entitled) {
-            if (dynmem__is_peer(b->policy))
+        /* A plannable VM is never smart-paged (refresh_vm), so the common
+         * case is decided from the record's first line. */
+        if (v->plannable && !v->resizing) {
+            if (vm_holding(v) <= v->entitled) {
+                if (v->in_surplus)
+                    vm_end_surplus(v);
+            } else if (dynmem__is_peer(b->policy)) {
                 shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_POLICY, now_ms, host_free);
-            else if (scarce)
+            } else if (scarce) {
                 shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_SCARCITY, now_ms, host_free);
-            else {
+            } else {
                 uint64_t step = lazy_reclaim(b, v, now_ms);
                 if (step)
                     shrink_vm(b, v, step, DYNMEM_REASON_LAZY_RECLAIM, now_ms, host_free);
             }
-        } else if (v->plannable)
-            v->surplus_since_ms = UINT64_MAX;
+        } else if (v->paged) {
+            plan_paged(b, v, now_ms, &host_free);
+        } else if (v->resizing) {
+            plan_resize(b, v, now_ms, &host_free);
+        }
     }
     /* Order matters only when free memory cannot cover every request; the
      * ranks were collected in slot order, which is the order otherwise. */
