@@ -152,24 +152,31 @@ static inline struct vm *dynmem__bal_vm_change(const struct dynmem_balancer *b, 
 uint64_t dynmem__bal_reserve(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_used(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_free(const struct dynmem_balancer *b);
-/* The step of the tick's prefetching (balancer_tick.c: passes ask for the
- * record 4 x AHEAD VMs ahead, the refresh also for estimators 2 x AHEAD and
- * their newest points AHEAD ahead): at 100k VMs the array is far larger
- * than the caches, and a pass that touches only the first lines of each
- * ~400-byte record defeats the hardware's own prefetching. Below PREFETCH_MIN_VMS everything stays in
- * cache and hints would only cost instructions. */
+/* The step of the tick's prefetching (balancer_tick.c): passes ask for a
+ * record's first line 4 x AHEAD VMs ahead; the refresh asks for the rest
+ * of a record it will refresh 3 x AHEAD ahead, for its estimator 2 x AHEAD
+ * and for the estimator's newest point AHEAD ahead. At 100k VMs the array
+ * is far larger than the caches and a pass touches one or a few lines of
+ * each record, which defeats the hardware's own prefetching. Below
+ * PREFETCH_MIN_VMS everything stays in cache and hints would only cost
+ * instructions. Hints never change a result. */
 #define PREFETCH_AHEAD 8
 #define PREFETCH_MIN_VMS 4096
-static inline void prefetch_vm(const struct dynmem_balancer *b, uint32_t i)
+#define VM_LINES (sizeof(struct vm) / VM_LINE)
+static inline void prefetch_vm_lines(const struct dynmem_balancer *b, uint32_t i, unsigned first,
+                                     unsigned last)
 {
 #if defined(__GNUC__)
-    if (i < b->nvms) {
-        __builtin_prefetch(&b->vms[i]);
-        __builtin_prefetch((const char *)&b->vms[i] + 64);
-    }
+    if (i < b->nvms)
+        for (unsigned l = first; l <= last; l++)
+            __builtin_prefetch((const char *)&b->vms[i] + l * VM_LINE);
 #else
-    (void)b, (void)i;
+    (void)b, (void)i, (void)first, (void)last;
 #endif
+}
+static inline void prefetch_vm(const struct dynmem_balancer *b, uint32_t i)
+{
+    prefetch_vm_lines(b, i, 0, 0);
 }
 
 /* Takes a (checked) configuration, keeping the hot copy of its weight. */

@@ -53,22 +53,36 @@ static bool will_ask(const struct vm *v, uint64_t now_ms)
     return v->dirty || !v->has_data || v->assigned != v->observed_assigned || now_ms < v->sample_ms;
 }
 
-/* The refresh loop over a large fleet: each VM it will ask costs a chain
- * of misses (its record, its estimator, the estimator's newest point), so
- * it asks for the record 4 x AHEAD VMs early, for the estimator 2 x AHEAD
- * and for the point AHEAD VMs early. */
+/* Whether a clean VM's figures hold at now_ms: time moves only its
+ * staleness (a report from beyond now_ms is left to the estimator). */
+static bool still_clean(const struct dynmem_balancer *b, const struct vm *v, uint64_t now_ms)
+{
+    if (!v->clean || now_ms < v->sample_ms)
+        return false;
+    return v->stale || now_ms - v->sample_ms < (uint64_t)b->stale_ms;
+}
+
+/* The refresh loop over a large fleet: a clean VM costs its first line; a
+ * VM it will refresh costs the rest of its record's refresh fields, and one
+ * it will ask its estimator a chain of misses more (the estimator, then its
+ * newest point). Each link is asked for a step ahead of the next. */
 static void prefetch_ahead(const struct dynmem_balancer *b, uint32_t i, uint64_t now_ms)
 {
 #if defined(__GNUC__)
     prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
+    if (i + 3 * PREFETCH_AHEAD < b->nvms) {
+        const struct vm *w = &b->vms[i + 3 * PREFETCH_AHEAD];
+        if (w->in_use && w->running && !still_clean(b, w, now_ms))
+            prefetch_vm_lines(b, i + 3 * PREFETCH_AHEAD, 1, 5);
+    }
     if (i + 2 * PREFETCH_AHEAD < b->nvms) {
         const struct vm *w = &b->vms[i + 2 * PREFETCH_AHEAD];
-        if (w->in_use && w->running && will_ask(w, now_ms))
+        if (w->in_use && w->running && !still_clean(b, w, now_ms) && will_ask(w, now_ms))
             __builtin_prefetch(w->est);
     }
     if (i + PREFETCH_AHEAD < b->nvms) {
         const struct vm *w = &b->vms[i + PREFETCH_AHEAD];
-        if (w->in_use && w->running && will_ask(w, now_ms))
+        if (w->in_use && w->running && !still_clean(b, w, now_ms) && will_ask(w, now_ms))
             dynmem__pressure_prefetch(w->est);
     }
 #else
@@ -101,15 +115,6 @@ static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
      * ones), and the trend is the one figure that walks the history. */
     if (v->has_data && b->policy == DYNMEM_POLICY_DYNMEM && v->rep.demand_bytes > previous_demand)
         v->rep.trend_bytes_per_s = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
-}
-
-/* Whether a clean VM's figures hold at now_ms: time moves only its
- * staleness (a report from beyond now_ms is left to the estimator). */
-static bool still_clean(const struct dynmem_balancer *b, const struct vm *v, uint64_t now_ms)
-{
-    if (!v->clean || now_ms < v->sample_ms)
-        return false;
-    return v->stale || now_ms - v->sample_ms < (uint64_t)b->stale_ms;
 }
 
 /* Queries the VM's estimator and derives floor, need, want and ceiling. */
@@ -308,21 +313,59 @@ static bool wants_growth(const struct dynmem_balancer *b, const struct vm *v)
     return v->entitled - cur >= (uint64_t)b->deadband || cur < v->need;
 }
 
+/* Whether the shrink step has anything to do for a VM: shrink it, page it
+ * in, continue its resize. */
+static bool may_shrink_or_page(const struct vm *v)
+{
+    if (!v->in_use || !v->running || v->busy || v->stuck)
+        return false;
+    return v->plannable && !v->resizing ? vm_holding(v) > v->entitled : v->paged || v->resizing;
+}
+
+/* The shrink step of one VM (see plan_actions). */
+static void shrink_step(struct dynmem_balancer *b, struct vm *v, bool scarce, uint64_t now_ms,
+                        uint64_t *host_free)
+{
+    /* A plannable VM is never smart-paged (refresh_vm). */
+    if (v->plannable && !v->resizing) {
+        if (dynmem__is_peer(b->policy)) {
+            shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_POLICY, now_ms, *host_free);
+        } else if (scarce) {
+            shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_SCARCITY, now_ms, *host_free);
+        } else {
+            uint64_t step = lazy_reclaim(b, v, now_ms);
+            if (step)
+                shrink_vm(b, v, step, DYNMEM_REASON_LAZY_RECLAIM, now_ms, *host_free);
+        }
+    } else if (v->paged) {
+        plan_paged(b, v, now_ms, host_free);
+    } else {
+        plan_resize(b, v, now_ms, host_free);
+    }
+}
+
+/* One pass over the VMs collects those that will grow (with the demand for
+ * growth) and those the shrink step has work for; then the shrinks, page-ins
+ * and resizes are queued in slot order, then growth. Shrinks are decided
+ * after the whole pass, because whether memory is scarce depends on every
+ * VM's growth; they leave the growing VMs as they are (a plannable VM is
+ * not busy, and one that grows does not shrink; one a resize made busy is
+ * skipped below). */
 static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
 {
     uint64_t host_free = dynmem__bal_free(b);
     uint64_t growth_wanted = 0;
-    /* The VMs that will grow, collected now in one pass with the demand for
-     * growth: the shrinks below leave them as they are (a plannable VM is
-     * not busy, and one that grows does not shrink; one a resize made busy
-     * is skipped below). Order: higher weight
-     * first, then the VM furthest below its entitlement. */
-    uint32_t n = 0;
+    uint32_t n = 0, m = 0;
     bool prefetch = b->nvms >= PREFETCH_MIN_VMS;
     for (uint32_t i = 0; i < b->nvms; i++) {
         if (prefetch)
             prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
         struct vm *v = &b->vms[i];
+        if (may_shrink_or_page(v))
+            b->order[m++] = i;
+        else if (v->in_use && v->running && v->plannable && v->in_surplus && !v->busy &&
+                 !v->stuck && !v->resizing)
+            vm_end_surplus(v); /* at or below its entitlement */
         if (!v->in_use || !v->running || !v->plannable || !wants_growth(b, v))
             continue;
         growth_wanted += v->entitled - vm_holding(v);
@@ -336,32 +379,10 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
         b->ranks[n++] = (struct dynmem__rank){key, i};
     }
     bool scarce = growth_wanted > host_free;
-    for (uint32_t i = 0; i < b->nvms; i++) {
-        if (prefetch)
-            prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
-        struct vm *v = &b->vms[i];
-        if (!v->in_use || !v->running || v->busy || v->stuck)
-            continue;
-        /* A plannable VM is never smart-paged (refresh_vm), so the common
-         * case is decided from the record's first line. */
-        if (v->plannable && !v->resizing) {
-            if (vm_holding(v) <= v->entitled) {
-                if (v->in_surplus)
-                    vm_end_surplus(v);
-            } else if (dynmem__is_peer(b->policy)) {
-                shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_POLICY, now_ms, host_free);
-            } else if (scarce) {
-                shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_SCARCITY, now_ms, host_free);
-            } else {
-                uint64_t step = lazy_reclaim(b, v, now_ms);
-                if (step)
-                    shrink_vm(b, v, step, DYNMEM_REASON_LAZY_RECLAIM, now_ms, host_free);
-            }
-        } else if (v->paged) {
-            plan_paged(b, v, now_ms, &host_free);
-        } else if (v->resizing) {
-            plan_resize(b, v, now_ms, &host_free);
-        }
+    for (uint32_t k = 0; k < m; k++) {
+        if (prefetch && k + PREFETCH_AHEAD < m)
+            prefetch_vm_lines(b, b->order[k + PREFETCH_AHEAD], 1, VM_LINES - 1);
+        shrink_step(b, &b->vms[b->order[k]], scarce, now_ms, &host_free);
     }
     /* Order matters only when free memory cannot cover every request; the
      * ranks were collected in slot order, which is the order otherwise. */
@@ -372,7 +393,7 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
         /* Served in rank order, all over the array: the record of the VM
          * served AHEAD places later loads while this one grows. */
         if (prefetch && k + PREFETCH_AHEAD < n)
-            prefetch_vm(b, r[k + PREFETCH_AHEAD].slot);
+            prefetch_vm_lines(b, r[k + PREFETCH_AHEAD].slot, 0, VM_LINES - 1);
         struct vm *v = &b->vms[r[k].slot];
         if (!v->busy)
             grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
