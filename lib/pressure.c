@@ -28,17 +28,19 @@ struct settings {
     uint64_t maximum_bytes;
 };
 
+/* What a report reads comes first: the balancer asks thousands of
+ * estimators a tick, each a few cache lines it has to fetch. */
 struct dynmem_pressure {
-    struct dynmem__alloc alloc;
     struct settings settings;
-    struct dynmem__history history;
     bool has_sample;
     uint64_t sample_time_ms;
     uint64_t demand_bytes;
     struct distress distress;
+    struct dynmem__history history;
     /* The distress state before the latest sample, so that a sample with
      * the same time can replace it. */
     struct distress distress_before_latest;
+    struct dynmem__alloc alloc;
 };
 
 static const struct settings default_settings = {
@@ -229,8 +231,9 @@ static int query_check(const dynmem_pressure *p, uint64_t now_ms, uint64_t assig
     return DYNMEM_OK;
 }
 
-/* Records the assigned memory at now_ms, keeping a sample at the same time. */
-static int record_assigned(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes)
+/* Records the assigned memory at now_ms, keeping a sample at the same time;
+ * `later`: the point may stay pending (see struct dynmem__history). */
+static int record_assigned(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes, bool later)
 {
     const struct dynmem__point *last = dynmem__history_last(&p->history);
     /* Nothing changed since the last point: both step functions go on as
@@ -249,6 +252,8 @@ static int record_assigned(dynmem_pressure *p, uint64_t now_ms, uint64_t assigne
         .flags = DYNMEM__POINT_HAS_ASSIGNED | sample_here |
                  (p->has_sample ? (uint32_t)DYNMEM__POINT_HAS_DEMAND : 0u),
     };
+    if (later)
+        return dynmem__history_record_later(&p->history, &p->alloc, &pt, p->settings.window_ms);
     return dynmem__history_record(&p->history, &p->alloc, &pt, p->settings.window_ms);
 }
 
@@ -306,7 +311,7 @@ int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned
     int rc = query_check(p, now_ms, assigned_bytes, report);
     if (rc)
         return rc;
-    if ((rc = record_assigned(p, now_ms, assigned_bytes)))
+    if ((rc = record_assigned(p, now_ms, assigned_bytes, false)))
         return rc;
     struct dynmem_pressure_report r;
     memset(&r, 0, sizeof r);
@@ -322,7 +327,7 @@ int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms, uint64_t assig
     int rc = query_check(p, now_ms, assigned_bytes, report);
     if (rc)
         return rc;
-    if ((rc = record_assigned(p, now_ms, assigned_bytes)))
+    if ((rc = record_assigned(p, now_ms, assigned_bytes, true)))
         return rc;
     memset(report, 0, sizeof *report);
     report->size = sizeof *report;
@@ -340,11 +345,28 @@ void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
 void dynmem__pressure_prefetch(const dynmem_pressure *p)
 {
 #if defined(__GNUC__)
-    const struct dynmem__history *h = &p->history;
-    if (h->count)
-        __builtin_prefetch(&h->ring[(h->head + h->count - 1) & (h->capacity - 1)], 1);
+    /* Every line from the settings to the newest point. */
+    const char *from = (const char *)p, *to = (const char *)(&p->history.newest + 1);
+    for (; from < to; from += 64)
+        __builtin_prefetch(from);
+    __builtin_prefetch(to - 1);
 #else
     (void)p;
+#endif
+}
+
+void dynmem__pressure_prefetch_trend(const dynmem_pressure *p, uint64_t previous_demand)
+{
+#if defined(__GNUC__)
+    const struct dynmem__history *h = &p->history;
+    if (h->count && p->has_sample && p->demand_bytes > previous_demand) {
+        /* The walk starts at the ring's newest point; a pending point
+         * that follows it needs the oldest two (expired_points). */
+        __builtin_prefetch(&h->ring[(h->head + h->count - 1) & (h->capacity - 1)]);
+        __builtin_prefetch(&h->ring[(h->head + 1) & (h->capacity - 1)]);
+    }
+#else
+    (void)p, (void)previous_demand;
 #endif
 }
 

@@ -23,6 +23,7 @@ int dynmem__history_init(struct dynmem__history *h, const struct dynmem__alloc *
     h->head = 0;
     h->count = 0;
     h->capacity = DYNMEM__HISTORY_INITIAL;
+    h->pending = false;
     return DYNMEM_OK;
 }
 
@@ -31,12 +32,14 @@ void dynmem__history_release(struct dynmem__history *h, const struct dynmem__all
     dynmem__free(a, h->ring);
     h->ring = NULL;
     h->count = h->capacity = h->head = 0;
+    h->pending = false;
 }
 
 void dynmem__history_clear(struct dynmem__history *h)
 {
     h->head = 0;
     h->count = 0;
+    h->pending = false;
 }
 
 /* Capacities are powers of two (32 doubling up to 4096), so indices wrap
@@ -47,6 +50,11 @@ const struct dynmem__point *dynmem__history_at(const struct dynmem__history *h, 
 }
 
 const struct dynmem__point *dynmem__history_last(const struct dynmem__history *h)
+{
+    return h->count || h->pending ? &h->newest : NULL;
+}
+
+static const struct dynmem__point *ring_last(const struct dynmem__history *h)
 {
     return h->count ? dynmem__history_at(h, h->count - 1) : NULL;
 }
@@ -85,11 +93,28 @@ static void drop_oldest(struct dynmem__history *h, uint32_t n)
     h->count -= n;
 }
 
-int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc *a,
-                           const struct dynmem__point *pt, uint64_t window_ms)
+/* Whether pt, written to the ring, takes the place of the ring's newest
+ * point (same time) rather than following it. */
+static bool replaces_ring_last(const struct dynmem__history *h, const struct dynmem__point *pt)
 {
-    const struct dynmem__point *last = dynmem__history_last(h);
-    if (last && last->time_ms == pt->time_ms) {
+    const struct dynmem__point *last = ring_last(h);
+    return last && last->time_ms == pt->time_ms;
+}
+
+/* How many of the oldest points an appended point drops, given how many
+ * expired: those, and one more when the ring is full at the cap (the
+ * window gets shorter). Below the cap a full ring grows instead. */
+static uint32_t dropped_by_append(const struct dynmem__history *h, uint32_t expired)
+{
+    bool full_at_cap = h->count - expired == h->capacity && h->capacity == DYNMEM__HISTORY_CAP;
+    return expired + full_at_cap;
+}
+
+/* Writes pt into the ring (see dynmem__history_record). */
+static int ring_put(struct dynmem__history *h, const struct dynmem__alloc *a,
+                    const struct dynmem__point *pt, uint64_t window_ms)
+{
+    if (replaces_ring_last(h, pt)) {
         h->ring[(h->head + h->count - 1) & (h->capacity - 1)] = *pt;
         return DYNMEM_OK;
     }
@@ -100,12 +125,75 @@ int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc
         if (rc)
             return rc;
     }
-    drop_oldest(h, expired);
-    if (h->count == h->capacity) /* at the cap: the window gets shorter */
-        drop_oldest(h, 1);
+    drop_oldest(h, dropped_by_append(h, expired));
     h->ring[(h->head + h->count) & (h->capacity - 1)] = *pt;
     h->count++;
     return DYNMEM_OK;
+}
+
+int dynmem__history_flush(struct dynmem__history *h, const struct dynmem__alloc *a)
+{
+    if (!h->pending)
+        return DYNMEM_OK;
+    int rc = ring_put(h, a, &h->newest, h->pending_window_ms);
+    if (rc == DYNMEM_OK)
+        h->pending = false;
+    return rc;
+}
+
+int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc *a,
+                           const struct dynmem__point *pt, uint64_t window_ms)
+{
+    int rc = dynmem__history_flush(h, a);
+    if (rc == DYNMEM_OK)
+        rc = ring_put(h, a, pt, window_ms);
+    if (rc == DYNMEM_OK)
+        h->newest = *pt;
+    return rc;
+}
+
+int dynmem__history_record_later(struct dynmem__history *h, const struct dynmem__alloc *a,
+                                 const struct dynmem__point *pt, uint64_t window_ms)
+{
+    if (h->pending && h->newest.time_ms != pt->time_ms) {
+        int rc = dynmem__history_flush(h, a);
+        if (rc)
+            return rc;
+    }
+    /* A point replacing a pending one of the same time keeps its window:
+     * written at once, the replacement would not have dropped anything. */
+    if (!h->pending)
+        h->pending_window_ms = window_ms;
+    h->newest = *pt;
+    h->pending = true;
+    return DYNMEM_OK;
+}
+
+/* The history as it reads once its pending point is written, without
+ * writing it: the ring's points from `skip` to `ring_end`, then the pending
+ * point if there is one. */
+struct view {
+    const struct dynmem__history *h;
+    uint32_t skip, ring_end, count;
+};
+
+static struct view view_of(const struct dynmem__history *h)
+{
+    struct view v = {h, 0, h->count, h->count};
+    if (!h->pending)
+        return v;
+    if (replaces_ring_last(h, &h->newest))
+        v.ring_end--;
+    else
+        v.skip = dropped_by_append(h, expired_points(h, h->newest.time_ms, h->pending_window_ms));
+    v.count = v.ring_end - v.skip + 1;
+    return v;
+}
+
+/* The i-th oldest point of the view (i < v->count). */
+static const struct dynmem__point *view_at(const struct view *v, uint32_t i)
+{
+    return v->skip + i < v->ring_end ? dynmem__history_at(v->h, v->skip + i) : &v->h->newest;
 }
 
 uint32_t dynmem__pressure_percent(uint64_t demand, uint64_t assigned)
@@ -118,18 +206,18 @@ uint32_t dynmem__pressure_percent(uint64_t demand, uint64_t assigned)
 /* Time-weighted average, min and max of the pressure steps over the window.
  * Each step's pressure is rounded to a whole percent first, so the average
  * (rounded to nearest) always lies between the minimum and the maximum. */
-static void pressure_over_window(const struct dynmem__history *h, uint64_t start, uint64_t now,
+static void pressure_over_window(const struct view *h, uint64_t start, uint64_t now,
                                  struct dynmem__window_figures *out)
 {
     const uint32_t both = DYNMEM__POINT_HAS_DEMAND | DYNMEM__POINT_HAS_ASSIGNED;
-    const struct dynmem__point *last = dynmem__history_last(h);
+    const struct dynmem__point *last = &h->h->newest;
     uint32_t current = dynmem__pressure_percent(last->demand, last->assigned);
     uint64_t area = 0, weight = 0;
     out->minimum = out->maximum = current;
     /* The last point's step lasts until now (it has no successor). */
     for (uint32_t i = 0; i < h->count; i++) {
-        const struct dynmem__point *p = dynmem__history_at(h, i);
-        uint64_t end = i + 1 < h->count ? dynmem__history_at(h, i + 1)->time_ms : now;
+        const struct dynmem__point *p = view_at(h, i);
+        uint64_t end = i + 1 < h->count ? view_at(h, i + 1)->time_ms : now;
         uint64_t begin = p->time_ms > start ? p->time_ms : start;
         if ((p->flags & both) != both || end <= begin)
             continue;
@@ -150,7 +238,7 @@ static dynmem__wide divide_rounded(dynmem__wide a, dynmem__wide b)
 
 /* Least-squares slope of demand against time over the samples in the
  * window, in bytes per second, exact then rounded to nearest. */
-int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start)
+static int64_t trend_of(const struct view *h, uint64_t start)
 {
     dynmem__wide n = 0, sum_t = 0, sum_d = 0, sum_tt = 0, sum_td = 0;
     uint64_t origin = 0;
@@ -158,7 +246,7 @@ int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start)
      * points inside it. The slope does not depend on the time origin, and
      * the sums are exact, so neither does its rounding. */
     for (uint32_t i = h->count; i-- > 0;) {
-        const struct dynmem__point *p = dynmem__history_at(h, i);
+        const struct dynmem__point *p = view_at(h, i);
         if (p->time_ms < start)
             break;
         if (!(p->flags & DYNMEM__POINT_IS_SAMPLE))
@@ -178,10 +266,17 @@ int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start)
     return (int64_t)divide_rounded((n * sum_td - sum_t * sum_d) * 1000, spread);
 }
 
+int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start)
+{
+    struct view v = view_of(h);
+    return trend_of(&v, start);
+}
+
 void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms, uint64_t now,
                             struct dynmem__window_figures *out)
 {
     uint64_t start = now > window_ms ? now - window_ms : 0;
-    pressure_over_window(h, start, now, out);
-    out->trend_bytes_per_s = dynmem__history_trend(h, start);
+    struct view v = view_of(h);
+    pressure_over_window(&v, start, now, out);
+    out->trend_bytes_per_s = trend_of(&v, start);
 }

@@ -49,12 +49,23 @@ struct dynmem__point {
     uint32_t flags;
 };
 
-/* Points in strictly increasing time order, oldest at ring[head]. */
+/* Points in strictly increasing time order, oldest at ring[head].
+ *
+ * The newest point is also kept here, in `newest`, and may be kept only
+ * here (`pending`): the balancer records a VM's assignment at every tick
+ * the VM acted in, and writing it to the ring at once costs a cache miss
+ * per VM on a ring that nothing reads until the VM's next sample. A
+ * pending point is written to the ring (as dynmem__history_record() would
+ * have written it, with the window it was recorded under) before the ring
+ * is next written; readers that may not write see it through a view. */
 struct dynmem__history {
     struct dynmem__point *ring;
     uint32_t head;
-    uint32_t count;
+    uint32_t count; /* points in the ring */
     uint32_t capacity;
+    bool pending;   /* `newest` is not in the ring yet */
+    uint64_t pending_window_ms;
+    struct dynmem__point newest; /* valid while count or pending */
 };
 
 /* Figures derived from the history over [now - window, now]. */
@@ -68,22 +79,32 @@ struct dynmem__window_figures {
 int dynmem__history_init(struct dynmem__history *h, const struct dynmem__alloc *a);
 void dynmem__history_release(struct dynmem__history *h, const struct dynmem__alloc *a);
 void dynmem__history_clear(struct dynmem__history *h);
-/* The i-th oldest point (i < count). */
+/* The i-th oldest point in the ring (i < count): a pending point is not
+ * among them; dynmem__history_flush() first to see every point. */
 const struct dynmem__point *dynmem__history_at(const struct dynmem__history *h, uint32_t i);
-/* The newest point, NULL when empty. */
+/* The newest point, pending or not, NULL when empty. Reads no ring. */
 const struct dynmem__point *dynmem__history_last(const struct dynmem__history *h);
 /* Records pt, whose time is not before the newest point's: replaces the
  * newest point if the times are equal, appends it otherwise. Drops points
  * that ended before pt.time_ms - window_ms, grows the ring if needed and
- * below the cap, drops the oldest point at the cap. Returns 0 or
- * DYNMEM_ERR_NO_MEMORY (then h is unchanged). */
+ * below the cap, drops the oldest point at the cap. A pending point is
+ * written first. Returns 0 or DYNMEM_ERR_NO_MEMORY (then h is unchanged). */
 int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc *a,
                            const struct dynmem__point *pt, uint64_t window_ms);
-/* Average/min/max pressure and trend over [now - window_ms, now]; now is the
- * newest point's time, which must know both demand and assigned. */
+/* The same record, kept pending: the ring is touched only if another
+ * pending point, of an earlier time, must be written first (then errors
+ * as dynmem__history_record(), with h unchanged). */
+int dynmem__history_record_later(struct dynmem__history *h, const struct dynmem__alloc *a,
+                                 const struct dynmem__point *pt, uint64_t window_ms);
+/* Writes the pending point, if any, into the ring: 0 or
+ * DYNMEM_ERR_NO_MEMORY (then h is unchanged, the point still pending). */
+int dynmem__history_flush(struct dynmem__history *h, const struct dynmem__alloc *a);
 /* Least-squares slope of demand over the samples at or after `start`,
- * bytes per second, rounded to nearest. */
+ * bytes per second, rounded to nearest. Both read the history as it will
+ * be once its pending point is written, without writing it. */
 int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start);
+/* Average/min/max pressure and trend over [now - window_ms, now]; the
+ * newest point must know both demand and assigned. */
 void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms, uint64_t now,
                             struct dynmem__window_figures *out);
 
@@ -102,17 +123,23 @@ int dynmem__clamps_check(uint64_t minimum_bytes, uint64_t maximum_bytes);
 /* For the balancer, which queries every VM every tick: the same as
  * dynmem_pressure_query() (the report's size is set to its full size) but
  * without the window figures (average, minimum and maximum equal the current
- * pressure, trend 0), which cost a walk of the window. */
+ * pressure, trend 0), which cost a walk of the window, and with the point
+ * it records kept pending (struct dynmem__history): it reads the
+ * estimator's first lines, not its history. */
 int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
                              struct dynmem_pressure_report *report);
 /* Fills the window figures of a report made by dynmem__pressure_observe(),
  * as of the latest point recorded. */
 void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
                              struct dynmem_pressure_report *report);
-/* A hint, no effect on results: starts loading what the next
- * dynmem__pressure_observe() of `p` reads (its newest point), so that a
- * tick over a large fleet overlaps those cache misses. */
+/* Hints, no effect on results, so that a tick over a large fleet overlaps
+ * its cache misses. The first starts loading what
+ * dynmem__pressure_observe() reads of `p` (its first lines). The second,
+ * when the latest demand is above `previous_demand` (the balancer will
+ * then ask the recent trend), starts loading the history the trend reads;
+ * it reads the first lines of `p`, so ask for them first. */
 void dynmem__pressure_prefetch(const dynmem_pressure *p);
+void dynmem__pressure_prefetch_trend(const dynmem_pressure *p, uint64_t previous_demand);
 /* The demand trend over the last `horizon_ms` only (0 without samples). */
 int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms, uint64_t horizon_ms);
 
