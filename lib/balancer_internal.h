@@ -152,14 +152,14 @@ static inline struct vm *dynmem__bal_vm_change(const struct dynmem_balancer *b, 
 uint64_t dynmem__bal_reserve(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_used(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_free(const struct dynmem_balancer *b);
-/* The step of the tick's prefetching (balancer_tick.c): passes ask for a
- * record's first line 4 x AHEAD VMs ahead; the refresh asks for the rest
- * of a record it will refresh 3 x AHEAD ahead, for its estimator 2 x AHEAD
- * and for the estimator's newest point AHEAD ahead. At 100k VMs the array
- * is far larger than the caches and a pass touches one or a few lines of
- * each record, which defeats the hardware's own prefetching. Below
- * PREFETCH_MIN_VMS everything stays in cache and hints would only cost
- * instructions. Hints never change a result. */
+/* The step of the tick's prefetching (balancer_tick.c): passes over every
+ * VM ask for a record's first line 4 x AHEAD VMs ahead, passes over a list
+ * of VMs for the lines they will use AHEAD entries ahead (the refresh has
+ * its own pipeline there). At 100k VMs the array is far larger than the
+ * caches and a pass touches one or a few lines of each record, which
+ * defeats the hardware's own prefetching. Below PREFETCH_MIN_VMS
+ * everything stays in cache and hints would only cost instructions. Hints
+ * never change a result. */
 #define PREFETCH_AHEAD 8
 #define PREFETCH_MIN_VMS 4096
 #define VM_LINES (sizeof(struct vm) / VM_LINE)

@@ -62,32 +62,28 @@ static bool still_clean(const struct dynmem_balancer *b, const struct vm *v, uin
     return v->stale || now_ms - v->sample_ms < (uint64_t)b->stale_ms;
 }
 
-/* The refresh loop over a large fleet: a clean VM costs its first line; a
- * VM it will refresh costs the rest of its record's refresh fields, and one
- * it will ask its estimator a chain of misses more (the estimator, then its
- * newest point). Each link is asked for a step ahead of the next. */
-static void prefetch_ahead(const struct dynmem_balancer *b, uint32_t i, uint64_t now_ms)
+/* The refresh of the listed VMs over a large fleet is a pipeline: the
+ * records of the VM `3 x REFRESH_AHEAD` places ahead are asked for, then
+ * for the VM `2 x` ahead, once its record is in, its estimator's first
+ * lines, then for the VM `1 x` ahead, when its demand rose, the history
+ * its trend reads. Each stage reads only what the stage before asked for,
+ * so a hint never waits on memory itself. */
+#define REFRESH_AHEAD 4
+static void prefetch_refresh(const struct dynmem_balancer *b, const uint32_t *list, uint32_t k,
+                             uint32_t n, uint64_t now_ms)
 {
-#if defined(__GNUC__)
-    prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
-    if (i + 3 * PREFETCH_AHEAD < b->nvms) {
-        const struct vm *w = &b->vms[i + 3 * PREFETCH_AHEAD];
-        if (w->in_use && w->running && !still_clean(b, w, now_ms))
-            prefetch_vm_lines(b, i + 3 * PREFETCH_AHEAD, 1, 5);
-    }
-    if (i + 2 * PREFETCH_AHEAD < b->nvms) {
-        const struct vm *w = &b->vms[i + 2 * PREFETCH_AHEAD];
-        if (w->in_use && w->running && !still_clean(b, w, now_ms) && will_ask(w, now_ms))
-            __builtin_prefetch(w->est);
-    }
-    if (i + PREFETCH_AHEAD < b->nvms) {
-        const struct vm *w = &b->vms[i + PREFETCH_AHEAD];
-        if (w->in_use && w->running && !still_clean(b, w, now_ms) && will_ask(w, now_ms))
+    if (k + 3 * REFRESH_AHEAD < n)
+        prefetch_vm_lines(b, list[k + 3 * REFRESH_AHEAD], 1, 5);
+    if (k + 2 * REFRESH_AHEAD < n) {
+        const struct vm *w = &b->vms[list[k + 2 * REFRESH_AHEAD]];
+        if (will_ask(w, now_ms))
             dynmem__pressure_prefetch(w->est);
     }
-#else
-    (void)b, (void)i, (void)now_ms;
-#endif
+    if (k + REFRESH_AHEAD < n && b->policy == DYNMEM_POLICY_DYNMEM) {
+        const struct vm *w = &b->vms[list[k + REFRESH_AHEAD]];
+        if (will_ask(w, now_ms))
+            dynmem__pressure_prefetch_trend(w->est, w->rep.demand_bytes);
+    }
 }
 
 /* Brings v->rep up to date. The estimator is asked only when something it
@@ -120,10 +116,6 @@ static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 /* Queries the VM's estimator and derives floor, need, want and ceiling. */
 static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
-    if (still_clean(b, v, now_ms)) {
-        v->entitled = v->plannable && !dynmem__is_peer(b->policy) ? v->want : vm_holding(v);
-        return;
-    }
     if (v->busy && !v->stuck && now_ms - v->act.progress_ms >= (uint64_t)b->stuck_ms)
         v->stuck = true;
     observe(b, v, now_ms);
@@ -400,27 +392,52 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
     }
 }
 
+/* Adds a refreshed VM to the tick's totals. */
+static void account(const struct vm *v, uint64_t *fixed, struct dynmem__plan_sums *sums)
+{
+    if (!v->plannable) {
+        *fixed += vm_holding(v);
+        return;
+    }
+    sums->want += v->want;
+    sums->need += v->need;
+    sums->floor += v->floor;
+}
+
+/* Refreshes every running VM: one pass over the records' first lines
+ * settles the clean VMs and lists the others, which are then refreshed
+ * in slot order (each VM's refresh depends only on its own record). */
+static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fixed,
+                        struct dynmem__plan_sums *sums)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        struct vm *v = &b->vms[i];
+        if (!v->in_use || !v->running)
+            continue;
+        if (!still_clean(b, v, now_ms)) {
+            b->order[n++] = i;
+            continue;
+        }
+        v->entitled = v->plannable && !dynmem__is_peer(b->policy) ? v->want : vm_holding(v);
+        account(v, fixed, sums);
+    }
+    bool prefetch = b->nvms >= PREFETCH_MIN_VMS;
+    for (uint32_t k = 0; k < n; k++) {
+        if (prefetch)
+            prefetch_refresh(b, b->order, k, n, now_ms);
+        struct vm *v = &b->vms[b->order[k]];
+        refresh_vm(b, v, now_ms);
+        account(v, fixed, sums);
+    }
+}
+
 int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms)
 {
     b->last_tick_ms = now_ms;
     uint64_t fixed = 0;
     struct dynmem__plan_sums sums = {0, 0, 0};
-    bool prefetch = b->nvms >= PREFETCH_MIN_VMS;
-    for (uint32_t i = 0; i < b->nvms; i++) {
-        if (prefetch)
-            prefetch_ahead(b, i, now_ms);
-        struct vm *v = &b->vms[i];
-        if (!v->in_use || !v->running)
-            continue;
-        refresh_vm(b, v, now_ms);
-        if (!v->plannable) {
-            fixed += vm_holding(v);
-            continue;
-        }
-        sums.want += v->want;
-        sums.need += v->need;
-        sums.floor += v->floor;
-    }
+    refresh_all(b, now_ms, &fixed, &sums);
     uint64_t limit = (uint64_t)b->host_total - dynmem__bal_reserve(b);
     dynmem__policy_entitle(b, limit > fixed ? limit - fixed : 0, &sums);
     plan_actions(b, now_ms);
