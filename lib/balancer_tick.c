@@ -127,10 +127,9 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
     /* The estimator's target already uses this VM's buffer and bounds; it
      * is recomputed only when the lookahead moved the demand. */
     uint64_t demand = planning_demand(b, v), target = v->rep.target_bytes;
-    if (demand != v->rep.demand_bytes &&
-        dynmem_pressure_target(demand, v->cfg.buffer_percent, v->cfg.minimum_bytes,
-                               v->cfg.maximum_bytes, &target))
-        target = v->cfg.maximum_bytes;
+    if (demand != v->rep.demand_bytes) /* the configuration was checked when set */
+        target = dynmem__pressure_target(demand, v->cfg.buffer_percent, v->cfg.minimum_bytes,
+                                         v->cfg.maximum_bytes);
     v->need = clamp_u64(round_up_unit(v->rep.demand_bytes), v->floor, v->ceiling);
     v->want = clamp_u64(target, v->need, v->ceiling);
     v->plannable = v->has_data && !v->stale && !v->stuck && !v->busy && is_dynamic(v) &&
@@ -173,7 +172,8 @@ static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64
     a.host_free_bytes = host_free;
     a.weight = v->weight;
     a.pressure = v->rep.pressure;
-    b->queue[(b->qhead + b->qlen) % b->cap] = a;
+    uint32_t tail = b->qhead + b->qlen; /* both below cap: no division */
+    b->queue[tail >= b->cap ? tail - b->cap : tail] = a;
     b->qlen++;
     v->busy = true;
     v->clean = false;

@@ -292,9 +292,9 @@ static void report_fill(const dynmem_pressure *p, uint64_t now_ms, uint64_t assi
     r->age_ms = now_ms - p->sample_time_ms;
     r->flags = report_flags(p, r->age_ms);
     r->demand_bytes = p->demand_bytes;
-    /* Settings were checked when set, so this cannot fail. */
-    (void)dynmem_pressure_target(p->demand_bytes, s->buffer_percent, s->minimum_bytes,
-                                 s->maximum_bytes, &r->target_bytes);
+    /* Settings were checked when set. */
+    r->target_bytes = dynmem__pressure_target(p->demand_bytes, s->buffer_percent, s->minimum_bytes,
+                                              s->maximum_bytes);
     r->pressure = dynmem__pressure_percent(p->demand_bytes, assigned_bytes);
     r->status = (uint32_t)dynmem__pressure_status(p->demand_bytes, assigned_bytes, s->buffer_percent);
     if (with_window) {

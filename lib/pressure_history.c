@@ -196,13 +196,6 @@ static const struct dynmem__point *view_at(const struct view *v, uint32_t i)
     return v->skip + i < v->ring_end ? dynmem__history_at(v->h, v->skip + i) : &v->h->newest;
 }
 
-uint32_t dynmem__pressure_percent(uint64_t demand, uint64_t assigned)
-{
-    /* demand <= 2^52, so demand x 100 + assigned / 2 cannot overflow. */
-    uint64_t percent = (demand * 100 + assigned / 2) / assigned;
-    return percent > UINT32_MAX ? UINT32_MAX : (uint32_t)percent;
-}
-
 /* Time-weighted average, min and max of the pressure steps over the window.
  * Each step's pressure is rounded to a whole percent first, so the average
  * (rounded to nearest) always lies between the minimum and the maximum. */

@@ -108,12 +108,46 @@ int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start);
 void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms, uint64_t now,
                             struct dynmem__window_figures *out);
 
+/* The formulas, inline: the balancer evaluates them for thousands of VMs a
+ * tick, and arguments checked once (when set) need no checking again. */
+
 /* demand x 100 / assigned (assigned > 0), rounded to nearest, saturated at
  * UINT32_MAX. */
-uint32_t dynmem__pressure_percent(uint64_t demand, uint64_t assigned);
+static inline uint32_t dynmem__pressure_percent(uint64_t demand, uint64_t assigned)
+{
+    /* demand <= 2^52, so demand x 100 + assigned / 2 cannot overflow. */
+    uint64_t percent = (demand * 100 + assigned / 2) / assigned;
+    return percent > UINT32_MAX ? UINT32_MAX : (uint32_t)percent;
+}
+
 /* Status of assigned against demand and buffer (both already validated). */
-enum dynmem_pressure_status dynmem__pressure_status(uint64_t demand, uint64_t assigned,
-                                                    uint32_t buffer_percent);
+static inline enum dynmem_pressure_status dynmem__pressure_status(uint64_t demand, uint64_t assigned,
+                                                                  uint32_t buffer_percent)
+{
+    if (assigned < demand)
+        return DYNMEM_STATUS_WARNING;
+    /* Low: assigned < demand x (1 + buffer/100), compared exactly. */
+    if (assigned * 100 < demand * (100 + buffer_percent))
+        return DYNMEM_STATUS_LOW;
+    return DYNMEM_STATUS_OK;
+}
+
+/* dynmem_pressure_target() for arguments already checked: demand at most
+ * DYNMEM__BYTES_MAX, buffer in range, clamps valid. */
+static inline uint64_t dynmem__pressure_target(uint64_t demand_bytes, uint32_t buffer_percent,
+                                               uint64_t minimum_bytes, uint64_t maximum_bytes)
+{
+    /* demand x (100 + buffer) <= 2^52 x 2100 < 2^64: exact, then one
+     * rounding up, straight to a whole number of 2 MiB. */
+    const uint64_t unit = 100 * DYNMEM__TWO_MIB;
+    uint64_t scaled = demand_bytes * (100 + buffer_percent);
+    uint64_t target = (scaled / unit + (scaled % unit != 0)) * DYNMEM__TWO_MIB;
+    if (target < minimum_bytes)
+        target = minimum_bytes;
+    if (target > maximum_bytes)
+        target = maximum_bytes;
+    return target;
+}
 /* Checks a sample given to dynmem_pressure_add_sample(): 0 or an error. */
 int dynmem__sample_check(const struct dynmem_pressure_sample *s);
 /* Checks a target's clamps: 0, DYNMEM_ERR_OUT_OF_RANGE,

@@ -219,26 +219,7 @@ int dynmem_pressure_target(uint64_t demand_bytes, uint32_t buffer_percent,
     int rc = dynmem__clamps_check(minimum_bytes, maximum_bytes);
     if (rc)
         return rc;
-    /* demand x (100 + buffer) <= 2^52 x 2100 < 2^64: exact, then one
-     * rounding up, straight to a whole number of 2 MiB. */
-    const uint64_t unit = 100 * DYNMEM__TWO_MIB;
-    uint64_t scaled = demand_bytes * (100 + buffer_percent);
-    uint64_t target = (scaled / unit + (scaled % unit != 0)) * DYNMEM__TWO_MIB;
-    if (target < minimum_bytes)
-        target = minimum_bytes;
-    if (target > maximum_bytes)
-        target = maximum_bytes;
-    *target_bytes = target;
+    *target_bytes = dynmem__pressure_target(demand_bytes, buffer_percent, minimum_bytes, maximum_bytes);
     return DYNMEM_OK;
 }
 
-enum dynmem_pressure_status dynmem__pressure_status(uint64_t demand, uint64_t assigned,
-                                                    uint32_t buffer_percent)
-{
-    if (assigned < demand)
-        return DYNMEM_STATUS_WARNING;
-    /* Low: assigned < demand x (1 + buffer/100), compared exactly. */
-    if (assigned * 100 < demand * (100 + buffer_percent))
-        return DYNMEM_STATUS_LOW;
-    return DYNMEM_STATUS_OK;
-}
