@@ -565,7 +565,7 @@ int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
      * the report ends its staleness. */
     const uint32_t distress = DYNMEM_SAMPLE_HAS_SWAP_IN | DYNMEM_SAMPLE_HAS_MAJOR_FAULTS |
                               DYNMEM_SAMPLE_HAS_PSI;
-    if (!v->has_data || sample->committed_bytes != v->rep.demand_bytes || (sample->flags & distress))
+    if (!v->has_data || sample->committed_bytes != v->obs.demand_bytes || (sample->flags & distress))
         v->dirty = true;
     if (v->dirty || v->stale)
         v->clean = false;

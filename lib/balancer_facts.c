@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "balancer_internal.h"
-#include "pressure_internal.h"
 #include "struct_abi.h"
 
 static bool is_growth(uint32_t kind)
@@ -86,7 +85,7 @@ int dynmem_balancer_confirm(dynmem_balancer *b, uint64_t vm_id, uint64_t action_
                 v->remove_ops++;
         }
         v->act.done += bytes;
-        v->act.progress_ms = now_ms;
+        v->progress_ms = now_ms;
         v->stuck = false;
     }
     if (flags & DYNMEM_CONFIRM_FINAL) {
@@ -152,7 +151,7 @@ int dynmem_balancer_vm_counters(const dynmem_balancer *b, uint64_t vm_id,
               (v->running && !v->has_data ? DYNMEM_VMSTATE_NO_DATA : 0) |
               (v->stale ? DYNMEM_VMSTATE_STALE : 0) | (v->stuck ? DYNMEM_VMSTATE_STUCK : 0) |
               (v->busy ? DYNMEM_VMSTATE_BUSY : 0) |
-              (v->rep.flags & DYNMEM_REPORT_DISTRESS ? DYNMEM_VMSTATE_DISTRESS : 0) |
+              (v->obs.flags & DYNMEM_REPORT_DISTRESS ? DYNMEM_VMSTATE_DISTRESS : 0) |
               (v->hot_add_failed ? DYNMEM_VMSTATE_HOT_ADD_FAILED : 0);
     c.physical_bytes = v->assigned;
     c.in_flight_bytes = v->in_flight;
@@ -161,18 +160,19 @@ int dynmem_balancer_vm_counters(const dynmem_balancer *b, uint64_t vm_id,
     c.smart_paged_bytes = v->paged;
     c.added_bytes = v->added;
     c.removed_bytes = v->removed;
-    c.demand_bytes = v->rep.demand_bytes;
-    c.target_bytes = v->rep.target_bytes;
+    c.demand_bytes = v->obs.demand_bytes;
+    c.target_bytes = v->obs.target_bytes;
     /* The window figures are computed here, not every tick: only readers of
-     * counters need them. */
-    struct dynmem_pressure_report rep = v->rep;
+     * counters need them. Without a sample the current pressure stands. */
+    struct dynmem_pressure_report rep = {.size = sizeof rep};
+    rep.average_pressure = rep.minimum_pressure = rep.maximum_pressure = v->obs.pressure;
     if (v->running && v->est)
         dynmem__pressure_window(v->est, b->last_tick_ms, &rep);
-    c.current_pressure = rep.pressure;
+    c.current_pressure = v->obs.pressure;
     c.average_pressure = rep.average_pressure;
     c.minimum_pressure = rep.minimum_pressure;
     c.maximum_pressure = rep.maximum_pressure;
-    c.status = v->rep.status;
+    c.status = v->obs.status;
     c.add_operations = v->add_ops;
     c.remove_operations = v->remove_ops;
     return copy_out(counters, &c, sizeof c, DYNMEM__END_OF(struct dynmem_vm_counters, remove_operations));
@@ -193,8 +193,8 @@ int dynmem_balancer_host_counters(const dynmem_balancer *b, struct dynmem_host_c
         c.in_flight_bytes += v->in_flight;
         c.stuck_vms += v->stuck;
         if (v->has_data) {
-            demand += v->rep.demand_bytes;
-            weighted += v->rep.demand_bytes / 100 * v->rep.pressure;
+            demand += v->obs.demand_bytes;
+            weighted += v->obs.demand_bytes / 100 * v->obs.pressure;
         }
     }
     c.total_bytes = (uint64_t)b->host_total;

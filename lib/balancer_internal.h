@@ -3,10 +3,12 @@
 #define DYNMEM_LIB_BALANCER_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <dynmem/balancer.h>
 
 #include "alloc.h"
+#include "pressure_internal.h"
 
 #define PAGE_BYTES UINT64_C(4096)
 #define UNIT DYNMEM_SIZE_UNIT
@@ -29,14 +31,15 @@ struct dynmem__rank {
     uint32_t slot;
 };
 
-/* An action handed out and not yet finished by the backend. */
+/* An action handed out and not yet finished by the backend (its time of
+ * issue or last confirmed progress is with the refresh fields of its VM:
+ * the stuck check reads it). */
 struct outstanding {
     uint64_t id;
     uint32_t kind;
     uint32_t reason;
-    uint64_t bytes;       /* asked for */
-    uint64_t done;        /* confirmed so far */
-    uint64_t progress_ms; /* issue time or last confirmed progress */
+    uint64_t bytes; /* asked for */
+    uint64_t done;  /* confirmed so far */
 };
 
 /* A VM's slot. Its first cache line holds everything a tick reads of a VM
@@ -44,8 +47,10 @@ struct outstanding {
  * field the planning passes read: at 100k VMs the tick is bound by memory,
  * and such a VM then costs one line per pass instead of several of its
  * ~450 bytes. Records are 64-byte aligned (reserve_slot in balancer.c) and
- * a multiple of 64 bytes long, so that line is one line. Then what
- * refreshing a VM reads; then the rest. */
+ * a multiple of 64 bytes long, so that line is one line. The next two lines
+ * hold all that refreshing a VM reads and writes (copies of the
+ * configuration's bounds and flags, the estimator's figures), so that a
+ * refreshed VM costs three lines; then the rest. */
 #define VM_LINE 64
 struct vm {
     /* Line 0. */
@@ -73,23 +78,28 @@ struct vm {
     uint64_t entitled; /* what the policy grants it this tick */
     uint64_t sample_ms; /* time of its last sample */
 
-    /* Line 1 on: read when the VM is refreshed. */
+    /* Lines 1 and 2: what refreshing the VM reads and writes. */
     _Alignas(VM_LINE) uint64_t ceiling; /* most the VM can be grown to now */
     uint64_t paged;    /* smart-paged part of the guest's memory */
     dynmem_pressure *est;
+    uint64_t visible;  /* guest-visible maximum; balloon = visible - assigned - paged */
+    uint64_t observed_assigned; /* assigned when its estimator was last asked */
+    uint64_t surplus_since_ms; /* start of the current surplus, or UINT64_MAX */
+    uint64_t progress_ms; /* the outstanding action's issue or last progress */
+    /* cfg's, copied by vm_set_config(). */
+    uint64_t minimum, maximum;
+    uint32_t cfg_flags, buffer_percent;
+    struct dynmem__observation obs; /* the estimator's, as of the last tick */
     bool dirty;         /* its estimator's figures may have changed */
     bool hot_add_failed;
     bool has_available; /* last sample carried available memory */
     bool has_peer_target;
-    uint32_t next_free;  /* free-slot list link while !in_use */
-    uint64_t visible;  /* guest-visible maximum; balloon = visible - assigned - paged */
-    uint64_t observed_assigned; /* assigned when its estimator was last asked */
-    uint64_t surplus_since_ms; /* start of the current surplus, or UINT64_MAX */
-    struct dynmem_vm_config cfg;
-    struct dynmem_pressure_report rep; /* the estimator's, as of the last tick */
-    struct outstanding act;
 
-    /* Cold: counters and bookkeeping outside the tick's common path. */
+    /* Line 3 on, cold: configuration, counters and bookkeeping outside the
+     * tick's common path. */
+    _Alignas(VM_LINE) struct dynmem_vm_config cfg;
+    struct outstanding act;
+    uint32_t next_free; /* free-slot list link while !in_use */
     uint64_t added, removed, add_ops, remove_ops;
     uint64_t available; /* guest's available memory in its last sample */
     uint64_t resize_target;
@@ -103,6 +113,8 @@ struct vm {
 };
 
 _Static_assert(sizeof(struct vm) % VM_LINE == 0, "VM records fill whole cache lines");
+_Static_assert(offsetof(struct vm, has_peer_target) < 3 * VM_LINE,
+               "what a refresh touches fits the record's first three lines");
 
 struct dynmem_balancer {
     struct dynmem__alloc alloc;
@@ -185,6 +197,10 @@ static inline void vm_set_config(struct vm *v, const struct dynmem_vm_config *c)
     v->cfg = *c;
     v->cfg.size = sizeof v->cfg;
     v->weight = (uint16_t)c->weight; /* at most DYNMEM_WEIGHT_MAX */
+    v->minimum = c->minimum_bytes;
+    v->maximum = c->maximum_bytes;
+    v->cfg_flags = c->flags;
+    v->buffer_percent = c->buffer_percent;
     v->clean = false;
 }
 /* Ends (or confirms the absence of) a surplus above the VM's entitlement. */

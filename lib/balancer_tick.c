@@ -9,30 +9,29 @@
  * and ours), a policy may cap a VM's step per tick, and growth from short
  * free memory follows the policy's own ranking. */
 #include "balancer_internal.h"
-#include "pressure_internal.h"
 
 static bool can_shrink(const struct vm *v)
 {
-    return (v->cfg.flags & (DYNMEM_VM_CAN_BALLOON | DYNMEM_VM_CAN_HOT_REMOVE)) != 0;
+    return (v->cfg_flags & (DYNMEM_VM_CAN_BALLOON | DYNMEM_VM_CAN_HOT_REMOVE)) != 0;
 }
 
 static bool can_hot_add(const struct vm *v)
 {
-    return (v->cfg.flags & DYNMEM_VM_CAN_HOT_ADD) && !v->hot_add_failed;
+    return (v->cfg_flags & DYNMEM_VM_CAN_HOT_ADD) && !v->hot_add_failed;
 }
 
 static bool is_dynamic(const struct vm *v)
 {
-    return (v->cfg.flags & DYNMEM_VM_DYNAMIC) != 0;
+    return (v->cfg_flags & DYNMEM_VM_DYNAMIC) != 0;
 }
 
 /* The dynmem policy looks ahead: a demand that is rising is provisioned for
  * where it will be two ticks from now, so growth does not trail it. */
 static uint64_t planning_demand(const struct dynmem_balancer *b, const struct vm *v)
 {
-    uint64_t d = v->rep.demand_bytes;
-    if (b->policy == DYNMEM_POLICY_DYNMEM && v->rep.trend_bytes_per_s > 0) {
-        uint64_t ahead = (uint64_t)v->rep.trend_bytes_per_s * (uint64_t)(2 * b->tick_ms) / 1000;
+    uint64_t d = v->obs.demand_bytes;
+    if (b->policy == DYNMEM_POLICY_DYNMEM && v->obs.trend_bytes_per_s > 0) {
+        uint64_t ahead = (uint64_t)v->obs.trend_bytes_per_s * (uint64_t)(2 * b->tick_ms) / 1000;
         d = min_u64(d + ahead, BYTES_MAX);
     }
     return d;
@@ -82,55 +81,51 @@ static void prefetch_refresh(const struct dynmem_balancer *b, const uint32_t *li
     if (k + REFRESH_AHEAD < n && b->policy == DYNMEM_POLICY_DYNMEM) {
         const struct vm *w = &b->vms[list[k + REFRESH_AHEAD]];
         if (will_ask(w, now_ms))
-            dynmem__pressure_prefetch_trend(w->est, w->rep.demand_bytes);
+            dynmem__pressure_prefetch_trend(w->est, w->obs.demand_bytes);
     }
 }
 
-/* Brings v->rep up to date. The estimator is asked only when something it
+/* Brings v->obs up to date. The estimator is asked only when something it
  * depends on changed (a new demand or distress signal, a different
- * assignment, a new configuration); otherwise only the age moves. This is
- * what keeps a tick over a large, mostly steady fleet cheap. */
+ * assignment, a new configuration); otherwise only the trend is dropped.
+ * This is what keeps a tick over a large, mostly steady fleet cheap. */
 static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
     if (!will_ask(v, now_ms)) {
-        v->rep.age_ms = now_ms - v->sample_ms;
-        v->rep.trend_bytes_per_s = 0; /* no rise since the last tick */
+        v->obs.trend_bytes_per_s = 0; /* no rise since the last tick */
         return;
     }
-    uint64_t previous_demand = v->rep.demand_bytes;
-    /* The estimator clears the report it fills; one it refused is cleared
-     * here. */
-    v->rep.size = sizeof v->rep;
-    int rc = dynmem__pressure_observe(v->est, now_ms, max_u64(v->assigned, PAGE_BYTES), &v->rep);
+    uint64_t previous_demand = v->obs.demand_bytes;
+    int rc = dynmem__pressure_observe(v->est, now_ms, max_u64(v->assigned, PAGE_BYTES), &v->obs);
     if (rc)
-        v->rep = (struct dynmem_pressure_report){.size = sizeof v->rep};
-    v->has_data = rc == 0 && !(v->rep.flags & DYNMEM_REPORT_NO_DATA);
+        v->obs = (struct dynmem__observation){0};
+    v->has_data = rc == 0 && !(v->obs.flags & DYNMEM_REPORT_NO_DATA);
     v->dirty = false;
     v->observed_assigned = v->assigned;
     /* Only a rising demand needs its trend (the lookahead ignores falling
      * ones), and the trend is the one figure that walks the history. */
-    if (v->has_data && b->policy == DYNMEM_POLICY_DYNMEM && v->rep.demand_bytes > previous_demand)
-        v->rep.trend_bytes_per_s = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
+    if (v->has_data && b->policy == DYNMEM_POLICY_DYNMEM && v->obs.demand_bytes > previous_demand)
+        v->obs.trend_bytes_per_s = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
 }
 
 /* Queries the VM's estimator and derives floor, need, want and ceiling. */
 static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
-    if (v->busy && !v->stuck && now_ms - v->act.progress_ms >= (uint64_t)b->stuck_ms)
+    if (v->busy && !v->stuck && now_ms - v->progress_ms >= (uint64_t)b->stuck_ms)
         v->stuck = true;
     observe(b, v, now_ms);
-    v->stale = v->has_data && v->rep.age_ms >= (uint64_t)b->stale_ms;
+    /* The estimator's sample time is v->sample_ms. */
+    v->stale = v->has_data && now_ms - v->sample_ms >= (uint64_t)b->stale_ms;
     uint64_t cur = vm_holding(v);
-    bool distressed = b->policy == DYNMEM_POLICY_DYNMEM && (v->rep.flags & DYNMEM_REPORT_DISTRESS);
-    v->floor = can_shrink(v) && !distressed ? min_u64(v->cfg.minimum_bytes, cur) : cur;
-    v->ceiling = max_u64(can_hot_add(v) ? v->cfg.maximum_bytes : v->visible, cur);
+    bool distressed = b->policy == DYNMEM_POLICY_DYNMEM && (v->obs.flags & DYNMEM_REPORT_DISTRESS);
+    v->floor = can_shrink(v) && !distressed ? min_u64(v->minimum, cur) : cur;
+    v->ceiling = max_u64(can_hot_add(v) ? v->maximum : v->visible, cur);
     /* The estimator's target already uses this VM's buffer and bounds; it
      * is recomputed only when the lookahead moved the demand. */
-    uint64_t demand = planning_demand(b, v), target = v->rep.target_bytes;
-    if (demand != v->rep.demand_bytes) /* the configuration was checked when set */
-        target = dynmem__pressure_target(demand, v->cfg.buffer_percent, v->cfg.minimum_bytes,
-                                         v->cfg.maximum_bytes);
-    v->need = clamp_u64(round_up_unit(v->rep.demand_bytes), v->floor, v->ceiling);
+    uint64_t demand = planning_demand(b, v), target = v->obs.target_bytes;
+    if (demand != v->obs.demand_bytes) /* the configuration was checked when set */
+        target = dynmem__pressure_target(demand, v->buffer_percent, v->minimum, v->maximum);
+    v->need = clamp_u64(round_up_unit(v->obs.demand_bytes), v->floor, v->ceiling);
     v->want = clamp_u64(target, v->need, v->ceiling);
     v->plannable = v->has_data && !v->stale && !v->stuck && !v->busy && is_dynamic(v) &&
                    v->paged == 0 && b->policy != DYNMEM_POLICY_STATIC;
@@ -141,7 +136,7 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
     /* Nothing here moves with time until the VM turns stale, unless it
      * waits on an action (it may turn stuck) or its lookahead used a
      * trend (the next tick without a new report drops it). */
-    v->clean = v->has_data && !v->busy && v->rep.trend_bytes_per_s == 0;
+    v->clean = v->has_data && !v->busy && v->obs.trend_bytes_per_s == 0;
 }
 
 /* Peers: the per-tick step a comparison policy set for a VM it planned
@@ -166,18 +161,19 @@ static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64
     a.target_bytes = grow ? cur + bytes : (kind == DYNMEM_ACTION_BALLOON ? v->assigned - (bytes - min_u64(bytes, v->paged)) : cur - bytes);
     a.reason = reason;
     a.policy = (uint32_t)b->policy;
-    a.demand_bytes = v->rep.demand_bytes;
+    a.demand_bytes = v->obs.demand_bytes;
     a.assigned_bytes = cur;
     a.entitled_bytes = v->entitled;
     a.host_free_bytes = host_free;
     a.weight = v->weight;
-    a.pressure = v->rep.pressure;
+    a.pressure = v->obs.pressure;
     uint32_t tail = b->qhead + b->qlen; /* both below cap: no division */
     b->queue[tail >= b->cap ? tail - b->cap : tail] = a;
     b->qlen++;
     v->busy = true;
     v->clean = false;
-    v->act = (struct outstanding){a.action_id, kind, reason, bytes, 0, now_ms};
+    v->act = (struct outstanding){a.action_id, kind, reason, bytes, 0};
+    v->progress_ms = now_ms;
     if (grow) {
         v->in_flight += bytes;
         b->used += bytes;

@@ -52,7 +52,7 @@ static struct esx_vm figures(const struct vm *v)
 {
     struct esx_vm e;
     e.shares = (double)v->cfg.weight;
-    e.active = (double)v->rep.demand_bytes;
+    e.active = (double)v->obs.demand_bytes;
     e.lo = (double)v->floor;
     /* It keeps what it holds (no revocation without need) and asks for
      * its demand; need is already clamped to [floor, ceiling]. */

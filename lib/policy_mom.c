@@ -46,7 +46,7 @@ void dynmem__policy_mom(struct dynmem_balancer *b, uint64_t budget)
         double cur = (double)vm_holding(v);
         /* guest_used_mem is balloon_cur - mem_unused; the guest's reported
          * demand stands for it here. */
-        double used = (double)v->rep.demand_bytes;
+        double used = (double)v->obs.demand_bytes;
         double lowest = used + guest_free * cur;
         if (lowest < (double)v->floor)
             lowest = (double)v->floor; /* guest.balloon_min */

@@ -34,7 +34,7 @@ static bool eligible(const struct vm *v)
 static bool comfortable(const struct vm *v)
 {
     uint64_t cur = vm_holding(v);
-    uint64_t demand = v->rep.demand_bytes;
+    uint64_t demand = v->obs.demand_bytes;
     uint64_t free_mem = v->has_available ? v->available : cur > demand ? cur - demand : 0;
     return free_mem > v->cfg.minimum_bytes / 4 && cur >= v->cfg.minimum_bytes;
 }

@@ -217,6 +217,18 @@ int dynmem_pressure_add_sample(dynmem_pressure *p, const struct dynmem_pressure_
     return DYNMEM_OK;
 }
 
+/* What every query checks of its time and assigned memory. */
+static int assigned_check(const dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes)
+{
+    if (assigned_bytes == 0)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (assigned_bytes > DYNMEM__BYTES_MAX)
+        return DYNMEM_ERR_OUT_OF_RANGE;
+    if (before_latest(p, now_ms))
+        return DYNMEM_ERR_PRESSURE_TIME_BACKWARDS;
+    return DYNMEM_OK;
+}
+
 static int query_check(const dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
                        const struct dynmem_pressure_report *report)
 {
@@ -224,11 +236,7 @@ static int query_check(const dynmem_pressure *p, uint64_t now_ms, uint64_t assig
         return DYNMEM_ERR_INVALID_ARGUMENT;
     if (report->size < REPORT_MIN_SIZE || report->size > DYNMEM__STRUCT_SIZE_MAX)
         return DYNMEM_ERR_STRUCT_SIZE;
-    if (assigned_bytes > DYNMEM__BYTES_MAX)
-        return DYNMEM_ERR_OUT_OF_RANGE;
-    if (before_latest(p, now_ms))
-        return DYNMEM_ERR_PRESSURE_TIME_BACKWARDS;
-    return DYNMEM_OK;
+    return assigned_check(p, now_ms, assigned_bytes);
 }
 
 /* Records the assigned memory at now_ms, keeping a sample at the same time;
@@ -281,28 +289,21 @@ static void window_fill(const dynmem_pressure *p, uint64_t now_ms, struct dynmem
     r->trend_bytes_per_s = w.trend_bytes_per_s;
 }
 
-static void report_fill(const dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
-                        struct dynmem_pressure_report *r, bool with_window)
+/* The current figures: all zero but NO_DATA without a sample. */
+static void observation_fill(const dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
+                             struct dynmem__observation *o)
 {
     const struct settings *s = &p->settings;
-    if (!p->has_sample) {
-        r->flags = DYNMEM_REPORT_NO_DATA;
+    *o = (struct dynmem__observation){.flags = DYNMEM_REPORT_NO_DATA};
+    if (!p->has_sample)
         return;
-    }
-    r->age_ms = now_ms - p->sample_time_ms;
-    r->flags = report_flags(p, r->age_ms);
-    r->demand_bytes = p->demand_bytes;
+    o->flags = report_flags(p, now_ms - p->sample_time_ms);
+    o->demand_bytes = p->demand_bytes;
     /* Settings were checked when set. */
-    r->target_bytes = dynmem__pressure_target(p->demand_bytes, s->buffer_percent, s->minimum_bytes,
+    o->target_bytes = dynmem__pressure_target(p->demand_bytes, s->buffer_percent, s->minimum_bytes,
                                               s->maximum_bytes);
-    r->pressure = dynmem__pressure_percent(p->demand_bytes, assigned_bytes);
-    r->status = (uint32_t)dynmem__pressure_status(p->demand_bytes, assigned_bytes, s->buffer_percent);
-    if (with_window) {
-        window_fill(p, now_ms, r);
-    } else {
-        r->average_pressure = r->minimum_pressure = r->maximum_pressure = r->pressure;
-        r->trend_bytes_per_s = 0;
-    }
+    o->pressure = dynmem__pressure_percent(p->demand_bytes, assigned_bytes);
+    o->status = (uint32_t)dynmem__pressure_status(p->demand_bytes, assigned_bytes, s->buffer_percent);
 }
 
 int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
@@ -313,25 +314,33 @@ int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned
         return rc;
     if ((rc = record_assigned(p, now_ms, assigned_bytes, false)))
         return rc;
+    struct dynmem__observation o;
+    observation_fill(p, now_ms, assigned_bytes, &o);
     struct dynmem_pressure_report r;
     memset(&r, 0, sizeof r);
-    report_fill(p, now_ms, assigned_bytes, &r, true);
+    r.flags = o.flags;
+    if (p->has_sample) {
+        r.age_ms = now_ms - p->sample_time_ms;
+        r.demand_bytes = o.demand_bytes;
+        r.target_bytes = o.target_bytes;
+        r.pressure = o.pressure;
+        r.status = o.status;
+        window_fill(p, now_ms, &r);
+    }
     r.size = report->size;
     memcpy(report, &r, sizeof r);
     return DYNMEM_OK;
 }
 
 int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
-                             struct dynmem_pressure_report *report)
+                             struct dynmem__observation *obs)
 {
-    int rc = query_check(p, now_ms, assigned_bytes, report);
+    int rc = assigned_check(p, now_ms, assigned_bytes);
+    if (rc == DYNMEM_OK)
+        rc = record_assigned(p, now_ms, assigned_bytes, true);
     if (rc)
         return rc;
-    if ((rc = record_assigned(p, now_ms, assigned_bytes, true)))
-        return rc;
-    memset(report, 0, sizeof *report);
-    report->size = sizeof *report;
-    report_fill(p, now_ms, assigned_bytes, report, false);
+    observation_fill(p, now_ms, assigned_bytes, obs);
     return DYNMEM_OK;
 }
 

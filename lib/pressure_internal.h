@@ -154,16 +154,27 @@ int dynmem__sample_check(const struct dynmem_pressure_sample *s);
  * DYNMEM_ERR_PRESSURE_UNALIGNED or DYNMEM_ERR_PRESSURE_MIN_ABOVE_MAX. */
 int dynmem__clamps_check(uint64_t minimum_bytes, uint64_t maximum_bytes);
 
+/* A report's current figures, as the balancer keeps them for each VM. */
+struct dynmem__observation {
+    uint64_t demand_bytes;
+    uint64_t target_bytes;
+    int64_t trend_bytes_per_s; /* 0 from the estimator; see below */
+    uint32_t flags;
+    uint32_t pressure;
+    uint32_t status;
+};
+
 /* For the balancer, which queries every VM every tick: the same as
- * dynmem_pressure_query() (the report's size is set to its full size) but
- * without the window figures (average, minimum and maximum equal the current
- * pressure, trend 0), which cost a walk of the window, and with the point
- * it records kept pending (struct dynmem__history): it reads the
- * estimator's first lines, not its history. */
+ * dynmem_pressure_query() but only the current figures (no window: that
+ * costs a walk of it; the balancer asks the recent trend on its own), and
+ * with the point it records kept pending (struct dynmem__history): it reads
+ * the estimator's first lines, not its history. On error *obs is
+ * untouched. */
 int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
-                             struct dynmem_pressure_report *report);
-/* Fills the window figures of a report made by dynmem__pressure_observe(),
- * as of the latest point recorded. */
+                             struct dynmem__observation *obs);
+/* Fills the window figures (average, minimum and maximum pressure, trend)
+ * of a report, as of the latest point recorded; left as they are without
+ * a sample. */
 void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
                              struct dynmem_pressure_report *report);
 /* Hints, no effect on results, so that a tick over a large fleet overlaps
