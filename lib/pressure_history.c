@@ -230,14 +230,20 @@ static dynmem__wide divide_rounded(dynmem__wide a, dynmem__wide b)
 }
 
 /* Least-squares slope of demand against time over the samples in the
- * window, in bytes per second, exact then rounded to nearest. */
+ * window, in bytes per second, exact then rounded to nearest.
+ *
+ * Times are taken as u = (newest sample's time) - time, so u >= 0 and,
+ * every point lying in a window of at most a day, u < 2^27: u x u fits 64
+ * bits and u x demand (< 2^79) is one 64 x 64 -> 128-bit product. The
+ * slope against -u is the slope against time. */
 static int64_t trend_of(const struct view *h, uint64_t start)
 {
-    dynmem__wide n = 0, sum_t = 0, sum_d = 0, sum_tt = 0, sum_td = 0;
-    uint64_t origin = 0;
+    __extension__ typedef unsigned __int128 wide_u;
+    uint64_t n = 0, origin = 0, sum_u = 0;
+    wide_u sum_d = 0, sum_uu = 0, sum_ud = 0;
     /* Newest first, stopping at the start: a short horizon costs only the
-     * points inside it. The slope does not depend on the time origin, and
-     * the sums are exact, so neither does its rounding. */
+     * points inside it. The sums are exact, so the rounding does not
+     * depend on the origin either. */
     for (uint32_t i = h->count; i-- > 0;) {
         const struct dynmem__point *p = view_at(h, i);
         if (p->time_ms < start)
@@ -246,17 +252,20 @@ static int64_t trend_of(const struct view *h, uint64_t start)
             continue;
         if (n == 0)
             origin = p->time_ms;
-        dynmem__wide t = (dynmem__wide)p->time_ms - (dynmem__wide)origin, d = p->demand;
+        uint64_t u = origin - p->time_ms;
         n++;
-        sum_t += t;
-        sum_d += d;
-        sum_tt += t * t;
-        sum_td += t * d;
+        sum_u += u;
+        sum_d += p->demand;
+        sum_uu += u * u;
+        sum_ud += (wide_u)u * p->demand;
     }
-    dynmem__wide spread = n * sum_tt - sum_t * sum_t;
+    /* n <= 4096 (the ring's cap): n x sum_ud < 2^103, and the numerator
+     * times 1000 stays below 2^113. */
+    dynmem__wide spread = (dynmem__wide)(n * sum_uu) - (dynmem__wide)((wide_u)sum_u * sum_u);
     if (n < 2 || spread == 0)
         return 0;
-    return (int64_t)divide_rounded((n * sum_td - sum_t * sum_d) * 1000, spread);
+    dynmem__wide against_u = (dynmem__wide)(n * sum_ud) - (dynmem__wide)(sum_u * sum_d);
+    return (int64_t)divide_rounded(-against_u * 1000, spread);
 }
 
 int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start)
