@@ -301,15 +301,6 @@ static bool wants_growth(const struct dynmem_balancer *b, const struct vm *v)
     return v->entitled - cur >= (uint64_t)b->deadband || cur < v->need;
 }
 
-/* Whether the shrink step has anything to do for a VM: shrink it, page it
- * in, continue its resize. */
-static bool may_shrink_or_page(const struct vm *v)
-{
-    if (!v->in_use || !v->running || v->busy || v->stuck)
-        return false;
-    return v->plannable && !v->resizing ? vm_holding(v) > v->entitled : v->paged || v->resizing;
-}
-
 /* The shrink step of one VM (see plan_actions). */
 static void shrink_step(struct dynmem_balancer *b, struct vm *v, bool scarce, uint64_t now_ms,
                         uint64_t *host_free)
@@ -349,12 +340,22 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
         if (prefetch)
             prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
         struct vm *v = &b->vms[i];
-        if (may_shrink_or_page(v))
+        if (!v->in_use || !v->running)
+            continue;
+        /* The refresh made a VM plannable only if it was neither busy nor
+         * stuck, and a resizing VM is static: neither changed since. */
+        if (!v->plannable) {
+            if (!v->busy && !v->stuck && (v->paged || v->resizing))
+                b->order[m++] = i;
+            continue;
+        }
+        if (vm_holding(v) > v->entitled) {
             b->order[m++] = i;
-        else if (v->in_use && v->running && v->plannable && v->in_surplus && !v->busy &&
-                 !v->stuck && !v->resizing)
+            continue;
+        }
+        if (v->in_surplus)
             vm_end_surplus(v); /* at or below its entitlement */
-        if (!v->in_use || !v->running || !v->plannable || !wants_growth(b, v))
+        if (!wants_growth(b, v))
             continue;
         growth_wanted += v->entitled - vm_holding(v);
         /* Higher weight first, then the larger shortfall in 2 MiB units
