@@ -558,7 +558,8 @@ int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
     if (rc)
         return rc;
     v->has_available = (sample->flags & DYNMEM_SAMPLE_HAS_AVAILABLE) != 0;
-    v->available = sample->available_bytes;
+    if (v->has_available) /* read only then */
+        v->available = sample->available_bytes;
     v->sample_ms = sample->time_ms;
     /* A report repeating the last demand, with no distress signal in it,
      * changes none of the figures the tick uses: the VM stays clean unless

@@ -78,13 +78,14 @@ struct vm {
     uint64_t entitled; /* what the policy grants it this tick */
     uint64_t sample_ms; /* time of its last sample */
 
-    /* Lines 1 and 2: what refreshing the VM reads and writes. */
+    /* Lines 1 and 2: what refreshing the VM reads and writes, and what a
+     * sample writes besides sample_ms and clean. */
     _Alignas(VM_LINE) uint64_t ceiling; /* most the VM can be grown to now */
     uint64_t paged;    /* smart-paged part of the guest's memory */
     dynmem_pressure *est;
     uint64_t visible;  /* guest-visible maximum; balloon = visible - assigned - paged */
     uint64_t observed_assigned; /* assigned when its estimator was last asked */
-    uint64_t surplus_since_ms; /* start of the current surplus, or UINT64_MAX */
+    uint64_t available; /* guest's available memory in its last sample */
     uint64_t progress_ms; /* the outstanding action's issue or last progress */
     /* cfg's, copied by vm_set_config(). */
     uint64_t minimum, maximum;
@@ -100,8 +101,9 @@ struct vm {
     _Alignas(VM_LINE) struct dynmem_vm_config cfg;
     struct outstanding act;
     uint32_t next_free; /* free-slot list link while !in_use */
+    uint64_t surplus_since_ms; /* start of the current surplus, or UINT64_MAX
+                                * (in_surplus says which, for the tick) */
     uint64_t added, removed, add_ops, remove_ops;
-    uint64_t available; /* guest's available memory in its last sample */
     uint64_t resize_target;
 
     /* Comparison policies (policy_*.c) decide once per cycle of the system
