@@ -53,6 +53,16 @@ void *dynmem__handle_alloc(const struct dynmem_allocator *hook, size_t size,
     return h;
 }
 
+void *dynmem__handle_alloc_aligned(const struct dynmem_allocator *hook, size_t size, size_t align,
+                                   struct dynmem__alloc *a, void **block, int *rc)
+{
+    *block = dynmem__handle_alloc(hook, size + align - 1, a, rc);
+    if (!*block)
+        return NULL;
+    uintptr_t at = ((uintptr_t)*block + align - 1) & ~(uintptr_t)(align - 1);
+    return (char *)*block + (at - (uintptr_t)*block);
+}
+
 void *dynmem__malloc(const struct dynmem__alloc *a, size_t n)
 {
     if (n == 0)

@@ -22,6 +22,12 @@ int dynmem__alloc_init(struct dynmem__alloc *out, const struct dynmem_allocator 
 void *dynmem__handle_alloc(const struct dynmem_allocator *hook, size_t size,
                            struct dynmem__alloc *a, int *rc);
 
+/* The same for a handle whose hot fields must start on an `align`-byte
+ * boundary (a power of two): the zeroed handle is carved out of a larger
+ * block, returned in *block, which is what dynmem__free() must be given. */
+void *dynmem__handle_alloc_aligned(const struct dynmem_allocator *hook, size_t size, size_t align,
+                                   struct dynmem__alloc *a, void **block, int *rc);
+
 /* All return NULL on failure (including n == 0 and size overflow). */
 void *dynmem__malloc(const struct dynmem__alloc *a, size_t n);
 void *dynmem__calloc(const struct dynmem__alloc *a, size_t count, size_t size);

@@ -1,4 +1,5 @@
 /* The pressure estimator handle: settings, samples in, reports out. */
+#include <stddef.h>
 #include <string.h>
 
 #include "pressure_internal.h"
@@ -28,20 +29,29 @@ struct settings {
     uint64_t maximum_bytes;
 };
 
-/* What a report reads comes first: the balancer asks thousands of
- * estimators a tick, each a few cache lines it has to fetch. */
+/* The handle starts on a cache line and its first two lines hold all a
+ * balancer's tick reads and writes of it (settings, the latest sample,
+ * the history's bookkeeping and newest point): the balancer asks
+ * thousands of estimators a tick, each lines it has to fetch. */
+#define HOT_LINES 2
 struct dynmem_pressure {
-    struct settings settings;
+    _Alignas(64) struct settings settings;
     bool has_sample;
+    bool distressed; /* a report's DISTRESS flag, from `distress` */
     uint64_t sample_time_ms;
     uint64_t demand_bytes;
-    struct distress distress;
     struct dynmem__history history;
+    struct distress distress;
     /* The distress state before the latest sample, so that a sample with
      * the same time can replace it. */
     struct distress distress_before_latest;
     struct dynmem__alloc alloc;
+    void *block; /* what was allocated; the handle is inside it */
 };
+
+_Static_assert(offsetof(struct dynmem_pressure, history.newest) + sizeof(struct dynmem__point) <=
+                   HOT_LINES * 64,
+               "what a tick touches fits the first two lines");
 
 static const struct settings default_settings = {
     .buffer_percent = 20,
@@ -80,13 +90,15 @@ int dynmem_pressure_new(dynmem_pressure **out, const struct dynmem_allocator *al
         return DYNMEM_ERR_INVALID_ARGUMENT;
     struct dynmem__alloc a;
     int rc;
-    dynmem_pressure *p = dynmem__handle_alloc(alloc, sizeof *p, &a, &rc);
+    void *block;
+    dynmem_pressure *p = dynmem__handle_alloc_aligned(alloc, sizeof *p, 64, &a, &block, &rc);
     if (!p)
         return rc;
     p->alloc = a;
+    p->block = block;
     p->settings = default_settings;
     if ((rc = dynmem__history_init(&p->history, &a))) {
-        dynmem__free(&a, p);
+        dynmem__free(&a, block);
         return rc;
     }
     *out = p;
@@ -99,7 +111,7 @@ void dynmem_pressure_free(dynmem_pressure *p)
         return;
     struct dynmem__alloc a = p->alloc;
     dynmem__history_release(&p->history, &a);
-    dynmem__free(&a, p);
+    dynmem__free(&a, p->block);
 }
 
 void dynmem_pressure_reset(dynmem_pressure *p)
@@ -112,6 +124,7 @@ void dynmem_pressure_reset(dynmem_pressure *p)
     p->demand_bytes = 0;
     memset(&p->distress, 0, sizeof p->distress);
     memset(&p->distress_before_latest, 0, sizeof p->distress_before_latest);
+    p->distressed = false;
 }
 
 /* Where each setting lives, as a 64-bit value (the buffer is converted). */
@@ -178,6 +191,11 @@ static void counter_update(struct counter_track *c, uint64_t value)
     c->known = true;
 }
 
+static bool distressed(const struct distress *d)
+{
+    return d->swap_in.rose || d->major_faults.rose || d->psi_above_zero;
+}
+
 static void distress_update(struct distress *d, const struct dynmem_pressure_sample *s)
 {
     if (s->flags & DYNMEM_SAMPLE_HAS_SWAP_IN)
@@ -211,6 +229,7 @@ int dynmem_pressure_add_sample(dynmem_pressure *p, const struct dynmem_pressure_
     else
         p->distress_before_latest = p->distress;
     distress_update(&p->distress, sample);
+    p->distressed = distressed(&p->distress);
     p->has_sample = true;
     p->sample_time_ms = sample->time_ms;
     p->demand_bytes = sample->committed_bytes;
@@ -267,11 +286,10 @@ static int record_assigned(dynmem_pressure *p, uint64_t now_ms, uint64_t assigne
 
 static uint32_t report_flags(const dynmem_pressure *p, uint64_t age_ms)
 {
-    const struct distress *d = &p->distress;
     uint32_t flags = 0;
     if (age_ms > p->settings.stale_ms)
         flags |= DYNMEM_REPORT_STALE;
-    if (d->swap_in.rose || d->major_faults.rose || d->psi_above_zero)
+    if (p->distressed)
         flags |= DYNMEM_REPORT_DISTRESS;
     return flags;
 }
@@ -354,11 +372,8 @@ void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
 void dynmem__pressure_prefetch(const dynmem_pressure *p)
 {
 #if defined(__GNUC__)
-    /* Every line from the settings to the newest point. */
-    const char *from = (const char *)p, *to = (const char *)(&p->history.newest + 1);
-    for (; from < to; from += 64)
-        __builtin_prefetch(from);
-    __builtin_prefetch(to - 1);
+    for (unsigned l = 0; l < HOT_LINES; l++)
+        __builtin_prefetch((const char *)p + l * 64);
 #else
     (void)p;
 #endif
