@@ -224,6 +224,7 @@ void dynmem_balancer_free(dynmem_balancer *b)
     dynmem__free(&b->alloc, b->vms_block);
     dynmem__free(&b->alloc, b->order);
     dynmem__free(&b->alloc, b->keys);
+    dynmem__free(&b->alloc, b->work);
     dynmem__free(&b->alloc, b->items);
     dynmem__free(&b->alloc, b->ranks);
     dynmem__free(&b->alloc, b->queue);
@@ -287,6 +288,10 @@ static int reserve_slot(dynmem_balancer *b)
     if (!p)
         return DYNMEM_ERR_NO_MEMORY;
     b->keys = p;
+    p = dynmem__reallocarray(&b->alloc, b->work, (b->cap + 63) / 64, (ncap + 63) / 64, sizeof *b->work);
+    if (!p)
+        return DYNMEM_ERR_NO_MEMORY;
+    b->work = p;
     p = dynmem__reallocarray(&b->alloc, b->items, b->cap, ncap, sizeof *b->items);
     if (!p)
         return DYNMEM_ERR_NO_MEMORY;

@@ -52,6 +52,7 @@ struct outstanding {
  * configuration's bounds and flags, the estimator's figures), so that a
  * refreshed VM costs three lines; then the rest. */
 #define VM_LINE 64
+#define VM_HOT_LINES 3 /* line 0 and the refresh fields */
 struct vm {
     /* Line 0. */
     bool in_use : 1;
@@ -115,7 +116,7 @@ struct vm {
 };
 
 _Static_assert(sizeof(struct vm) % VM_LINE == 0, "VM records fill whole cache lines");
-_Static_assert(offsetof(struct vm, has_peer_target) < 3 * VM_LINE,
+_Static_assert(offsetof(struct vm, has_peer_target) < VM_HOT_LINES * VM_LINE,
                "what a refresh touches fits the record's first three lines");
 
 struct dynmem_balancer {
@@ -129,6 +130,7 @@ struct dynmem_balancer {
     uint32_t nvms, cap; /* slots used (incl. freed ones), slots allocated */
     uint32_t *order;    /* scratch, cap entries: planning order */
     double *keys;       /* scratch, cap entries: sort keys */
+    uint64_t *work;     /* scratch, a bit per slot: VMs the planning pass must see */
     struct dynmem__cut_item *items; /* scratch, cap entries: the weighted cut's */
     struct dynmem__rank *ranks;     /* scratch, 2 x cap entries: orderings */
     struct dynmem_action *queue; /* cap entries */
@@ -192,6 +194,15 @@ static inline void prefetch_vm(const struct dynmem_balancer *b, uint32_t i)
 {
     prefetch_vm_lines(b, i, 0, 0);
 }
+/* What planning a VM's action reads and writes: the hot lines, and the
+ * line of its outstanding action (the hot-add alignment is read only for
+ * a hot-add). */
+#define VM_ACT_LINE (offsetof(struct vm, act) / VM_LINE)
+static inline void prefetch_vm_acting(const struct dynmem_balancer *b, uint32_t i)
+{
+    prefetch_vm_lines(b, i, 0, VM_HOT_LINES - 1);
+    prefetch_vm_lines(b, i, VM_ACT_LINE, VM_ACT_LINE);
+}
 
 /* Takes a (checked) configuration, keeping the hot copy of its weight. */
 static inline void vm_set_config(struct vm *v, const struct dynmem_vm_config *c)
@@ -243,8 +254,9 @@ struct dynmem__plan_sums {
 /* Policies (balancer_policy.c): fill v->entitled for every plannable VM
  * from floor/need/want/ceiling so that the plannable VMs' entitlements sum
  * to at most `budget` (when their floors allow). The tick has already set
- * each plannable VM's entitlement to its want for dynmem and hyperv. */
-void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
+ * each plannable VM's entitlement to its want for dynmem and hyperv.
+ * Returns true when it left every entitlement as the tick had set it. */
+bool dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
                             const struct dynmem__plan_sums *sums);
 /* Orderings (balancer_rank.c): sorts r[0..n) by ascending key, stably,
  * using tmp[0..n) as scratch; returns whichever of the two holds the result.

@@ -284,21 +284,21 @@ static void peer_entitle(struct dynmem_balancer *b, uint64_t budget)
     }
 }
 
-void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
+bool dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
                             const struct dynmem__plan_sums *sums)
 {
     if (dynmem__is_peer(b->policy)) {
         peer_entitle(b, budget);
-        return;
+        return false;
     }
     /* A comparison policy chosen again later starts a fresh cycle. */
     b->cycle_started = false;
     uint64_t sum_want = sums->want, sum_need = sums->need, sum_floor = sums->floor;
     if (sum_want <= budget)
-        return;
+        return true;
     if (sum_need <= budget) {
         cut(b, sum_want - budget, lower_need); /* buffers go first */
-        return;
+        return false;
     }
     for (uint32_t i = 0; i < b->nvms; i++)
         if (b->vms[i].in_use && b->vms[i].plannable)
@@ -307,7 +307,8 @@ void dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
         for (uint32_t i = 0; i < b->nvms; i++)
             if (b->vms[i].in_use && b->vms[i].plannable)
                 b->vms[i].entitled = b->vms[i].floor;
-        return;
+        return false;
     }
     cut(b, sum_need - budget, lower_floor);
+    return false;
 }

@@ -8,6 +8,8 @@
  * once (no calm period, lazy reclaim or engine deadband: those are Hyper-V's
  * and ours), a policy may cap a VM's step per tick, and growth from short
  * free memory follows the policy's own ranking. */
+#include <string.h>
+
 #include "balancer_internal.h"
 
 static bool can_shrink(const struct vm *v)
@@ -72,7 +74,7 @@ static void prefetch_refresh(const struct dynmem_balancer *b, const uint32_t *li
                              uint32_t n, uint64_t now_ms)
 {
     if (k + 3 * REFRESH_AHEAD < n)
-        prefetch_vm_lines(b, list[k + 3 * REFRESH_AHEAD], 1, 5);
+        prefetch_vm_lines(b, list[k + 3 * REFRESH_AHEAD], 1, VM_HOT_LINES - 1);
     if (k + 2 * REFRESH_AHEAD < n) {
         const struct vm *w = &b->vms[list[k + 2 * REFRESH_AHEAD]];
         if (will_ask(w, now_ms))
@@ -197,7 +199,7 @@ static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, 
     } else if (can_hot_add(v)) {
         kind = DYNMEM_ACTION_HOT_ADD;
         uint64_t align = v->cfg.hot_add_alignment_bytes;
-        uint64_t room = v->cfg.maximum_bytes > v->visible ? v->cfg.maximum_bytes - v->visible : 0;
+        uint64_t room = v->maximum > v->visible ? v->maximum - v->visible : 0;
         uint64_t limit = min_u64(min_u64(room, *host_free), cap);
         n = min_u64((g + align - 1) / align * align, round_down(limit, align));
         if (n < g && n + align <= limit)
@@ -228,7 +230,7 @@ static void shrink_vm(struct dynmem_balancer *b, struct vm *v, uint64_t bytes, u
     bytes = min_u64(bytes, policy_cap(b, v));
     if (bytes < PAGE_BYTES)
         return;
-    uint32_t kind = (v->cfg.flags & DYNMEM_VM_CAN_HOT_REMOVE) ? DYNMEM_ACTION_HOT_REMOVE
+    uint32_t kind = (v->cfg_flags & DYNMEM_VM_CAN_HOT_REMOVE) ? DYNMEM_ACTION_HOT_REMOVE
                                                               : DYNMEM_ACTION_BALLOON;
     issue(b, v, kind, bytes, reason, now_ms, host_free);
 }
@@ -245,8 +247,8 @@ static void plan_paged(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms,
         return;
     }
     uint64_t usable = v->assigned + v->paged;
-    uint64_t goal = v->has_data ? max_u64(v->want, v->cfg.minimum_bytes) : v->cfg.minimum_bytes;
-    if (usable > goal && (v->cfg.flags & DYNMEM_VM_CAN_BALLOON))
+    uint64_t goal = v->has_data ? max_u64(v->want, v->minimum) : v->minimum;
+    if (usable > goal && (v->cfg_flags & DYNMEM_VM_CAN_BALLOON))
         issue(b, v, DYNMEM_ACTION_BALLOON, min_u64(v->paged, usable - goal),
               DYNMEM_REASON_SMART_PAGING_DRAIN, now_ms, *host_free);
 }
@@ -323,54 +325,97 @@ static void shrink_step(struct dynmem_balancer *b, struct vm *v, bool scarce, ui
     }
 }
 
-/* One pass over the VMs collects those that will grow (with the demand for
- * growth) and those the shrink step has work for; then the shrinks, page-ins
- * and resizes are queued in slot order, then growth. Shrinks are decided
- * after the whole pass, because whether memory is scarce depends on every
- * VM's growth; they leave the growing VMs as they are (a plannable VM is
- * not busy, and one that grows does not shrink; one a resize made busy is
- * skipped below). */
-static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
+/* What the planning pass collects: VMs for the shrink step (slot order),
+ * VMs to grow with their ranks (slot order), the growth they want. */
+struct collected {
+    uint32_t shrinks, growths;
+    uint64_t growth_wanted;
+};
+
+/* The planning pass's look at one running VM. */
+static void collect(struct dynmem_balancer *b, uint32_t i, struct collected *c)
+{
+    struct vm *v = &b->vms[i];
+    /* The refresh made a VM plannable only if it was neither busy nor
+     * stuck, and a resizing VM is static: neither changed since. */
+    if (!v->plannable) {
+        if (!v->busy && !v->stuck && (v->paged || v->resizing))
+            b->order[c->shrinks++] = i;
+        return;
+    }
+    if (vm_holding(v) > v->entitled) {
+        b->order[c->shrinks++] = i;
+        return;
+    }
+    if (v->in_surplus)
+        vm_end_surplus(v); /* at or below its entitlement */
+    if (!wants_growth(b, v))
+        return;
+    c->growth_wanted += v->entitled - vm_holding(v);
+    /* Higher weight first, then the larger shortfall in 2 MiB units
+     * (14 bits of weight above 32 bits of units); peers rank by their
+     * own figure, higher first. */
+    uint64_t units = round_up_unit(v->entitled - vm_holding(v)) / UNIT;
+    uint64_t key = ~(((uint64_t)v->weight << 32) | units);
+    if (dynmem__is_peer(b->policy))
+        key = dynmem__rank_of_double(-v->grow_rank);
+    b->ranks[c->growths++] = (struct dynmem__rank){key, i};
+}
+
+/* Whether collect() may do anything for a running VM whose entitlement is
+ * final (a superset: a VM short of its entitlement within the deadband
+ * is marked too). */
+static bool has_plan_work(const struct vm *v)
+{
+    if (!v->plannable)
+        return !v->busy && !v->stuck && (v->paged || v->resizing);
+    return vm_holding(v) != v->entitled || v->in_surplus;
+}
+
+static void mark_work(struct dynmem_balancer *b, uint32_t i, const struct vm *v)
+{
+    if (has_plan_work(v))
+        b->work[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+/* The planning pass collects the VMs that will grow (with the demand for
+ * growth) and those the shrink step has work for; then the shrinks,
+ * page-ins and resizes are queued in slot order, then growth. Shrinks are
+ * decided after the whole pass, because whether memory is scarce depends
+ * on every VM's growth; they leave the growing VMs as they are (a
+ * plannable VM is not busy, and one that grows does not shrink; one a
+ * resize made busy is skipped below). When the policy kept the
+ * entitlements the refresh set (`marked`), the pass looks only at the VMs
+ * the refresh marked, in slot order; the others have nothing to do. */
+static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms, bool marked)
 {
     uint64_t host_free = dynmem__bal_free(b);
-    uint64_t growth_wanted = 0;
-    uint32_t n = 0, m = 0;
+    struct collected c = {0, 0, 0};
     bool prefetch = b->nvms >= PREFETCH_MIN_VMS;
-    for (uint32_t i = 0; i < b->nvms; i++) {
-        if (prefetch)
-            prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
-        struct vm *v = &b->vms[i];
-        if (!v->in_use || !v->running)
-            continue;
-        /* The refresh made a VM plannable only if it was neither busy nor
-         * stuck, and a resizing VM is static: neither changed since. */
-        if (!v->plannable) {
-            if (!v->busy && !v->stuck && (v->paged || v->resizing))
-                b->order[m++] = i;
-            continue;
+    if (marked) {
+        uint32_t words = (b->nvms + 63) / 64;
+        for (uint32_t w = 0; w < words; w++) {
+            /* The marked VMs two words on, 64 to 128 slots ahead. */
+            if (prefetch && w + 2 < words)
+                for (uint64_t bits = b->work[w + 2]; bits; bits &= bits - 1)
+                    prefetch_vm(b, (w + 2) * 64 + (uint32_t)__builtin_ctzll(bits));
+            for (uint64_t bits = b->work[w]; bits; bits &= bits - 1)
+                collect(b, w * 64 + (uint32_t)__builtin_ctzll(bits), &c);
         }
-        if (vm_holding(v) > v->entitled) {
-            b->order[m++] = i;
-            continue;
+    } else {
+        for (uint32_t i = 0; i < b->nvms; i++) {
+            if (prefetch)
+                prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
+            if (b->vms[i].in_use && b->vms[i].running)
+                collect(b, i, &c);
         }
-        if (v->in_surplus)
-            vm_end_surplus(v); /* at or below its entitlement */
-        if (!wants_growth(b, v))
-            continue;
-        growth_wanted += v->entitled - vm_holding(v);
-        /* Higher weight first, then the larger shortfall in 2 MiB units
-         * (14 bits of weight above 32 bits of units); peers rank by their
-         * own figure, higher first. */
-        uint64_t units = round_up_unit(v->entitled - vm_holding(v)) / UNIT;
-        uint64_t key = ~(((uint64_t)v->weight << 32) | units);
-        if (dynmem__is_peer(b->policy))
-            key = dynmem__rank_of_double(-v->grow_rank);
-        b->ranks[n++] = (struct dynmem__rank){key, i};
     }
+    uint32_t m = c.shrinks, n = c.growths;
+    uint64_t growth_wanted = c.growth_wanted;
     bool scarce = growth_wanted > host_free;
     for (uint32_t k = 0; k < m; k++) {
         if (prefetch && k + PREFETCH_AHEAD < m)
-            prefetch_vm_lines(b, b->order[k + PREFETCH_AHEAD], 1, VM_LINES - 1);
+            prefetch_vm_acting(b, b->order[k + PREFETCH_AHEAD]);
         shrink_step(b, &b->vms[b->order[k]], scarce, now_ms, &host_free);
     }
     /* Order matters only when free memory cannot cover every request; the
@@ -382,7 +427,7 @@ static void plan_actions(struct dynmem_balancer *b, uint64_t now_ms)
         /* Served in rank order, all over the array: the record of the VM
          * served AHEAD places later loads while this one grows. */
         if (prefetch && k + PREFETCH_AHEAD < n)
-            prefetch_vm_lines(b, r[k + PREFETCH_AHEAD].slot, 0, VM_LINES - 1);
+            prefetch_vm_acting(b, r[k + PREFETCH_AHEAD].slot);
         struct vm *v = &b->vms[r[k].slot];
         if (!v->busy)
             grow_vm(b, v, v->entitled - vm_holding(v), DYNMEM_REASON_GROW, now_ms, &host_free);
@@ -408,7 +453,11 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
                         struct dynmem__plan_sums *sums)
 {
     uint32_t n = 0;
+    bool prefetch = b->nvms >= PREFETCH_MIN_VMS;
+    memset(b->work, 0, (b->nvms + 63) / 64 * sizeof *b->work);
     for (uint32_t i = 0; i < b->nvms; i++) {
+        if (prefetch)
+            prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
         struct vm *v = &b->vms[i];
         if (!v->in_use || !v->running)
             continue;
@@ -418,14 +467,15 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
         }
         v->entitled = v->plannable && !dynmem__is_peer(b->policy) ? v->want : vm_holding(v);
         account(v, fixed, sums);
+        mark_work(b, i, v);
     }
-    bool prefetch = b->nvms >= PREFETCH_MIN_VMS;
     for (uint32_t k = 0; k < n; k++) {
         if (prefetch)
             prefetch_refresh(b, b->order, k, n, now_ms);
         struct vm *v = &b->vms[b->order[k]];
         refresh_vm(b, v, now_ms);
         account(v, fixed, sums);
+        mark_work(b, b->order[k], v);
     }
 }
 
@@ -436,8 +486,8 @@ int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms)
     struct dynmem__plan_sums sums = {0, 0, 0};
     refresh_all(b, now_ms, &fixed, &sums);
     uint64_t limit = (uint64_t)b->host_total - dynmem__bal_reserve(b);
-    dynmem__policy_entitle(b, limit > fixed ? limit - fixed : 0, &sums);
-    plan_actions(b, now_ms);
+    bool kept = dynmem__policy_entitle(b, limit > fixed ? limit - fixed : 0, &sums);
+    plan_actions(b, now_ms, kept);
     return DYNMEM_OK;
 }
 
