@@ -54,23 +54,24 @@ struct outstanding {
 #define VM_LINE 64
 #define VM_HOT_LINES 3 /* line 0 and the refresh fields */
 struct vm {
-    /* Line 0. */
+    /* Line 0. Flags the refresh writes for every VM it refreshes are
+     * whole bytes (a store each); the others share one. */
     bool in_use : 1;
     bool running : 1;
-    bool busy : 1;  /* `act` is outstanding */
-    bool stuck : 1; /* `act` made no progress for the stuck timeout */
-    bool plannable : 1; /* takes part in this tick's planning */
+    bool busy : 1;      /* `act` is outstanding */
     bool resizing : 1;  /* a static VM's runtime resize is under way */
-    bool has_data : 1, stale : 1;
+    bool has_data : 1;
+    bool in_surplus : 1; /* surplus_since_ms != UINT64_MAX */
+    bool stuck;     /* `act` made no progress for the stuck timeout */
+    bool plannable; /* takes part in this tick's planning */
+    bool stale;
     /* The figures below (floor to want, plannable, stale) are those the
      * tick would compute now: nothing they depend on changed since the VM
      * was last refreshed but time, and time moves only its staleness,
      * which the tick checks from sample_ms. Every setter that touches what
      * refresh_vm() reads clears it. */
-    bool clean : 1;
-    bool in_surplus : 1; /* surplus_since_ms != UINT64_MAX */
+    bool clean;
     uint16_t weight;     /* cfg.weight, here beside the figures it orders */
-    uint32_t generation; /* bumps on reuse of the slot: stale ids are refused */
     uint64_t assigned;  /* host memory backing the VM, confirmed */
     uint64_t in_flight; /* growth issued, not confirmed */
     uint64_t need;     /* demand clamped to what the VM can hold */
@@ -96,6 +97,7 @@ struct vm {
     bool hot_add_failed;
     bool has_available; /* last sample carried available memory */
     bool has_peer_target;
+    uint32_t generation; /* bumps on reuse of the slot: stale ids are refused */
 
     /* Line 3 on, cold: configuration, counters and bookkeeping outside the
      * tick's common path. */
@@ -116,7 +118,9 @@ struct vm {
 };
 
 _Static_assert(sizeof(struct vm) % VM_LINE == 0, "VM records fill whole cache lines");
-_Static_assert(offsetof(struct vm, has_peer_target) < VM_HOT_LINES * VM_LINE,
+_Static_assert(offsetof(struct vm, sample_ms) + sizeof(uint64_t) == VM_LINE,
+               "line 0 is one line");
+_Static_assert(offsetof(struct vm, generation) < VM_HOT_LINES * VM_LINE,
                "what a refresh touches fits the record's first three lines");
 
 struct dynmem_balancer {
