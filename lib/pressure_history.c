@@ -244,8 +244,15 @@ static int64_t trend_of(const struct view *h, uint64_t start)
     /* Newest first, stopping at the start: a short horizon costs only the
      * points inside it. The sums are exact, so the rounding does not
      * depend on the origin either. */
-    for (uint32_t i = h->count; i-- > 0;) {
-        const struct dynmem__point *p = view_at(h, i);
+    const struct dynmem__history *r = h->h;
+    const uint32_t mask = r->capacity - 1;
+    /* The view's points newest first, straight from the ring: the pending
+     * one if there is one, then the ring's from ring_end - 1 down to skip. */
+    uint32_t i = h->ring_end;
+    bool pending = h->count > h->ring_end - h->skip;
+    while (pending || i > h->skip) {
+        const struct dynmem__point *p = pending ? &r->newest : &r->ring[(r->head + --i) & mask];
+        pending = false;
         if (p->time_ms < start)
             break;
         if (!(p->flags & DYNMEM__POINT_IS_SAMPLE))
