@@ -49,11 +49,6 @@ const struct dynmem__point *dynmem__history_at(const struct dynmem__history *h, 
     return &h->ring[(h->head + i) & (h->capacity - 1)];
 }
 
-const struct dynmem__point *dynmem__history_last(const struct dynmem__history *h)
-{
-    return h->count || h->pending ? &h->newest : NULL;
-}
-
 static const struct dynmem__point *ring_last(const struct dynmem__history *h)
 {
     return h->count ? dynmem__history_at(h, h->count - 1) : NULL;
@@ -152,22 +147,6 @@ int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc
     return rc;
 }
 
-int dynmem__history_record_later(struct dynmem__history *h, const struct dynmem__alloc *a,
-                                 const struct dynmem__point *pt, uint64_t window_ms)
-{
-    if (h->pending && h->newest.time_ms != pt->time_ms) {
-        int rc = dynmem__history_flush(h, a);
-        if (rc)
-            return rc;
-    }
-    /* A point replacing a pending one of the same time keeps its window:
-     * written at once, the replacement would not have dropped anything. */
-    if (!h->pending)
-        h->pending_window_ms = window_ms;
-    h->newest = *pt;
-    h->pending = true;
-    return DYNMEM_OK;
-}
 
 /* The history as it reads once its pending point is written, without
  * writing it: the ring's points from `skip` to `ring_end`, then the pending

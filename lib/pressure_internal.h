@@ -83,7 +83,10 @@ void dynmem__history_clear(struct dynmem__history *h);
  * among them; dynmem__history_flush() first to see every point. */
 const struct dynmem__point *dynmem__history_at(const struct dynmem__history *h, uint32_t i);
 /* The newest point, pending or not, NULL when empty. Reads no ring. */
-const struct dynmem__point *dynmem__history_last(const struct dynmem__history *h);
+static inline const struct dynmem__point *dynmem__history_last(const struct dynmem__history *h)
+{
+    return h->count || h->pending ? &h->newest : NULL;
+}
 /* Records pt, whose time is not before the newest point's: replaces the
  * newest point if the times are equal, appends it otherwise. Drops points
  * that ended before pt.time_ms - window_ms, grows the ring if needed and
@@ -91,14 +94,31 @@ const struct dynmem__point *dynmem__history_last(const struct dynmem__history *h
  * written first. Returns 0 or DYNMEM_ERR_NO_MEMORY (then h is unchanged). */
 int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc *a,
                            const struct dynmem__point *pt, uint64_t window_ms);
-/* The same record, kept pending: the ring is touched only if another
- * pending point, of an earlier time, must be written first (then errors
- * as dynmem__history_record(), with h unchanged). */
-int dynmem__history_record_later(struct dynmem__history *h, const struct dynmem__alloc *a,
-                                 const struct dynmem__point *pt, uint64_t window_ms);
 /* Writes the pending point, if any, into the ring: 0 or
  * DYNMEM_ERR_NO_MEMORY (then h is unchanged, the point still pending). */
 int dynmem__history_flush(struct dynmem__history *h, const struct dynmem__alloc *a);
+/* The same record as dynmem__history_record(), kept pending: the ring is
+ * touched only if another pending point, of an earlier time, must be
+ * written first (then errors as dynmem__history_record(), with h
+ * unchanged). Inline: the balancer's tick records one for each VM whose
+ * assignment moved. */
+static inline int dynmem__history_record_later(struct dynmem__history *h,
+                                               const struct dynmem__alloc *a,
+                                               const struct dynmem__point *pt, uint64_t window_ms)
+{
+    if (h->pending && h->newest.time_ms != pt->time_ms) {
+        int rc = dynmem__history_flush(h, a);
+        if (rc)
+            return rc;
+    }
+    /* A point replacing a pending one of the same time keeps its window:
+     * written at once, the replacement would not have dropped anything. */
+    if (!h->pending)
+        h->pending_window_ms = window_ms;
+    h->newest = *pt;
+    h->pending = true;
+    return DYNMEM_OK;
+}
 /* Least-squares slope of demand over the samples at or after `start`,
  * bytes per second, rounded to nearest. Both read the history as it will
  * be once its pending point is written, without writing it. */
