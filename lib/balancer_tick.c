@@ -448,12 +448,16 @@ static void account(const struct vm *v, uint64_t *fixed, struct dynmem__plan_sum
 
 /* Refreshes every running VM: one pass over the records' first lines
  * settles the clean VMs and lists the others, which are then refreshed
- * in slot order (each VM's refresh depends only on its own record). */
-static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fixed,
-                        struct dynmem__plan_sums *sums)
+ * in slot order (each VM's refresh depends only on its own record). The
+ * totals are kept in locals: stores to the records could alias them. */
+static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fixed_out,
+                        struct dynmem__plan_sums *sums_out)
 {
+    uint64_t fixed = 0;
+    struct dynmem__plan_sums sums = {0, 0, 0};
     uint32_t n = 0;
     bool prefetch = b->nvms >= PREFETCH_MIN_VMS;
+    bool at_want = !dynmem__is_peer(b->policy);
     memset(b->work, 0, (b->nvms + 63) / 64 * sizeof *b->work);
     for (uint32_t i = 0; i < b->nvms; i++) {
         if (prefetch)
@@ -465,8 +469,8 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
             b->order[n++] = i;
             continue;
         }
-        v->entitled = v->plannable && !dynmem__is_peer(b->policy) ? v->want : vm_holding(v);
-        account(v, fixed, sums);
+        v->entitled = v->plannable && at_want ? v->want : vm_holding(v);
+        account(v, &fixed, &sums);
         mark_work(b, i, v);
     }
     for (uint32_t k = 0; k < n; k++) {
@@ -474,9 +478,11 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
             prefetch_refresh(b, b->order, k, n, now_ms);
         struct vm *v = &b->vms[b->order[k]];
         refresh_vm(b, v, now_ms);
-        account(v, fixed, sums);
+        account(v, &fixed, &sums);
         mark_work(b, b->order[k], v);
     }
+    *fixed_out = fixed;
+    *sums_out = sums;
 }
 
 int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms)
