@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "balancer_internal.h"
+#include "pressure_query.h"
 
 static bool can_shrink(const struct vm *v)
 {

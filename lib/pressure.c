@@ -3,57 +3,13 @@
 #include <string.h>
 
 #include "pressure_internal.h"
+#include "pressure_query.h"
 #include "struct_abi.h"
 
 #define REPORT_MIN_SIZE sizeof(struct dynmem_pressure_report)
 
-/* A cumulative guest counter (swap-in bytes, major faults): did it rise
- * between the last two samples that carried it? */
-struct counter_track {
-    bool known;
-    bool rose;
-    uint64_t value;
-};
 
-struct distress {
-    struct counter_track swap_in;
-    struct counter_track major_faults;
-    bool psi_above_zero;
-};
-
-struct settings {
-    uint32_t buffer_percent;
-    uint64_t window_ms;
-    uint64_t stale_ms;
-    uint64_t minimum_bytes;
-    uint64_t maximum_bytes;
-};
-
-/* The handle starts on a cache line and its first two lines hold all a
- * balancer's tick reads and writes of it (settings, the latest sample,
- * the history's bookkeeping and newest point): the balancer asks
- * thousands of estimators a tick, each lines it has to fetch. */
-#define HOT_LINES 2
-struct dynmem_pressure {
-    _Alignas(64) struct settings settings;
-    bool has_sample;
-    bool distressed; /* a report's DISTRESS flag, from `distress` */
-    uint64_t sample_time_ms;
-    uint64_t demand_bytes;
-    struct dynmem__history history;
-    struct distress distress;
-    /* The distress state before the latest sample, so that a sample with
-     * the same time can replace it. */
-    struct distress distress_before_latest;
-    struct dynmem__alloc alloc;
-    void *block; /* what was allocated; the handle is inside it */
-};
-
-_Static_assert(offsetof(struct dynmem_pressure, history.newest) + sizeof(struct dynmem__point) <=
-                   HOT_LINES * 64,
-               "what a tick touches fits the first two lines");
-
-static const struct settings default_settings = {
+static const struct dynmem__pressure_settings default_settings = {
     .buffer_percent = 20,
     .window_ms = 60000,
     .stale_ms = 5000,
@@ -128,7 +84,8 @@ void dynmem_pressure_reset(dynmem_pressure *p)
 }
 
 /* Where each setting lives, as a 64-bit value (the buffer is converted). */
-static int setting_get(const struct settings *s, enum dynmem_pressure_param param, int64_t *value)
+static int setting_get(const struct dynmem__pressure_settings *s, enum dynmem_pressure_param param,
+                       int64_t *value)
 {
     switch (param) {
     case DYNMEM_PRESSURE_PARAM_BUFFER_PERCENT: *value = s->buffer_percent; break;
@@ -160,7 +117,7 @@ int dynmem_pressure_set_param(dynmem_pressure *p, enum dynmem_pressure_param par
     if (value < lo || value > hi)
         return DYNMEM_ERR_OUT_OF_RANGE;
     /* Edit a copy: the clamps are checked as a pair before anything changes. */
-    struct settings s = p->settings;
+    struct dynmem__pressure_settings s = p->settings;
     uint64_t v = (uint64_t)value;
     switch (param) {
     case DYNMEM_PRESSURE_PARAM_BUFFER_PERCENT: s.buffer_percent = (uint32_t)v; break;
@@ -175,28 +132,22 @@ int dynmem_pressure_set_param(dynmem_pressure *p, enum dynmem_pressure_param par
     return DYNMEM_OK;
 }
 
-/* The time of the newest sample or query: nothing may come before it. */
-static bool before_latest(const dynmem_pressure *p, uint64_t time_ms)
-{
-    const struct dynmem__point *last = dynmem__history_last(&p->history);
-    return last && time_ms < last->time_ms;
-}
 
 /* A counter going down means the guest restarted and so did the counter:
  * the new value is a fresh baseline, not a rise. */
-static void counter_update(struct counter_track *c, uint64_t value)
+static void counter_update(struct dynmem__counter_track *c, uint64_t value)
 {
     c->rose = c->known && value > c->value;
     c->value = value;
     c->known = true;
 }
 
-static bool distressed(const struct distress *d)
+static bool distressed(const struct dynmem__distress *d)
 {
     return d->swap_in.rose || d->major_faults.rose || d->psi_above_zero;
 }
 
-static void distress_update(struct distress *d, const struct dynmem_pressure_sample *s)
+static void distress_update(struct dynmem__distress *d, const struct dynmem_pressure_sample *s)
 {
     if (s->flags & DYNMEM_SAMPLE_HAS_SWAP_IN)
         counter_update(&d->swap_in, s->swap_in_bytes);
@@ -212,7 +163,7 @@ int dynmem_pressure_add_sample(dynmem_pressure *p, const struct dynmem_pressure_
     int rc = dynmem__sample_check(sample);
     if (rc)
         return rc;
-    if (before_latest(p, sample->time_ms))
+    if (pressure_before_latest(p, sample->time_ms))
         return DYNMEM_ERR_PRESSURE_TIME_BACKWARDS;
     const struct dynmem__point *last = dynmem__history_last(&p->history);
     struct dynmem__point pt = {
@@ -236,17 +187,6 @@ int dynmem_pressure_add_sample(dynmem_pressure *p, const struct dynmem_pressure_
     return DYNMEM_OK;
 }
 
-/* What every query checks of its time and assigned memory. */
-static int assigned_check(const dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes)
-{
-    if (assigned_bytes == 0)
-        return DYNMEM_ERR_INVALID_ARGUMENT;
-    if (assigned_bytes > DYNMEM__BYTES_MAX)
-        return DYNMEM_ERR_OUT_OF_RANGE;
-    if (before_latest(p, now_ms))
-        return DYNMEM_ERR_PRESSURE_TIME_BACKWARDS;
-    return DYNMEM_OK;
-}
 
 static int query_check(const dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
                        const struct dynmem_pressure_report *report)
@@ -255,44 +195,10 @@ static int query_check(const dynmem_pressure *p, uint64_t now_ms, uint64_t assig
         return DYNMEM_ERR_INVALID_ARGUMENT;
     if (report->size < REPORT_MIN_SIZE || report->size > DYNMEM__STRUCT_SIZE_MAX)
         return DYNMEM_ERR_STRUCT_SIZE;
-    return assigned_check(p, now_ms, assigned_bytes);
+    return pressure_assigned_check(p, now_ms, assigned_bytes);
 }
 
-/* Records the assigned memory at now_ms, keeping a sample at the same time;
- * `later`: the point may stay pending (see struct dynmem__history). */
-static int record_assigned(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes, bool later)
-{
-    const struct dynmem__point *last = dynmem__history_last(&p->history);
-    /* Nothing changed since the last point: both step functions go on as
-     * they are, and the window counts the last step up to the query's time.
-     * This keeps a VM that is queried every tick but stays put at O(1) cost
-     * and its history short. */
-    if (last && last->time_ms < now_ms && (last->flags & DYNMEM__POINT_HAS_ASSIGNED) &&
-        last->assigned == assigned_bytes && p->has_sample &&
-        (last->flags & DYNMEM__POINT_HAS_DEMAND) && last->demand == p->demand_bytes)
-        return DYNMEM_OK;
-    uint32_t sample_here = last && last->time_ms == now_ms ? last->flags & DYNMEM__POINT_IS_SAMPLE : 0u;
-    struct dynmem__point pt = {
-        .time_ms = now_ms,
-        .demand = p->demand_bytes,
-        .assigned = assigned_bytes,
-        .flags = DYNMEM__POINT_HAS_ASSIGNED | sample_here |
-                 (p->has_sample ? (uint32_t)DYNMEM__POINT_HAS_DEMAND : 0u),
-    };
-    if (later)
-        return dynmem__history_record_later(&p->history, &p->alloc, &pt, p->settings.window_ms);
-    return dynmem__history_record(&p->history, &p->alloc, &pt, p->settings.window_ms);
-}
 
-static uint32_t report_flags(const dynmem_pressure *p, uint64_t age_ms)
-{
-    uint32_t flags = 0;
-    if (age_ms > p->settings.stale_ms)
-        flags |= DYNMEM_REPORT_STALE;
-    if (p->distressed)
-        flags |= DYNMEM_REPORT_DISTRESS;
-    return flags;
-}
 
 /* The figures over the window: average, minimum and maximum pressure and
  * the demand trend. This is the only part of a report that costs more than
@@ -307,22 +213,6 @@ static void window_fill(const dynmem_pressure *p, uint64_t now_ms, struct dynmem
     r->trend_bytes_per_s = w.trend_bytes_per_s;
 }
 
-/* The current figures: all zero but NO_DATA without a sample. */
-static void observation_fill(const dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
-                             struct dynmem__observation *o)
-{
-    const struct settings *s = &p->settings;
-    *o = (struct dynmem__observation){.flags = DYNMEM_REPORT_NO_DATA};
-    if (!p->has_sample)
-        return;
-    o->flags = report_flags(p, now_ms - p->sample_time_ms);
-    o->demand_bytes = p->demand_bytes;
-    /* Settings were checked when set. */
-    o->target_bytes = dynmem__pressure_target(p->demand_bytes, s->buffer_percent, s->minimum_bytes,
-                                              s->maximum_bytes);
-    o->pressure = dynmem__pressure_percent(p->demand_bytes, assigned_bytes);
-    o->status = (uint32_t)dynmem__pressure_status(p->demand_bytes, assigned_bytes, s->buffer_percent);
-}
 
 int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
                           struct dynmem_pressure_report *report)
@@ -330,10 +220,10 @@ int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned
     int rc = query_check(p, now_ms, assigned_bytes, report);
     if (rc)
         return rc;
-    if ((rc = record_assigned(p, now_ms, assigned_bytes, false)))
+    if ((rc = pressure_record_assigned(p, now_ms, assigned_bytes, false)))
         return rc;
     struct dynmem__observation o;
-    observation_fill(p, now_ms, assigned_bytes, &o);
+    pressure_observation_fill(p, now_ms, assigned_bytes, &o);
     struct dynmem_pressure_report r;
     memset(&r, 0, sizeof r);
     r.flags = o.flags;
@@ -350,17 +240,6 @@ int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned
     return DYNMEM_OK;
 }
 
-int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
-                             struct dynmem__observation *obs)
-{
-    int rc = assigned_check(p, now_ms, assigned_bytes);
-    if (rc == DYNMEM_OK)
-        rc = record_assigned(p, now_ms, assigned_bytes, true);
-    if (rc)
-        return rc;
-    observation_fill(p, now_ms, assigned_bytes, obs);
-    return DYNMEM_OK;
-}
 
 void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
                              struct dynmem_pressure_report *report)
@@ -369,30 +248,7 @@ void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
         window_fill(p, now_ms, report);
 }
 
-void dynmem__pressure_prefetch(const dynmem_pressure *p)
-{
-#if defined(__GNUC__)
-    for (unsigned l = 0; l < HOT_LINES; l++)
-        __builtin_prefetch((const char *)p + l * 64);
-#else
-    (void)p;
-#endif
-}
 
-void dynmem__pressure_prefetch_trend(const dynmem_pressure *p, uint64_t previous_demand)
-{
-#if defined(__GNUC__)
-    const struct dynmem__history *h = &p->history;
-    if (h->count && p->has_sample && p->demand_bytes > previous_demand) {
-        /* The walk starts at the ring's newest point; a pending point
-         * that follows it needs the oldest two (expired_points). */
-        __builtin_prefetch(&h->ring[(h->head + h->count - 1) & (h->capacity - 1)]);
-        __builtin_prefetch(&h->ring[(h->head + 1) & (h->capacity - 1)]);
-    }
-#else
-    (void)p, (void)previous_demand;
-#endif
-}
 
 int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms, uint64_t horizon_ms)
 {

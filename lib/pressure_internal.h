@@ -184,27 +184,12 @@ struct dynmem__observation {
     uint32_t status;
 };
 
-/* For the balancer, which queries every VM every tick: the same as
- * dynmem_pressure_query() but only the current figures (no window: that
- * costs a walk of it; the balancer asks the recent trend on its own), and
- * with the point it records kept pending (struct dynmem__history): it reads
- * the estimator's first lines, not its history. On error *obs is
- * untouched. */
-int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
-                             struct dynmem__observation *obs);
+/* The balancer's per-tick query and its prefetch hints: pressure_query.h. */
 /* Fills the window figures (average, minimum and maximum pressure, trend)
  * of a report, as of the latest point recorded; left as they are without
  * a sample. */
 void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
                              struct dynmem_pressure_report *report);
-/* Hints, no effect on results, so that a tick over a large fleet overlaps
- * its cache misses. The first starts loading what
- * dynmem__pressure_observe() reads of `p` (its first lines). The second,
- * when the latest demand is above `previous_demand` (the balancer will
- * then ask the recent trend), starts loading the history the trend reads;
- * it reads the first lines of `p`, so ask for them first. */
-void dynmem__pressure_prefetch(const dynmem_pressure *p);
-void dynmem__pressure_prefetch_trend(const dynmem_pressure *p, uint64_t previous_demand);
 /* The demand trend over the last `horizon_ms` only (0 without samples). */
 int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms, uint64_t horizon_ms);
 

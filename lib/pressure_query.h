@@ -1,0 +1,186 @@
+/* Internal: the estimator handle's layout and the query the balancer makes
+ * of it every tick, inline: the balancer asks thousands of estimators a
+ * tick, and a call into pressure.c for each cost several percent of it.
+ * pressure.c is the rest of the handle. */
+#ifndef DYNMEM_LIB_PRESSURE_QUERY_H
+#define DYNMEM_LIB_PRESSURE_QUERY_H
+
+#include <stddef.h>
+
+#include "pressure_internal.h"
+
+/* A cumulative guest counter (swap-in bytes, major faults): did it rise
+ * between the last two samples that carried it? */
+struct dynmem__counter_track {
+    bool known;
+    bool rose;
+    uint64_t value;
+};
+
+struct dynmem__distress {
+    struct dynmem__counter_track swap_in;
+    struct dynmem__counter_track major_faults;
+    bool psi_above_zero;
+};
+
+struct dynmem__pressure_settings {
+    uint32_t buffer_percent;
+    uint64_t window_ms;
+    uint64_t stale_ms;
+    uint64_t minimum_bytes;
+    uint64_t maximum_bytes;
+};
+
+/* The handle starts on a cache line and its first two lines hold all a
+ * balancer's tick reads and writes of it (settings, the latest sample,
+ * the history's bookkeeping and newest point): the balancer asks
+ * thousands of estimators a tick, each lines it has to fetch. */
+#define PRESSURE_HOT_LINES 2
+struct dynmem_pressure {
+    _Alignas(64) struct dynmem__pressure_settings settings;
+    bool has_sample;
+    bool distressed; /* a report's DISTRESS flag, from `distress` */
+    uint64_t sample_time_ms;
+    uint64_t demand_bytes;
+    struct dynmem__history history;
+    struct dynmem__distress distress;
+    /* The distress state before the latest sample, so that a sample with
+     * the same time can replace it. */
+    struct dynmem__distress distress_before_latest;
+    struct dynmem__alloc alloc;
+    void *block; /* what was allocated; the handle is inside it */
+};
+
+_Static_assert(offsetof(struct dynmem_pressure, history.newest) + sizeof(struct dynmem__point) <=
+                   PRESSURE_HOT_LINES * 64,
+               "what a tick touches fits the first two lines");
+
+/* The time of the newest sample or query: nothing may come before it. */
+static inline bool pressure_before_latest(const dynmem_pressure *p, uint64_t time_ms)
+{
+    const struct dynmem__point *last = dynmem__history_last(&p->history);
+    return last && time_ms < last->time_ms;
+}
+
+/* What every query checks of its time and assigned memory. */
+static inline int pressure_assigned_check(const dynmem_pressure *p, uint64_t now_ms,
+                                          uint64_t assigned_bytes)
+{
+    if (assigned_bytes == 0)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (assigned_bytes > DYNMEM__BYTES_MAX)
+        return DYNMEM_ERR_OUT_OF_RANGE;
+    if (pressure_before_latest(p, now_ms))
+        return DYNMEM_ERR_PRESSURE_TIME_BACKWARDS;
+    return DYNMEM_OK;
+}
+
+/* Records the assigned memory at now_ms, keeping a sample at the same time;
+ * `later`: the point may stay pending (see struct dynmem__history). */
+static inline int pressure_record_assigned(dynmem_pressure *p, uint64_t now_ms,
+                                           uint64_t assigned_bytes, bool later)
+{
+    const struct dynmem__point *last = dynmem__history_last(&p->history);
+    /* Nothing changed since the last point: both step functions go on as
+     * they are, and the window counts the last step up to the query's time.
+     * This keeps a VM that is queried every tick but stays put at O(1) cost
+     * and its history short. */
+    if (last && last->time_ms < now_ms && (last->flags & DYNMEM__POINT_HAS_ASSIGNED) &&
+        last->assigned == assigned_bytes && p->has_sample &&
+        (last->flags & DYNMEM__POINT_HAS_DEMAND) && last->demand == p->demand_bytes)
+        return DYNMEM_OK;
+    uint32_t sample_here =
+        last && last->time_ms == now_ms ? last->flags & DYNMEM__POINT_IS_SAMPLE : 0u;
+    struct dynmem__point pt = {
+        .time_ms = now_ms,
+        .demand = p->demand_bytes,
+        .assigned = assigned_bytes,
+        .flags = DYNMEM__POINT_HAS_ASSIGNED | sample_here |
+                 (p->has_sample ? (uint32_t)DYNMEM__POINT_HAS_DEMAND : 0u),
+    };
+    if (later)
+        return dynmem__history_record_later(&p->history, &p->alloc, &pt, p->settings.window_ms);
+    return dynmem__history_record(&p->history, &p->alloc, &pt, p->settings.window_ms);
+}
+
+static inline uint32_t pressure_report_flags(const dynmem_pressure *p, uint64_t age_ms)
+{
+    uint32_t flags = 0;
+    if (age_ms > p->settings.stale_ms)
+        flags |= DYNMEM_REPORT_STALE;
+    if (p->distressed)
+        flags |= DYNMEM_REPORT_DISTRESS;
+    return flags;
+}
+
+/* The current figures: all zero but NO_DATA without a sample. */
+static inline void pressure_observation_fill(const dynmem_pressure *p, uint64_t now_ms,
+                                             uint64_t assigned_bytes,
+                                             struct dynmem__observation *o)
+{
+    const struct dynmem__pressure_settings *s = &p->settings;
+    *o = (struct dynmem__observation){.flags = DYNMEM_REPORT_NO_DATA};
+    if (!p->has_sample)
+        return;
+    o->flags = pressure_report_flags(p, now_ms - p->sample_time_ms);
+    o->demand_bytes = p->demand_bytes;
+    /* Settings were checked when set. */
+    o->target_bytes = dynmem__pressure_target(p->demand_bytes, s->buffer_percent, s->minimum_bytes,
+                                              s->maximum_bytes);
+    o->pressure = dynmem__pressure_percent(p->demand_bytes, assigned_bytes);
+    o->status =
+        (uint32_t)dynmem__pressure_status(p->demand_bytes, assigned_bytes, s->buffer_percent);
+}
+
+/* For the balancer, which queries every VM every tick: the same as
+ * dynmem_pressure_query() but only the current figures (no window: that
+ * costs a walk of it; the balancer asks the recent trend on its own), and
+ * with the point it records kept pending (struct dynmem__history): it reads
+ * the estimator's first lines, not its history. On error *obs is
+ * untouched. */
+static inline int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms,
+                                           uint64_t assigned_bytes,
+                                           struct dynmem__observation *obs)
+{
+    int rc = pressure_assigned_check(p, now_ms, assigned_bytes);
+    if (rc == DYNMEM_OK)
+        rc = pressure_record_assigned(p, now_ms, assigned_bytes, true);
+    if (rc)
+        return rc;
+    pressure_observation_fill(p, now_ms, assigned_bytes, obs);
+    return DYNMEM_OK;
+}
+
+/* Hints, no effect on results, so that a tick over a large fleet overlaps
+ * its cache misses. The first starts loading what
+ * dynmem__pressure_observe() reads of `p` (its first lines). The second,
+ * when the latest demand is above `previous_demand` (the balancer will
+ * then ask the recent trend), starts loading the history the trend reads;
+ * it reads the first lines of `p`, so ask for them first. */
+static inline void dynmem__pressure_prefetch(const dynmem_pressure *p)
+{
+#if defined(__GNUC__)
+    for (unsigned l = 0; l < PRESSURE_HOT_LINES; l++)
+        __builtin_prefetch((const char *)p + l * 64);
+#else
+    (void)p;
+#endif
+}
+
+static inline void dynmem__pressure_prefetch_trend(const dynmem_pressure *p,
+                                                   uint64_t previous_demand)
+{
+#if defined(__GNUC__)
+    const struct dynmem__history *h = &p->history;
+    if (h->count && p->has_sample && p->demand_bytes > previous_demand) {
+        /* The walk starts at the ring's newest point; a pending point
+         * that follows it needs the oldest two (expired_points). */
+        __builtin_prefetch(&h->ring[(h->head + h->count - 1) & (h->capacity - 1)]);
+        __builtin_prefetch(&h->ring[(h->head + 1) & (h->capacity - 1)]);
+    }
+#else
+    (void)p, (void)previous_demand;
+#endif
+}
+
+#endif
