@@ -17,19 +17,18 @@
  */
 #include "balancer_internal.h"
 
-static uint64_t lower_need(const struct vm *v)
+/* The bound a phase cuts down to: need (buffers go) or floor. A value,
+ * not a function pointer, so that the cut's loops inline it. */
+enum bound { TO_NEED, TO_FLOOR };
+
+static uint64_t lower_of(const struct vm *v, enum bound to)
 {
-    return v->need;
+    return to == TO_FLOOR ? v->floor : v->need;
 }
 
-static uint64_t lower_floor(const struct vm *v)
+static uint64_t cut_vm(struct vm *v, uint64_t amount, enum bound lower)
 {
-    return v->floor;
-}
-
-static uint64_t cut_vm(struct vm *v, uint64_t amount, uint64_t (*lower)(const struct vm *))
-{
-    uint64_t gap = v->entitled - lower(v);
+    uint64_t gap = v->entitled - lower_of(v, lower);
     uint64_t c = min_u64(round_up_unit(amount), gap);
     v->entitled -= c;
     return c;
@@ -60,9 +59,9 @@ static double pivot_key(const struct dynmem__cut_item *it, uint32_t lo, uint32_t
     return z;
 }
 
-static bool in_cut(const struct vm *v, uint64_t (*lower)(const struct vm *))
+static bool in_cut(const struct vm *v, enum bound lower)
 {
-    return v->in_use && v->running && v->plannable && v->entitled > lower(v);
+    return v->in_use && v->running && v->plannable && v->entitled > lower_of(v, lower);
 }
 
 /* dynmem: cut X bytes so that cut_i * w_i is level (water-filling).
@@ -77,7 +76,7 @@ static bool in_cut(const struct vm *v, uint64_t (*lower)(const struct vm *))
  * figures copied out in slot order; the cuts are then applied in slot order
  * (each VM's cut depends only on the level and its own figures). */
 static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
-                             uint64_t (*lower)(const struct vm *))
+                             enum bound lower)
 {
     struct dynmem__cut_item *it = b->items;
     uint32_t n = 0;
@@ -85,7 +84,7 @@ static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
         const struct vm *v = &b->vms[i];
         if (!in_cut(v, lower))
             continue;
-        double gap = (double)(v->entitled - lower(v));
+        double gap = (double)(v->entitled - lower_of(v, lower));
         it[n++] = (struct dynmem__cut_item){gap * weight_of(v), gap, 1.0 / weight_of(v), i};
     }
     double full = 0, inv_w = 0; /* decided: fully cut gaps; proportional 1/w */
@@ -127,7 +126,7 @@ static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
         struct vm *v = &b->vms[i];
         if (!in_cut(v, lower))
             continue;
-        uint64_t gap = v->entitled - lower(v);
+        uint64_t gap = v->entitled - lower_of(v, lower);
         double share = inv_w > 0 ? level / weight_of(v) : (double)gap;
         cut += cut_vm(v, share >= (double)gap ? gap : (uint64_t)share, lower);
     }
@@ -141,7 +140,7 @@ static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
 }
 
 /* hyperv: lowest weight first; within one weight, equal cuts. */
-static void cut_strict(struct dynmem_balancer *b, uint64_t x, uint64_t (*lower)(const struct vm *))
+static void cut_strict(struct dynmem_balancer *b, uint64_t x, enum bound lower)
 {
     /* Ordered by weight, then by gap, so each weight group is a run sorted
      * by how much it can lose: 14 bits of weight above 32 bits of 2 MiB
@@ -151,7 +150,7 @@ static void cut_strict(struct dynmem_balancer *b, uint64_t x, uint64_t (*lower)(
         const struct vm *v = &b->vms[i];
         if (!in_cut(v, lower))
             continue;
-        uint64_t gap_units = round_up_unit(v->entitled - lower(v)) / UNIT;
+        uint64_t gap_units = round_up_unit(v->entitled - lower_of(v, lower)) / UNIT;
         b->ranks[n++] = (struct dynmem__rank){((uint64_t)v->weight << 32) | gap_units, i};
     }
     const struct dynmem__rank *r = dynmem__rank_sort(b->ranks, b->ranks + b->cap, n);
@@ -171,7 +170,7 @@ static void cut_strict(struct dynmem_balancer *b, uint64_t x, uint64_t (*lower)(
     }
 }
 
-static void cut(struct dynmem_balancer *b, uint64_t x, uint64_t (*lower)(const struct vm *))
+static void cut(struct dynmem_balancer *b, uint64_t x, enum bound lower)
 {
     if (b->policy == DYNMEM_POLICY_HYPERV)
         cut_strict(b, x, lower);
@@ -297,7 +296,7 @@ bool dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
     if (sum_want <= budget)
         return true;
     if (sum_need <= budget) {
-        cut(b, sum_want - budget, lower_need); /* buffers go first */
+        cut(b, sum_want - budget, TO_NEED); /* buffers go first */
         return false;
     }
     for (uint32_t i = 0; i < b->nvms; i++)
@@ -309,6 +308,6 @@ bool dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
                 b->vms[i].entitled = b->vms[i].floor;
         return false;
     }
-    cut(b, sum_need - budget, lower_floor);
+    cut(b, sum_need - budget, TO_FLOOR);
     return false;
 }
