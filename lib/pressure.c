@@ -168,10 +168,10 @@ int dynmem_pressure_add_sample(dynmem_pressure *p, const struct dynmem_pressure_
     const struct dynmem__point *last = dynmem__history_last(&p->history);
     struct dynmem__point pt = {
         .time_ms = sample->time_ms,
-        .demand = sample->committed_bytes,
+        .demand = DYNMEM__POINT_DEMAND(sample->committed_bytes),
         .assigned = last ? last->assigned : 0,
-        .flags = DYNMEM__POINT_HAS_DEMAND | DYNMEM__POINT_IS_SAMPLE |
-                 (last ? last->flags & DYNMEM__POINT_HAS_ASSIGNED : 0u),
+        .flags = DYNMEM__POINT_FLAGS(DYNMEM__POINT_HAS_DEMAND | DYNMEM__POINT_IS_SAMPLE |
+                                     (last ? last->flags & DYNMEM__POINT_HAS_ASSIGNED : 0u)),
     };
     if ((rc = dynmem__history_record(&p->history, &p->alloc, &pt, p->settings.window_ms)))
         return rc;

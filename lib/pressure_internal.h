@@ -44,10 +44,18 @@ enum {
  * next point (or the query's now), demand and assigned are these. */
 struct dynmem__point {
     uint64_t time_ms;
-    uint64_t demand;
     uint64_t assigned;
-    uint32_t flags;
+    /* Demand is at most DYNMEM__BYTES_MAX (2^52, 53 bits): the flags share
+     * its word, so that a point is 24 bytes, not 32 (the trend walks the
+     * newest points of every VM whose demand rose, each tick). */
+    uint64_t demand : 53;
+    uint64_t flags : 11;
 };
+_Static_assert(sizeof(struct dynmem__point) == 24, "a point is three words");
+/* The demand field's bits; every demand recorded was checked against
+ * DYNMEM__BYTES_MAX, so masking with it changes nothing. */
+#define DYNMEM__POINT_DEMAND(d) ((d) & ((UINT64_C(1) << 53) - 1))
+#define DYNMEM__POINT_FLAGS(f) ((f) & 0x7ffu)
 
 /* Points in strictly increasing time order, oldest at ring[head].
  *

@@ -93,10 +93,10 @@ static inline int pressure_record_assigned(dynmem_pressure *p, uint64_t now_ms,
         last && last->time_ms == now_ms ? last->flags & DYNMEM__POINT_IS_SAMPLE : 0u;
     struct dynmem__point pt = {
         .time_ms = now_ms,
-        .demand = p->demand_bytes,
+        .demand = DYNMEM__POINT_DEMAND(p->demand_bytes),
         .assigned = assigned_bytes,
-        .flags = DYNMEM__POINT_HAS_ASSIGNED | sample_here |
-                 (p->has_sample ? (uint32_t)DYNMEM__POINT_HAS_DEMAND : 0u),
+        .flags = DYNMEM__POINT_FLAGS(DYNMEM__POINT_HAS_ASSIGNED | sample_here |
+                                     (p->has_sample ? (uint32_t)DYNMEM__POINT_HAS_DEMAND : 0u)),
     };
     if (later)
         return dynmem__history_record_later(&p->history, &p->alloc, &pt, p->settings.window_ms);

@@ -11,7 +11,8 @@
 
 static struct dynmem__point sample_point(uint64_t t, uint64_t demand)
 {
-    return (struct dynmem__point){t, demand, 0, DYNMEM__POINT_HAS_DEMAND | DYNMEM__POINT_IS_SAMPLE};
+    return (struct dynmem__point){.time_ms = t, .demand = DYNMEM__POINT_DEMAND(demand),
+                                  .flags = DYNMEM__POINT_HAS_DEMAND | DYNMEM__POINT_IS_SAMPLE};
 }
 
 Test(history, expired_points_are_dropped_but_the_boundary_stays)
