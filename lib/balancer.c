@@ -236,24 +236,6 @@ void dynmem_balancer_free(dynmem_balancer *b)
 
 /* A VM's id: its slot in the low half, the slot's generation in the high
  * half, so an id kept after dynmem_balancer_vm_remove() finds nothing. */
-uint64_t dynmem__bal_vm_id(const dynmem_balancer *b, const struct vm *v)
-{
-    return ((uint64_t)v->generation << 32) | (uint64_t)(v - b->vms);
-}
-
-struct vm *dynmem__bal_vm(const dynmem_balancer *b, uint64_t id)
-{
-    if (!b)
-        return NULL;
-    uint64_t slot = id & 0xffffffffu;
-    if (slot >= b->nvms)
-        return NULL;
-    struct vm *v = &b->vms[slot];
-    if (!v->in_use || v->generation != (uint32_t)(id >> 32))
-        return NULL;
-    return v;
-}
-
 /* Makes room for one more slot in every per-VM array. On failure the
  * arrays that did grow stay grown (harmless) and cap is unchanged. */
 static int reserve_slot(dynmem_balancer *b)

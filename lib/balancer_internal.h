@@ -154,10 +154,25 @@ struct dynmem_balancer {
     uint64_t used;
 };
 
-/* VM ids (balancer.c): the VM an id names (NULL if none, or removed), and
- * the id of a VM. */
-struct vm *dynmem__bal_vm(const struct dynmem_balancer *b, uint64_t id);
-uint64_t dynmem__bal_vm_id(const struct dynmem_balancer *b, const struct vm *v);
+/* VM ids: the slot in the low 32 bits, the slot's generation above. The
+ * VM an id names (NULL if none, or removed), and the id of a VM; inline:
+ * every call about a VM starts with the first. */
+static inline struct vm *dynmem__bal_vm(const struct dynmem_balancer *b, uint64_t id)
+{
+    if (!b)
+        return NULL;
+    uint64_t slot = id & 0xffffffffu;
+    if (slot >= b->nvms)
+        return NULL;
+    struct vm *v = &b->vms[slot];
+    if (!v->in_use || v->generation != (uint32_t)(id >> 32))
+        return NULL;
+    return v;
+}
+static inline uint64_t dynmem__bal_vm_id(const struct dynmem_balancer *b, const struct vm *v)
+{
+    return ((uint64_t)v->generation << 32) | (uint64_t)(v - b->vms);
+}
 /* The VM an id names, for a setter about to change it: the next tick
  * refreshes its figures (see `clean`), even if the change is refused. */
 static inline struct vm *dynmem__bal_vm_change(const struct dynmem_balancer *b, uint64_t id)
