@@ -541,7 +541,8 @@ int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
         return DYNMEM_ERR_NOT_FOUND;
     if (!v->running)
         return DYNMEM_ERR_BAD_STATE;
-    int rc = dynmem_pressure_add_sample(v->est, sample);
+    /* The assignment as of the sample goes into the same history point. */
+    int rc = dynmem__pressure_add_sample_at(v->est, sample, max_u64(v->assigned, PAGE_BYTES));
     if (rc)
         return rc;
     v->has_available = (sample->flags & DYNMEM_SAMPLE_HAS_AVAILABLE) != 0;

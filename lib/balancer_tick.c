@@ -49,10 +49,20 @@ static uint64_t clamp_u64(uint64_t x, uint64_t lo, uint64_t hi)
  * whole window's. */
 #define TREND_HORIZON_MS 10000
 
-/* Whether observe() will ask the VM's estimator (see there). */
+/* Whether observe() has anything to bring up to date (see there). */
 static bool will_ask(const struct vm *v, uint64_t now_ms)
 {
     return v->dirty || !v->has_data || v->assigned != v->observed_assigned || now_ms < v->sample_ms;
+}
+
+/* Whether it must read the estimator for that: a new demand or distress
+ * signal, no data yet, a report from beyond now_ms, or a distress flag
+ * that a later report without distress may have cleared. Otherwise only
+ * the assignment moved. */
+static bool reads_estimator(const struct vm *v, uint64_t now_ms)
+{
+    return v->dirty || !v->has_data || now_ms < v->sample_ms ||
+           (v->obs.flags & DYNMEM_REPORT_DISTRESS);
 }
 
 /* Whether a clean VM's figures hold at now_ms: time moves only its
@@ -78,33 +88,44 @@ static void prefetch_refresh(const struct dynmem_balancer *b, const uint32_t *li
         prefetch_vm_lines(b, list[k + 3 * REFRESH_AHEAD], 1, VM_HOT_LINES - 1);
     if (k + 2 * REFRESH_AHEAD < n) {
         const struct vm *w = &b->vms[list[k + 2 * REFRESH_AHEAD]];
-        if (will_ask(w, now_ms))
+        if (will_ask(w, now_ms) && reads_estimator(w, now_ms))
             dynmem__pressure_prefetch(w->est);
     }
     if (k + REFRESH_AHEAD < n && b->policy == DYNMEM_POLICY_DYNMEM) {
         const struct vm *w = &b->vms[list[k + REFRESH_AHEAD]];
-        if (will_ask(w, now_ms))
+        if (will_ask(w, now_ms) && reads_estimator(w, now_ms))
             dynmem__pressure_prefetch_trend(w->est, w->obs.demand_bytes);
     }
 }
 
-/* Brings v->obs up to date. The estimator is asked only when something it
- * depends on changed (a new demand or distress signal, a different
- * assignment, a new configuration); otherwise only the trend is dropped.
- * This is what keeps a tick over a large, mostly steady fleet cheap. */
+/* Brings v->obs up to date. Nothing is done unless something it depends
+ * on changed; a VM whose only news is a new assignment has its pressure
+ * and status worked out here, with the estimator's formulas and settings
+ * (the buffer is the configuration's), and the estimator is read only for
+ * a new report or configuration. This is what keeps a tick over a large,
+ * mostly steady fleet cheap. The estimator learns the assignment with
+ * each sample (vm_sample), not from the tick. */
 static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
     if (!will_ask(v, now_ms)) {
         v->obs.trend_bytes_per_s = 0; /* no rise since the last tick */
         return;
     }
+    uint64_t assigned = max_u64(v->assigned, PAGE_BYTES);
+    v->observed_assigned = v->assigned;
+    if (!reads_estimator(v, now_ms)) {
+        v->obs.pressure = dynmem__pressure_percent(v->obs.demand_bytes, assigned);
+        v->obs.status =
+            (uint32_t)dynmem__pressure_status(v->obs.demand_bytes, assigned, v->buffer_percent);
+        v->obs.trend_bytes_per_s = 0;
+        return;
+    }
     uint64_t previous_demand = v->obs.demand_bytes;
-    int rc = dynmem__pressure_observe(v->est, now_ms, max_u64(v->assigned, PAGE_BYTES), &v->obs);
+    int rc = dynmem__pressure_current(v->est, now_ms, assigned, &v->obs);
     if (rc)
         v->obs = (struct dynmem__observation){0};
     v->has_data = rc == 0 && !(v->obs.flags & DYNMEM_REPORT_NO_DATA);
     v->dirty = false;
-    v->observed_assigned = v->assigned;
     /* Only a rising demand needs its trend (the lookahead ignores falling
      * ones), and the trend is the one figure that walks the history. */
     if (v->has_data && b->policy == DYNMEM_POLICY_DYNMEM && v->obs.demand_bytes > previous_demand)

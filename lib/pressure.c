@@ -156,22 +156,30 @@ static void distress_update(struct dynmem__distress *d, const struct dynmem_pres
     d->psi_above_zero = (s->flags & DYNMEM_SAMPLE_HAS_PSI) && s->psi_some_avg10 > 0;
 }
 
-int dynmem_pressure_add_sample(dynmem_pressure *p, const struct dynmem_pressure_sample *sample)
+/* A sample with the memory assigned at its time (known_assigned) or, for
+ * callers of the public function, the last assignment a query recorded. */
+static int add_sample(dynmem_pressure *p, const struct dynmem_pressure_sample *sample,
+                      const uint64_t *known_assigned)
 {
     if (!p)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     int rc = dynmem__sample_check(sample);
     if (rc)
         return rc;
+    if (known_assigned && (*known_assigned == 0 || *known_assigned > DYNMEM__BYTES_MAX))
+        return DYNMEM_ERR_OUT_OF_RANGE;
     if (pressure_before_latest(p, sample->time_ms))
         return DYNMEM_ERR_PRESSURE_TIME_BACKWARDS;
     const struct dynmem__point *last = dynmem__history_last(&p->history);
+    uint32_t has_assigned = known_assigned ? (uint32_t)DYNMEM__POINT_HAS_ASSIGNED
+                            : last        ? last->flags & DYNMEM__POINT_HAS_ASSIGNED
+                                          : 0u;
     struct dynmem__point pt = {
         .time_ms = sample->time_ms,
         .demand = DYNMEM__POINT_DEMAND(sample->committed_bytes),
-        .assigned = last ? last->assigned : 0,
+        .assigned = known_assigned ? *known_assigned : last ? last->assigned : 0,
         .flags = DYNMEM__POINT_FLAGS(DYNMEM__POINT_HAS_DEMAND | DYNMEM__POINT_IS_SAMPLE |
-                                     (last ? last->flags & DYNMEM__POINT_HAS_ASSIGNED : 0u)),
+                                     has_assigned),
     };
     if ((rc = dynmem__history_record(&p->history, &p->alloc, &pt, p->settings.window_ms)))
         return rc;
@@ -187,6 +195,16 @@ int dynmem_pressure_add_sample(dynmem_pressure *p, const struct dynmem_pressure_
     return DYNMEM_OK;
 }
 
+int dynmem_pressure_add_sample(dynmem_pressure *p, const struct dynmem_pressure_sample *sample)
+{
+    return add_sample(p, sample, NULL);
+}
+
+int dynmem__pressure_add_sample_at(dynmem_pressure *p, const struct dynmem_pressure_sample *sample,
+                                   uint64_t assigned_bytes)
+{
+    return add_sample(p, sample, &assigned_bytes);
+}
 
 static int query_check(const dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
                        const struct dynmem_pressure_report *report)
@@ -214,13 +232,37 @@ static void window_fill(const dynmem_pressure *p, uint64_t now_ms, struct dynmem
 }
 
 
+/* Records the assigned memory at now_ms, keeping a sample at the same time. */
+static int record_assigned(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes)
+{
+    const struct dynmem__point *last = dynmem__history_last(&p->history);
+    /* Nothing changed since the last point: both step functions go on as
+     * they are, and the window counts the last step up to the query's time.
+     * This keeps a VM that is queried every tick but stays put at O(1) cost
+     * and its history short. */
+    if (last && last->time_ms < now_ms && (last->flags & DYNMEM__POINT_HAS_ASSIGNED) &&
+        last->assigned == assigned_bytes && p->has_sample &&
+        (last->flags & DYNMEM__POINT_HAS_DEMAND) && last->demand == p->demand_bytes)
+        return DYNMEM_OK;
+    uint32_t sample_here =
+        last && last->time_ms == now_ms ? last->flags & DYNMEM__POINT_IS_SAMPLE : 0u;
+    struct dynmem__point pt = {
+        .time_ms = now_ms,
+        .demand = DYNMEM__POINT_DEMAND(p->demand_bytes),
+        .assigned = assigned_bytes,
+        .flags = DYNMEM__POINT_FLAGS(DYNMEM__POINT_HAS_ASSIGNED | sample_here |
+                                     (p->has_sample ? (uint32_t)DYNMEM__POINT_HAS_DEMAND : 0u)),
+    };
+    return dynmem__history_record(&p->history, &p->alloc, &pt, p->settings.window_ms);
+}
+
 int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
                           struct dynmem_pressure_report *report)
 {
     int rc = query_check(p, now_ms, assigned_bytes, report);
     if (rc)
         return rc;
-    if ((rc = pressure_record_assigned(p, now_ms, assigned_bytes, false)))
+    if ((rc = record_assigned(p, now_ms, assigned_bytes)))
         return rc;
     struct dynmem__observation o;
     pressure_observation_fill(p, now_ms, assigned_bytes, &o);

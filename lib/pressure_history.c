@@ -23,7 +23,6 @@ int dynmem__history_init(struct dynmem__history *h, const struct dynmem__alloc *
     h->head = 0;
     h->count = 0;
     h->capacity = DYNMEM__HISTORY_INITIAL;
-    h->pending = false;
     return DYNMEM_OK;
 }
 
@@ -32,14 +31,12 @@ void dynmem__history_release(struct dynmem__history *h, const struct dynmem__all
     dynmem__free(a, h->ring);
     h->ring = NULL;
     h->count = h->capacity = h->head = 0;
-    h->pending = false;
 }
 
 void dynmem__history_clear(struct dynmem__history *h)
 {
     h->head = 0;
     h->count = 0;
-    h->pending = false;
 }
 
 /* Capacities are powers of two (32 doubling up to 4096), so indices wrap
@@ -47,11 +44,6 @@ void dynmem__history_clear(struct dynmem__history *h)
 const struct dynmem__point *dynmem__history_at(const struct dynmem__history *h, uint32_t i)
 {
     return &h->ring[(h->head + i) & (h->capacity - 1)];
-}
-
-static const struct dynmem__point *ring_last(const struct dynmem__history *h)
-{
-    return h->count ? dynmem__history_at(h, h->count - 1) : NULL;
 }
 
 /* How many of the oldest points no longer matter at time `now`: a point
@@ -88,11 +80,11 @@ static void drop_oldest(struct dynmem__history *h, uint32_t n)
     h->count -= n;
 }
 
-/* Whether pt, written to the ring, takes the place of the ring's newest
- * point (same time) rather than following it. */
+/* Whether pt takes the place of the newest point (same time) rather than
+ * following it. */
 static bool replaces_ring_last(const struct dynmem__history *h, const struct dynmem__point *pt)
 {
-    const struct dynmem__point *last = ring_last(h);
+    const struct dynmem__point *last = dynmem__history_last(h);
     return last && last->time_ms == pt->time_ms;
 }
 
@@ -105,12 +97,12 @@ static uint32_t dropped_by_append(const struct dynmem__history *h, uint32_t expi
     return expired + full_at_cap;
 }
 
-/* Writes pt into the ring (see dynmem__history_record). */
-static int ring_put(struct dynmem__history *h, const struct dynmem__alloc *a,
-                    const struct dynmem__point *pt, uint64_t window_ms)
+int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc *a,
+                           const struct dynmem__point *pt, uint64_t window_ms)
 {
     if (replaces_ring_last(h, pt)) {
         h->ring[(h->head + h->count - 1) & (h->capacity - 1)] = *pt;
+        h->newest = *pt;
         return DYNMEM_OK;
     }
     uint32_t expired = expired_points(h, pt->time_ms, window_ms);
@@ -123,73 +115,25 @@ static int ring_put(struct dynmem__history *h, const struct dynmem__alloc *a,
     drop_oldest(h, dropped_by_append(h, expired));
     h->ring[(h->head + h->count) & (h->capacity - 1)] = *pt;
     h->count++;
+    h->newest = *pt;
     return DYNMEM_OK;
-}
-
-int dynmem__history_flush(struct dynmem__history *h, const struct dynmem__alloc *a)
-{
-    if (!h->pending)
-        return DYNMEM_OK;
-    int rc = ring_put(h, a, &h->newest, h->pending_window_ms);
-    if (rc == DYNMEM_OK)
-        h->pending = false;
-    return rc;
-}
-
-int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc *a,
-                           const struct dynmem__point *pt, uint64_t window_ms)
-{
-    int rc = dynmem__history_flush(h, a);
-    if (rc == DYNMEM_OK)
-        rc = ring_put(h, a, pt, window_ms);
-    if (rc == DYNMEM_OK)
-        h->newest = *pt;
-    return rc;
-}
-
-
-/* The history as it reads once its pending point is written, without
- * writing it: the ring's points from `skip` to `ring_end`, then the pending
- * point if there is one. */
-struct view {
-    const struct dynmem__history *h;
-    uint32_t skip, ring_end, count;
-};
-
-static struct view view_of(const struct dynmem__history *h)
-{
-    struct view v = {h, 0, h->count, h->count};
-    if (!h->pending)
-        return v;
-    if (replaces_ring_last(h, &h->newest))
-        v.ring_end--;
-    else
-        v.skip = dropped_by_append(h, expired_points(h, h->newest.time_ms, h->pending_window_ms));
-    v.count = v.ring_end - v.skip + 1;
-    return v;
-}
-
-/* The i-th oldest point of the view (i < v->count). */
-static const struct dynmem__point *view_at(const struct view *v, uint32_t i)
-{
-    return v->skip + i < v->ring_end ? dynmem__history_at(v->h, v->skip + i) : &v->h->newest;
 }
 
 /* Time-weighted average, min and max of the pressure steps over the window.
  * Each step's pressure is rounded to a whole percent first, so the average
  * (rounded to nearest) always lies between the minimum and the maximum. */
-static void pressure_over_window(const struct view *h, uint64_t start, uint64_t now,
+static void pressure_over_window(const struct dynmem__history *h, uint64_t start, uint64_t now,
                                  struct dynmem__window_figures *out)
 {
     const uint32_t both = DYNMEM__POINT_HAS_DEMAND | DYNMEM__POINT_HAS_ASSIGNED;
-    const struct dynmem__point *last = &h->h->newest;
+    const struct dynmem__point *last = &h->newest;
     uint32_t current = dynmem__pressure_percent(last->demand, last->assigned);
     uint64_t area = 0, weight = 0;
     out->minimum = out->maximum = current;
     /* The last point's step lasts until now (it has no successor). */
     for (uint32_t i = 0; i < h->count; i++) {
-        const struct dynmem__point *p = view_at(h, i);
-        uint64_t end = i + 1 < h->count ? view_at(h, i + 1)->time_ms : now;
+        const struct dynmem__point *p = dynmem__history_at(h, i);
+        uint64_t end = i + 1 < h->count ? dynmem__history_at(h, i + 1)->time_ms : now;
         uint64_t begin = p->time_ms > start ? p->time_ms : start;
         if ((p->flags & both) != both || end <= begin)
             continue;
@@ -215,7 +159,7 @@ static dynmem__wide divide_rounded(dynmem__wide a, dynmem__wide b)
  * every point lying in a window of at most a day, u < 2^27: u x u fits 64
  * bits and u x demand (< 2^79) is one 64 x 64 -> 128-bit product. The
  * slope against -u is the slope against time. */
-static int64_t trend_of(const struct view *h, uint64_t start)
+int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start)
 {
     __extension__ typedef unsigned __int128 wide_u;
     uint64_t n = 0, origin = 0, sum_u = 0;
@@ -223,15 +167,9 @@ static int64_t trend_of(const struct view *h, uint64_t start)
     /* Newest first, stopping at the start: a short horizon costs only the
      * points inside it. The sums are exact, so the rounding does not
      * depend on the origin either. */
-    const struct dynmem__history *r = h->h;
-    const uint32_t mask = r->capacity - 1;
-    /* The view's points newest first, straight from the ring: the pending
-     * one if there is one, then the ring's from ring_end - 1 down to skip. */
-    uint32_t i = h->ring_end;
-    bool pending = h->count > h->ring_end - h->skip;
-    while (pending || i > h->skip) {
-        const struct dynmem__point *p = pending ? &r->newest : &r->ring[(r->head + --i) & mask];
-        pending = false;
+    const uint32_t mask = h->capacity - 1;
+    for (uint32_t i = h->count; i-- > 0;) {
+        const struct dynmem__point *p = &h->ring[(h->head + i) & mask];
         if (p->time_ms < start)
             break;
         if (!(p->flags & DYNMEM__POINT_IS_SAMPLE))
@@ -254,17 +192,10 @@ static int64_t trend_of(const struct view *h, uint64_t start)
     return (int64_t)divide_rounded(-against_u * 1000, spread);
 }
 
-int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start)
-{
-    struct view v = view_of(h);
-    return trend_of(&v, start);
-}
-
 void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms, uint64_t now,
                             struct dynmem__window_figures *out)
 {
     uint64_t start = now > window_ms ? now - window_ms : 0;
-    struct view v = view_of(h);
-    pressure_over_window(&v, start, now, out);
-    out->trend_bytes_per_s = trend_of(&v, start);
+    pressure_over_window(h, start, now, out);
+    out->trend_bytes_per_s = dynmem__history_trend(h, start);
 }

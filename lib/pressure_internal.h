@@ -57,23 +57,16 @@ _Static_assert(sizeof(struct dynmem__point) == 24, "a point is three words");
 #define DYNMEM__POINT_DEMAND(d) ((d) & ((UINT64_C(1) << 53) - 1))
 #define DYNMEM__POINT_FLAGS(f) ((f) & 0x7ffu)
 
-/* Points in strictly increasing time order, oldest at ring[head].
- *
- * The newest point is also kept here, in `newest`, and may be kept only
- * here (`pending`): the balancer records a VM's assignment at every tick
- * the VM acted in, and writing it to the ring at once costs a cache miss
- * per VM on a ring that nothing reads until the VM's next sample. A
- * pending point is written to the ring (as dynmem__history_record() would
- * have written it, with the window it was recorded under) before the ring
- * is next written; readers that may not write see it through a view. */
+/* Points in strictly increasing time order, oldest at ring[head]. The
+ * newest point is also kept beside the ring's bookkeeping (`newest`), so
+ * that checking a time against it or carrying its figures forward reads
+ * the handle's first lines, not the ring. */
 struct dynmem__history {
     struct dynmem__point *ring;
     uint32_t head;
-    uint32_t count; /* points in the ring */
+    uint32_t count;
     uint32_t capacity;
-    bool pending;   /* `newest` is not in the ring yet */
-    uint64_t pending_window_ms;
-    struct dynmem__point newest; /* valid while count or pending */
+    struct dynmem__point newest; /* valid while count */
 };
 
 /* Figures derived from the history over [now - window, now]. */
@@ -87,54 +80,29 @@ struct dynmem__window_figures {
 int dynmem__history_init(struct dynmem__history *h, const struct dynmem__alloc *a);
 void dynmem__history_release(struct dynmem__history *h, const struct dynmem__alloc *a);
 void dynmem__history_clear(struct dynmem__history *h);
-/* The i-th oldest point in the ring (i < count): a pending point is not
- * among them; dynmem__history_flush() first to see every point. */
+/* The i-th oldest point (i < count). */
 const struct dynmem__point *dynmem__history_at(const struct dynmem__history *h, uint32_t i);
-/* The newest point, pending or not, NULL when empty. Reads no ring. */
+/* The newest point, NULL when empty. Reads no ring. */
 static inline const struct dynmem__point *dynmem__history_last(const struct dynmem__history *h)
 {
-    return h->count || h->pending ? &h->newest : NULL;
+    return h->count ? &h->newest : NULL;
 }
 /* Records pt, whose time is not before the newest point's: replaces the
  * newest point if the times are equal, appends it otherwise. Drops points
  * that ended before pt.time_ms - window_ms, grows the ring if needed and
- * below the cap, drops the oldest point at the cap. A pending point is
- * written first. Returns 0 or DYNMEM_ERR_NO_MEMORY (then h is unchanged). */
+ * below the cap, drops the oldest point at the cap. Returns 0 or
+ * DYNMEM_ERR_NO_MEMORY (then h is unchanged). */
 int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc *a,
                            const struct dynmem__point *pt, uint64_t window_ms);
-/* Writes the pending point, if any, into the ring: 0 or
- * DYNMEM_ERR_NO_MEMORY (then h is unchanged, the point still pending). */
-int dynmem__history_flush(struct dynmem__history *h, const struct dynmem__alloc *a);
-/* The same record as dynmem__history_record(), kept pending: the ring is
- * touched only if another pending point, of an earlier time, must be
- * written first (then errors as dynmem__history_record(), with h
- * unchanged). Inline: the balancer's tick records one for each VM whose
- * assignment moved. */
-static inline int dynmem__history_record_later(struct dynmem__history *h,
-                                               const struct dynmem__alloc *a,
-                                               const struct dynmem__point *pt, uint64_t window_ms)
-{
-    if (h->pending && h->newest.time_ms != pt->time_ms) {
-        int rc = dynmem__history_flush(h, a);
-        if (rc)
-            return rc;
-    }
-    /* A point replacing a pending one of the same time keeps its window:
-     * written at once, the replacement would not have dropped anything. */
-    if (!h->pending)
-        h->pending_window_ms = window_ms;
-    h->newest = *pt;
-    h->pending = true;
-    return DYNMEM_OK;
-}
 /* Least-squares slope of demand over the samples at or after `start`,
- * bytes per second, rounded to nearest. Both read the history as it will
- * be once its pending point is written, without writing it. */
+ * bytes per second, rounded to nearest. */
 int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start);
 /* Average/min/max pressure and trend over [now - window_ms, now]; the
  * newest point must know both demand and assigned. */
 void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms, uint64_t now,
                             struct dynmem__window_figures *out);
+
+
 
 /* The formulas, inline: the balancer evaluates them for thousands of VMs a
  * tick, and arguments checked once (when set) need no checking again. */
@@ -192,7 +160,13 @@ struct dynmem__observation {
     uint32_t status;
 };
 
-/* The balancer's per-tick query and its prefetch hints: pressure_query.h. */
+/* For the balancer: dynmem_pressure_add_sample() with the memory assigned
+ * to the VM at the sample's time, recorded in the same point, so that the
+ * window's pressure follows the assignment without the tick recording it
+ * (DYNMEM_ERR_OUT_OF_RANGE for 0 or more than 2^52). The balancer's
+ * per-tick query and its prefetch hints: pressure_query.h. */
+int dynmem__pressure_add_sample_at(dynmem_pressure *p, const struct dynmem_pressure_sample *sample,
+                                   uint64_t assigned_bytes);
 /* Fills the window figures (average, minimum and maximum pressure, trend)
  * of a report, as of the latest point recorded; left as they are without
  * a sample. */

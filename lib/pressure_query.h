@@ -75,34 +75,6 @@ static inline int pressure_assigned_check(const dynmem_pressure *p, uint64_t now
     return DYNMEM_OK;
 }
 
-/* Records the assigned memory at now_ms, keeping a sample at the same time;
- * `later`: the point may stay pending (see struct dynmem__history). */
-static inline int pressure_record_assigned(dynmem_pressure *p, uint64_t now_ms,
-                                           uint64_t assigned_bytes, bool later)
-{
-    const struct dynmem__point *last = dynmem__history_last(&p->history);
-    /* Nothing changed since the last point: both step functions go on as
-     * they are, and the window counts the last step up to the query's time.
-     * This keeps a VM that is queried every tick but stays put at O(1) cost
-     * and its history short. */
-    if (last && last->time_ms < now_ms && (last->flags & DYNMEM__POINT_HAS_ASSIGNED) &&
-        last->assigned == assigned_bytes && p->has_sample &&
-        (last->flags & DYNMEM__POINT_HAS_DEMAND) && last->demand == p->demand_bytes)
-        return DYNMEM_OK;
-    uint32_t sample_here =
-        last && last->time_ms == now_ms ? last->flags & DYNMEM__POINT_IS_SAMPLE : 0u;
-    struct dynmem__point pt = {
-        .time_ms = now_ms,
-        .demand = DYNMEM__POINT_DEMAND(p->demand_bytes),
-        .assigned = assigned_bytes,
-        .flags = DYNMEM__POINT_FLAGS(DYNMEM__POINT_HAS_ASSIGNED | sample_here |
-                                     (p->has_sample ? (uint32_t)DYNMEM__POINT_HAS_DEMAND : 0u)),
-    };
-    if (later)
-        return dynmem__history_record_later(&p->history, &p->alloc, &pt, p->settings.window_ms);
-    return dynmem__history_record(&p->history, &p->alloc, &pt, p->settings.window_ms);
-}
-
 static inline uint32_t pressure_report_flags(const dynmem_pressure *p, uint64_t age_ms)
 {
     uint32_t flags = 0;
@@ -132,28 +104,28 @@ static inline void pressure_observation_fill(const dynmem_pressure *p, uint64_t 
         (uint32_t)dynmem__pressure_status(p->demand_bytes, assigned_bytes, s->buffer_percent);
 }
 
-/* For the balancer, which queries every VM every tick: the same as
- * dynmem_pressure_query() but only the current figures (no window: that
- * costs a walk of it; the balancer asks the recent trend on its own), and
- * with the point it records kept pending (struct dynmem__history): it reads
- * the estimator's first lines, not its history. On error *obs is
- * untouched. */
-static inline int dynmem__pressure_observe(dynmem_pressure *p, uint64_t now_ms,
+/* For the balancer, which asks it of every VM it refreshes: the current
+ * figures of a report as of now_ms for assigned_bytes, without the window
+ * ones (a walk; the balancer asks the recent trend on its own) and without
+ * the STALE flag (the balancer keeps its own staleness). A pure read of the
+ * handle's first two lines: it records nothing, the balancer hands the
+ * assignment over with each sample (dynmem__pressure_add_sample_at).
+ * Errors as dynmem_pressure_query()'s checks; on error *obs is untouched. */
+static inline int dynmem__pressure_current(const dynmem_pressure *p, uint64_t now_ms,
                                            uint64_t assigned_bytes,
                                            struct dynmem__observation *obs)
 {
     int rc = pressure_assigned_check(p, now_ms, assigned_bytes);
-    if (rc == DYNMEM_OK)
-        rc = pressure_record_assigned(p, now_ms, assigned_bytes, true);
     if (rc)
         return rc;
     pressure_observation_fill(p, now_ms, assigned_bytes, obs);
+    obs->flags &= ~(uint32_t)DYNMEM_REPORT_STALE;
     return DYNMEM_OK;
 }
 
 /* Hints, no effect on results, so that a tick over a large fleet overlaps
  * its cache misses. The first starts loading what
- * dynmem__pressure_observe() reads of `p` (its first lines). The second,
+ * dynmem__pressure_current() reads of `p` (its first lines). The second,
  * when the latest demand is above `previous_demand` (the balancer will
  * then ask the recent trend), starts loading the history the trend reads;
  * it reads the first lines of `p`, so ask for them first. */
@@ -173,10 +145,10 @@ static inline void dynmem__pressure_prefetch_trend(const dynmem_pressure *p,
 #if defined(__GNUC__)
     const struct dynmem__history *h = &p->history;
     if (h->count && p->has_sample && p->demand_bytes > previous_demand) {
-        /* The walk starts at the ring's newest point; a pending point
-         * that follows it needs the oldest two (expired_points). */
-        __builtin_prefetch(&h->ring[(h->head + h->count - 1) & (h->capacity - 1)]);
-        __builtin_prefetch(&h->ring[(h->head + 1) & (h->capacity - 1)]);
+        /* The walk goes back from the newest point over the last 10 s,
+         * about a dozen points: every third one starts another line. */
+        for (uint32_t back = 1; back <= 12 && back <= h->count; back += 3)
+            __builtin_prefetch(&h->ring[(h->head + h->count - back) & (h->capacity - 1)]);
     }
 #else
     (void)p, (void)previous_demand;

@@ -6,8 +6,8 @@
 #include <dynmem/pressure.h>
 
 #include "failalloc.h"
-#include "splitmix.h"
 #include "pressure_internal.h"
+#include "pressure_query.h"
 
 static struct dynmem__point sample_point(uint64_t t, uint64_t demand)
 {
@@ -189,122 +189,51 @@ Test(history, failed_growth_changes_nothing)
     cr_assert_eq(fa.live, 0);
 }
 
-/* ---- pending points ------------------------------------------------------- */
+/* ---- the balancer's samples -------------------------------------------- */
 
-static void same_point(const struct dynmem__point *x, const struct dynmem__point *y, const char *what)
+/* A sample that carries the VM's assignment records it in the same point:
+ * the window's pressure follows the assignment from the sample on, with
+ * no query in between, and the current figures read as a query's would. */
+Test(history, samples_carry_the_assignment)
 {
-    cr_assert(x && y, "%s: both present", what);
-    cr_assert(x->time_ms == y->time_ms && x->demand == y->demand && x->assigned == y->assigned &&
-                  x->flags == y->flags,
-              "%s: t %llu/%llu demand %llu/%llu", what, (unsigned long long)x->time_ms,
-              (unsigned long long)y->time_ms, (unsigned long long)x->demand,
-              (unsigned long long)y->demand);
-}
-
-static void same_figures(const struct dynmem__history *eager, const struct dynmem__history *later,
-                         uint64_t window_ms, uint64_t now)
-{
-    struct dynmem__window_figures x, y;
-    dynmem__history_window(eager, window_ms, now, &x);
-    dynmem__history_window(later, window_ms, now, &y);
-    cr_assert(x.average == y.average && x.minimum == y.minimum && x.maximum == y.maximum &&
-                  x.trend_bytes_per_s == y.trend_bytes_per_s,
-              "window %llu at %llu: avg %u/%u min %u/%u max %u/%u trend %lld/%lld",
-              (unsigned long long)window_ms, (unsigned long long)now, x.average, y.average,
-              x.minimum, y.minimum, x.maximum, y.maximum, (long long)x.trend_bytes_per_s,
-              (long long)y.trend_bytes_per_s);
-    uint64_t start = now > 10000 ? now - 10000 : 0;
-    cr_assert_eq(dynmem__history_trend(eager, start), dynmem__history_trend(later, start));
-}
-
-static void same_ring(const struct dynmem__history *eager, const struct dynmem__history *later)
-{
-    cr_assert_eq(later->pending, false);
-    cr_assert_eq(eager->count, later->count);
-    for (uint32_t i = 0; i < eager->count; i++)
-        same_point(dynmem__history_at(eager, i), dynmem__history_at(later, i), "ring point");
-}
-
-/* One history records every point at once, its twin keeps a random half of
- * them pending: at every step the twin must read the same (newest point,
- * window figures, trend) without being written, and once flushed must hold
- * the same ring. Times repeat (replacing points) and jump; windows are
- * short (points expire), change while a point is pending, and are long
- * enough for the ring to reach its cap. */
-Test(history, pending_points_read_as_if_written)
-{
-    struct dynmem__alloc a;
-    struct dynmem__history eager, later;
-    dynmem__alloc_init(&a, NULL);
-    cr_assert_eq(dynmem__history_init(&eager, &a), DYNMEM_OK);
-    cr_assert_eq(dynmem__history_init(&later, &a), DYNMEM_OK);
-    static const uint64_t windows[] = {700, 3000, 20000, DYNMEM__WINDOW_MS_MAX};
-    uint64_t seed = 42, t = 0;
-    for (int step = 0; step < 32000; step++) {
-        uint64_t r = splitmix_next(&seed);
-        uint64_t window = windows[(step / 8000) % 4];
-        if (r % 17 == 0 && window != DYNMEM__WINDOW_MS_MAX)
-            window = windows[(r >> 8) % 4]; /* a window change in passing */
-        t += r % 3 == 0 ? 0 : 1 + (r >> 12) % (r % 29 == 0 ? 5000 : 300);
-        uint32_t kind = (uint32_t)(r >> 20) % 3;
-        struct dynmem__point pt = {
-            .time_ms = t,
-            .demand = ((r >> 24) % 4096) << 20,
-            .assigned = (1 + (r >> 36) % 4096) << 20,
-            .flags = kind == 0 ? DYNMEM__POINT_HAS_DEMAND | DYNMEM__POINT_IS_SAMPLE
-                     : kind == 1 ? DYNMEM__POINT_HAS_DEMAND | DYNMEM__POINT_HAS_ASSIGNED
-                                 : DYNMEM__POINT_HAS_DEMAND | DYNMEM__POINT_HAS_ASSIGNED |
-                                       DYNMEM__POINT_IS_SAMPLE,
-        };
-        cr_assert_eq(dynmem__history_record(&eager, &a, &pt, window), DYNMEM_OK);
-        if ((r >> 50) % 2)
-            cr_assert_eq(dynmem__history_record_later(&later, &a, &pt, window), DYNMEM_OK);
-        else
-            cr_assert_eq(dynmem__history_record(&later, &a, &pt, window), DYNMEM_OK);
-        same_point(dynmem__history_last(&eager), dynmem__history_last(&later), "newest");
-        same_figures(&eager, &later, windows[(r >> 52) % 4], t + (r >> 56) % 2000);
-        if ((r >> 58) % 8 == 0) {
-            cr_assert_eq(dynmem__history_flush(&later, &a), DYNMEM_OK);
-            same_ring(&eager, &later);
-        }
-    }
-    cr_assert_eq(eager.capacity, DYNMEM__HISTORY_CAP, "the run reached the cap");
-    cr_assert_eq(dynmem__history_flush(&later, &a), DYNMEM_OK);
-    same_ring(&eager, &later);
-    dynmem__history_release(&eager, &a);
-    dynmem__history_release(&later, &a);
-}
-
-/* A pending point that must be written before a later one, into a full
- * ring whose growth fails: the refusal leaves the history as it was, the
- * first point still pending, and a retry succeeds. */
-Test(history, a_refused_write_keeps_the_pending_point)
-{
-    struct failalloc fa;
-    failalloc_init(&fa, 0, 0);
-    struct dynmem__alloc a;
-    dynmem__alloc_init(&a, &fa.hook);
-    struct dynmem__history h;
-    cr_assert_eq(dynmem__history_init(&h, &a), DYNMEM_OK);
-    uint64_t t = 0;
-    for (; t < DYNMEM__HISTORY_INITIAL; t++) {
-        struct dynmem__point pt = sample_point(t, t);
-        cr_assert_eq(dynmem__history_record(&h, &a, &pt, DYNMEM__WINDOW_MS_MAX), DYNMEM_OK);
-    }
-    struct dynmem__point first = sample_point(t, 1000), second = sample_point(t + 1, 2000);
-    cr_assert_eq(dynmem__history_record_later(&h, &a, &first, DYNMEM__WINDOW_MS_MAX), DYNMEM_OK);
-    cr_assert_eq(h.count, DYNMEM__HISTORY_INITIAL, "pending: the ring is not written");
-    fa.fail_at = fa.calls + 1;
-    cr_assert_eq(dynmem__history_record_later(&h, &a, &second, DYNMEM__WINDOW_MS_MAX),
-                 DYNMEM_ERR_NO_MEMORY);
-    cr_assert_eq(fa.failures, 1);
-    cr_assert(h.pending && h.count == DYNMEM__HISTORY_INITIAL);
-    same_point(dynmem__history_last(&h), &first, "still pending");
-    fa.fail_at = 0;
-    cr_assert_eq(dynmem__history_record_later(&h, &a, &second, DYNMEM__WINDOW_MS_MAX), DYNMEM_OK);
-    cr_assert_eq(h.count, DYNMEM__HISTORY_INITIAL + 1);
-    same_point(dynmem__history_at(&h, h.count - 1), &first, "written on the retry");
-    same_point(dynmem__history_last(&h), &second, "the new one pending");
-    dynmem__history_release(&h, &a);
-    cr_assert_eq(fa.live, 0);
+    dynmem_pressure *p = NULL, *twin = NULL;
+    cr_assert_eq(dynmem_pressure_new(&p, NULL), DYNMEM_OK);
+    cr_assert_eq(dynmem_pressure_new(&twin, NULL), DYNMEM_OK);
+    struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
+    s.committed_bytes = UINT64_C(512) << 20;
+    /* 0..10 s at 1 GiB (50 %), 10..20 s at 512 MiB (100 %). */
+    cr_assert_eq(dynmem__pressure_add_sample_at(p, &s, UINT64_C(1) << 30), DYNMEM_OK);
+    s.time_ms = 10000;
+    cr_assert_eq(dynmem__pressure_add_sample_at(p, &s, UINT64_C(512) << 20), DYNMEM_OK);
+    struct dynmem_pressure_report r = {.size = sizeof r};
+    r.pressure = 100;
+    dynmem__pressure_window(p, 20000, &r);
+    cr_assert_eq(r.average_pressure, 75);
+    cr_assert_eq(r.minimum_pressure, 50);
+    cr_assert_eq(r.maximum_pressure, 100);
+    /* The same history made the public way: samples, then queries. */
+    s.time_ms = 0;
+    cr_assert_eq(dynmem_pressure_add_sample(twin, &s), DYNMEM_OK);
+    cr_assert_eq(dynmem_pressure_query(twin, 0, UINT64_C(1) << 30, &r), DYNMEM_OK);
+    s.time_ms = 10000;
+    cr_assert_eq(dynmem_pressure_add_sample(twin, &s), DYNMEM_OK);
+    cr_assert_eq(dynmem_pressure_query(twin, 10000, UINT64_C(512) << 20, &r), DYNMEM_OK);
+    struct dynmem_pressure_report q = {.size = sizeof q};
+    cr_assert_eq(dynmem_pressure_query(twin, 20000, UINT64_C(512) << 20, &q), DYNMEM_OK);
+    cr_assert_eq(q.average_pressure, 75);
+    struct dynmem__observation o;
+    cr_assert_eq(dynmem__pressure_current(p, 20000, UINT64_C(512) << 20, &o), DYNMEM_OK);
+    cr_assert(o.demand_bytes == q.demand_bytes && o.target_bytes == q.target_bytes &&
+              o.pressure == q.pressure && o.status == q.status);
+    cr_assert_eq(o.flags, q.flags & ~(uint32_t)DYNMEM_REPORT_STALE, "no STALE in the balancer's");
+    /* Refused: no assignment, a time before the newest point. */
+    s.time_ms = 30000;
+    cr_assert_eq(dynmem__pressure_add_sample_at(p, &s, 0), DYNMEM_ERR_OUT_OF_RANGE);
+    s.time_ms = 5000;
+    cr_assert_eq(dynmem__pressure_add_sample_at(p, &s, UINT64_C(1) << 30),
+                 DYNMEM_ERR_PRESSURE_TIME_BACKWARDS);
+    cr_assert_eq(dynmem__pressure_current(p, 5000, UINT64_C(1) << 30, &o),
+                 DYNMEM_ERR_PRESSURE_TIME_BACKWARDS);
+    dynmem_pressure_free(twin);
+    dynmem_pressure_free(p);
 }
