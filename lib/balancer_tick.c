@@ -67,11 +67,11 @@ static bool reads_estimator(const struct vm *v, uint64_t now_ms)
 
 /* Whether a clean VM's figures hold at now_ms: time moves only its
  * staleness (a report from beyond now_ms is left to the estimator). */
-static bool still_clean(const struct dynmem_balancer *b, const struct vm *v, uint64_t now_ms)
+static bool still_clean(const struct vm *v, uint64_t now_ms, uint64_t stale_ms)
 {
     if (!v->clean || now_ms < v->sample_ms)
         return false;
-    return v->stale || now_ms - v->sample_ms < (uint64_t)b->stale_ms;
+    return v->stale || now_ms - v->sample_ms < stale_ms;
 }
 
 /* The refresh of the listed VMs over a large fleet is a pipeline: the
@@ -477,18 +477,21 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
 {
     uint64_t fixed = 0;
     struct dynmem__plan_sums sums = {0, 0, 0};
-    uint32_t n = 0;
-    bool prefetch = b->nvms >= PREFETCH_MIN_VMS;
+    uint32_t n = 0, nvms = b->nvms;
+    bool prefetch = nvms >= PREFETCH_MIN_VMS;
     bool at_want = !dynmem__is_peer(b->policy);
-    memset(b->work, 0, (b->nvms + 63) / 64 * sizeof *b->work);
-    for (uint32_t i = 0; i < b->nvms; i++) {
+    uint64_t stale_ms = (uint64_t)b->stale_ms;
+    struct vm *vms = b->vms;
+    uint32_t *list = b->order;
+    memset(b->work, 0, (nvms + 63) / 64 * sizeof *b->work);
+    for (uint32_t i = 0; i < nvms; i++) {
         if (prefetch)
             prefetch_vm(b, i + 4 * PREFETCH_AHEAD);
-        struct vm *v = &b->vms[i];
+        struct vm *v = &vms[i];
         if (!v->in_use || !v->running)
             continue;
-        if (!still_clean(b, v, now_ms)) {
-            b->order[n++] = i;
+        if (!still_clean(v, now_ms, stale_ms)) {
+            list[n++] = i;
             continue;
         }
         v->entitled = v->plannable && at_want ? v->want : vm_holding(v);
@@ -497,11 +500,11 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
     }
     for (uint32_t k = 0; k < n; k++) {
         if (prefetch)
-            prefetch_refresh(b, b->order, k, n, now_ms);
-        struct vm *v = &b->vms[b->order[k]];
+            prefetch_refresh(b, list, k, n, now_ms);
+        struct vm *v = &vms[list[k]];
         refresh_vm(b, v, now_ms);
         account(v, &fixed, &sums);
-        mark_work(b, b->order[k], v);
+        mark_work(b, list[k], v);
     }
     *fixed_out = fixed;
     *sums_out = sums;
