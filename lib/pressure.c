@@ -1,5 +1,4 @@
 /* The pressure estimator handle: settings, samples in, reports out. */
-#include <stddef.h>
 #include <string.h>
 
 #include "pressure_internal.h"
@@ -7,7 +6,6 @@
 #include "struct_abi.h"
 
 #define REPORT_MIN_SIZE sizeof(struct dynmem_pressure_report)
-
 
 static const struct dynmem__pressure_settings default_settings = {
     .buffer_percent = 20,
@@ -132,7 +130,6 @@ int dynmem_pressure_set_param(dynmem_pressure *p, enum dynmem_pressure_param par
     return DYNMEM_OK;
 }
 
-
 /* A counter going down means the guest restarted and so did the counter:
  * the new value is a fresh baseline, not a rise. */
 static void counter_update(struct dynmem__counter_track *c, uint64_t value)
@@ -216,8 +213,6 @@ static int query_check(const dynmem_pressure *p, uint64_t now_ms, uint64_t assig
     return pressure_assigned_check(p, now_ms, assigned_bytes);
 }
 
-
-
 /* The figures over the window: average, minimum and maximum pressure and
  * the demand trend. This is the only part of a report that costs more than
  * a few instructions (it walks the window). */
@@ -230,7 +225,6 @@ static void window_fill(const dynmem_pressure *p, uint64_t now_ms, struct dynmem
     r->maximum_pressure = w.maximum;
     r->trend_bytes_per_s = w.trend_bytes_per_s;
 }
-
 
 /* Records the assigned memory at now_ms, keeping a sample at the same time. */
 static int record_assigned(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes)
@@ -282,15 +276,12 @@ int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned
     return DYNMEM_OK;
 }
 
-
 void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
                              struct dynmem_pressure_report *report)
 {
     if (p->has_sample)
         window_fill(p, now_ms, report);
 }
-
-
 
 int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms, uint64_t horizon_ms)
 {

@@ -80,27 +80,11 @@ static void drop_oldest(struct dynmem__history *h, uint32_t n)
     h->count -= n;
 }
 
-/* Whether pt takes the place of the newest point (same time) rather than
- * following it. */
-static bool replaces_ring_last(const struct dynmem__history *h, const struct dynmem__point *pt)
-{
-    const struct dynmem__point *last = dynmem__history_last(h);
-    return last && last->time_ms == pt->time_ms;
-}
-
-/* How many of the oldest points an appended point drops, given how many
- * expired: those, and one more when the ring is full at the cap (the
- * window gets shorter). Below the cap a full ring grows instead. */
-static uint32_t dropped_by_append(const struct dynmem__history *h, uint32_t expired)
-{
-    bool full_at_cap = h->count - expired == h->capacity && h->capacity == DYNMEM__HISTORY_CAP;
-    return expired + full_at_cap;
-}
-
 int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc *a,
                            const struct dynmem__point *pt, uint64_t window_ms)
 {
-    if (replaces_ring_last(h, pt)) {
+    const struct dynmem__point *last = dynmem__history_last(h);
+    if (last && last->time_ms == pt->time_ms) {
         h->ring[(h->head + h->count - 1) & (h->capacity - 1)] = *pt;
         h->newest = *pt;
         return DYNMEM_OK;
@@ -112,7 +96,9 @@ int dynmem__history_record(struct dynmem__history *h, const struct dynmem__alloc
         if (rc)
             return rc;
     }
-    drop_oldest(h, dropped_by_append(h, expired));
+    drop_oldest(h, expired);
+    if (h->count == h->capacity) /* at the cap: the window gets shorter */
+        drop_oldest(h, 1);
     h->ring[(h->head + h->count) & (h->capacity - 1)] = *pt;
     h->count++;
     h->newest = *pt;

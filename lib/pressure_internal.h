@@ -102,8 +102,6 @@ int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start);
 void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms, uint64_t now,
                             struct dynmem__window_figures *out);
 
-
-
 /* The formulas, inline: the balancer evaluates them for thousands of VMs a
  * tick, and arguments checked once (when set) need no checking again. */
 
