@@ -86,7 +86,7 @@ struct vm {
     uint64_t paged;    /* smart-paged part of the guest's memory */
     dynmem_pressure *est;
     uint64_t visible;  /* guest-visible maximum; balloon = visible - assigned - paged */
-    uint64_t observed_assigned; /* assigned when its estimator was last asked */
+    uint64_t observed_assigned; /* assigned when its figures were last brought up to date */
     uint64_t available; /* guest's available memory in its last sample */
     uint64_t progress_ms; /* the outstanding action's issue or last progress */
     /* cfg's, copied by vm_set_config(). */

@@ -132,7 +132,7 @@ static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
         v->obs.trend_bytes_per_s = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
 }
 
-/* Queries the VM's estimator and derives floor, need, want and ceiling. */
+/* Brings the VM's figures up to date and derives floor, need, want and ceiling. */
 static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
     if (v->busy && !v->stuck && now_ms - v->progress_ms >= (uint64_t)b->stuck_ms)
