@@ -192,9 +192,9 @@ uint64_t dynmem__bal_free(const struct dynmem_balancer *b);
  * of VMs for the lines they will use AHEAD entries ahead (the refresh has
  * its own pipeline there). At 100k VMs the array is far larger than the
  * caches and a pass touches one or a few lines of each record, which
- * defeats the hardware's own prefetching. Below PREFETCH_MIN_VMS
- * everything stays in cache and hints would only cost instructions. Hints
- * never change a result. */
+ * defeats the hardware's own prefetching. Below PREFETCH_MIN_VMS the
+ * hints cost more than they save (measured at 1024 VMs, docs/performance.md).
+ * Hints never change a result. */
 #define PREFETCH_AHEAD 8
 #define PREFETCH_MIN_VMS 4096
 #define VM_LINES (sizeof(struct vm) / VM_LINE)

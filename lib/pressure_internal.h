@@ -152,7 +152,7 @@ int dynmem__clamps_check(uint64_t minimum_bytes, uint64_t maximum_bytes);
 struct dynmem__observation {
     uint64_t demand_bytes;
     uint64_t target_bytes;
-    int64_t trend_bytes_per_s; /* 0 from the estimator; see below */
+    int64_t trend_bytes_per_s; /* 0 from the estimator: the balancer sets the recent trend */
     uint32_t flags;
     uint32_t pressure;
     uint32_t status;
