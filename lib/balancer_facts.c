@@ -101,6 +101,8 @@ int dynmem_balancer_confirm(dynmem_balancer *b, uint64_t vm_id, uint64_t action_
             v->resizing = false;
         v->busy = false;
         v->stuck = false;
+        struct outstanding over = v->act;
+        dynmem__bal_action_over(b, v, &over, now_ms);
     }
     return DYNMEM_OK;
 }
@@ -220,7 +222,7 @@ int dynmem_balancer_check(const dynmem_balancer *b)
             return DYNMEM_ERR_INVARIANT;
         if (v->paged > v->cfg.startup_bytes)
             return DYNMEM_ERR_INVARIANT;
-        if (v->in_flight && !v->busy)
+        if ((v->in_flight && !v->busy) || v->chain_bytes > v->in_flight)
             return DYNMEM_ERR_INVARIANT;
         used += vm_holding(v);
     }

@@ -115,6 +115,11 @@ struct vm {
     uint64_t peer_target;
     uint64_t step_cap; /* most the VM may move in one tick, 0 = no cap */
     double grow_rank;  /* growth from short free memory: higher rank first */
+
+    /* The hot-add half of this tick's growth, issued when the unballoon
+     * half is confirmed complete; its bytes are in in_flight meanwhile. */
+    uint32_t chain_reason;
+    uint64_t chain_bytes;
 };
 
 _Static_assert(sizeof(struct vm) % VM_LINE == 0, "VM records fill whole cache lines");
@@ -307,5 +312,16 @@ void dynmem__peer_fit(struct dynmem_balancer *b, uint64_t budget, uint64_t growt
 
 /* Tick engine (balancer_tick.c). */
 int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms);
+/* At the FINAL confirmation of a VM's action (balancer_facts.c, the VM no
+ * longer busy): issues the hot-add half of its growth after a complete
+ * unballoon, or returns the memory held for it. */
+void dynmem__bal_action_over(struct dynmem_balancer *b, struct vm *v, const struct outstanding *act,
+                             uint64_t now_ms);
+/* Forgets what a VM's next actions depended on: its chained hot-add (the
+ * caller settles in_flight and used). */
+static inline void vm_forget_plans(struct vm *v)
+{
+    v->chain_bytes = 0;
+}
 
 #endif

@@ -204,44 +204,65 @@ static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64
     }
 }
 
-/* Growth of up to `want` bytes from `*host_free`: unballoon first (the guest
- * already sees that memory), then hot-add in aligned chunks. Returns the
- * bytes issued. */
+/* The hot-add toward `g` more bytes for a VM whose visible memory is
+ * `visible`: whole chunks of its alignment, within its maximum and `limit`
+ * (free memory, step caps); rounded up to a chunk when the limit allows. */
+static uint64_t hot_add_bytes(const struct vm *v, uint64_t g, uint64_t visible, uint64_t limit)
+{
+    uint64_t align = v->cfg.hot_add_alignment_bytes;
+    uint64_t room = v->maximum > visible ? v->maximum - visible : 0;
+    limit = min_u64(room, limit);
+    uint64_t n = min_u64((g + align - 1) / align * align, round_down(limit, align));
+    if (n < g && n + align <= limit)
+        n += align;
+    return n;
+}
+
+/* Growth of up to `want` bytes from `*host_free`: ballooned memory given
+ * back first (the guest already sees it), then aligned chunks hot-added.
+ * When the balloon does not cover the growth, the hot-add is chained to
+ * the unballoon: its memory is taken now and it is issued when the
+ * unballoon is confirmed complete (dynmem__bal_action_over), in the same
+ * tick for a backend that takes actions again after confirming. Returns
+ * the bytes issued. */
 static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, uint32_t reason,
                         uint64_t now_ms, uint64_t *host_free)
 {
     uint64_t cap = min_u64(b->max_grow ? (uint64_t)b->max_grow : UINT64_MAX, policy_cap(b, v));
     uint64_t g = min_u64(min_u64(want, *host_free), cap);
-    uint64_t balloon = vm_balloon(v);
+    uint64_t balloon = vm_balloon(v), chained = 0;
     uint32_t kind;
     uint64_t n;
     if (balloon >= PAGE_BYTES) {
         kind = DYNMEM_ACTION_UNBALLOON;
         n = min_u64(g, balloon);
+        if (g > n && can_hot_add(v))
+            chained = hot_add_bytes(v, g - n, v->visible, min_u64(*host_free, cap) - n);
     } else if (can_hot_add(v)) {
         kind = DYNMEM_ACTION_HOT_ADD;
-        uint64_t align = v->cfg.hot_add_alignment_bytes;
-        uint64_t room = v->maximum > v->visible ? v->maximum - v->visible : 0;
-        uint64_t limit = min_u64(min_u64(room, *host_free), cap);
-        n = min_u64((g + align - 1) / align * align, round_down(limit, align));
-        if (n < g && n + align <= limit)
-            n += align;
+        n = hot_add_bytes(v, g, v->visible, min_u64(*host_free, cap));
     } else {
         return 0;
     }
     if (n == 0)
         return 0;
     /* Partial: this growth will not bring the VM to its target, because
-     * the policy entitled it to less or free memory or the step cap cut it
-     * (an unballoon to be followed by a hot-add is not partial). Peers'
-     * targets are not demand + buffer: only free memory or a cap count. */
+     * the policy entitled it to less or free memory or the step cap cut it.
+     * Peers' targets are not demand + buffer: only free memory or a cap
+     * count. */
     bool short_of_want = !dynmem__is_peer(b->policy) && v->entitled < v->want;
     if (reason == DYNMEM_REASON_GROW && (short_of_want || g < want))
         reason = DYNMEM_REASON_GROW_PARTIAL;
     uint64_t before = *host_free;
-    *host_free -= n;
+    *host_free -= n + chained;
     issue(b, v, kind, n, reason, now_ms, before);
-    return n;
+    if (chained) {
+        v->chain_bytes = chained;
+        v->chain_reason = reason;
+        v->in_flight += chained;
+        b->used += chained;
+    }
+    return n + chained;
 }
 
 static void shrink_vm(struct dynmem_balancer *b, struct vm *v, uint64_t bytes, uint32_t reason,
@@ -508,6 +529,23 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
     }
     *fixed_out = fixed;
     *sums_out = sums;
+}
+
+void dynmem__bal_action_over(struct dynmem_balancer *b, struct vm *v, const struct outstanding *act,
+                             uint64_t now_ms)
+{
+    uint64_t chained = v->chain_bytes;
+    if (!chained)
+        return;
+    v->chain_bytes = 0;
+    v->in_flight -= chained;
+    b->used -= chained;
+    /* A hot-add on top of a balloon the guest did not empty would grow
+     * what it sees while it still has ballooned memory to take back. */
+    bool complete = act->done == act->bytes, fits = v->maximum >= v->visible + chained;
+    if (act->kind == DYNMEM_ACTION_UNBALLOON && complete && can_hot_add(v) && fits &&
+        b->qlen < b->cap)
+        issue(b, v, DYNMEM_ACTION_HOT_ADD, chained, v->chain_reason, now_ms, dynmem__bal_free(b));
 }
 
 int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms)

@@ -21,6 +21,7 @@ struct vmrun {
     struct sim_link link;
     uint64_t id;
     bool running, pending;
+    bool acted;              /* got an action in this round (act_and_answer) */
     uint64_t moved;          /* bytes moved by the current action so far */
 };
 
@@ -220,13 +221,16 @@ static int apply_event(struct run *r, const struct sim_event *ev)
     return 0;
 }
 
+/* Hands every queued action to its VM's host session; returns how many,
+ * or -1. */
 static int take_actions(struct run *r)
 {
     struct dynmem_action a = DYNMEM_ACTION_INIT;
-    int got;
+    int got, taken = 0;
     while ((got = dynmem_balancer_next_action(r->b, &a)) == 1) {
         struct vmrun *v = by_id(r, a.vm_id);
         r->res->actions++;
+        taken++;
         if (r->opt->actions) {
             char why[400];
             dynmem_action_describe(&a, why, sizeof why);
@@ -234,6 +238,7 @@ static int take_actions(struct run *r)
         }
         if (!v)
             return failf(r, "action for an unknown VM");
+        v->acted = true;
         if (a.kind == DYNMEM_ACTION_PAGE_IN) {
             /* Backing smart-paged memory is the VMM's own job: done at once. */
             if (lib(r, dynmem_balancer_confirm(r->b, a.vm_id, a.action_id, r->now, a.bytes,
@@ -245,7 +250,32 @@ static int take_actions(struct run *r)
                                                     a.action_id), "action", v))
             return -1;
     }
-    return lib(r, got, "next action", NULL);
+    return lib(r, got, "next action", NULL) ? -1 : taken;
+}
+
+/* The tick's actions go down and the sessions run again at the same
+ * instant, so that a prompt guest answers within the tick. A confirmation
+ * may queue the next half of a growth (an unballoon's hot-add): those are
+ * taken and answered too, in rounds, until nothing new is queued. */
+#define ROUNDS_MAX 8
+static int act_and_answer(struct run *r)
+{
+    int taken = take_actions(r);
+    for (int round = 0; taken > 0 || round == 0; round++) {
+        if (round == ROUNDS_MAX)
+            return failf(r, "actions still queued after %d rounds in one tick", ROUNDS_MAX);
+        for (int i = 0; i < r->n; i++) {
+            struct vmrun *v = &r->vm[i];
+            bool answer = v->running && (round == 0 || v->acted);
+            v->acted = false;
+            if (answer && advance(r, v))
+                return -1;
+        }
+        if (check(r, "actions"))
+            return -1;
+        taken = take_actions(r);
+    }
+    return taken < 0 ? -1 : 0;
 }
 
 static const char *status_name(uint32_t s)
@@ -380,12 +410,7 @@ int sim_run(const struct sim_scenario *sc, const struct sim_options *opt, struct
         }
         if (rc || check(&r, "facts") ||
             lib(&r, dynmem_balancer_tick(r.b, r.now, NULL), "tick", NULL) || check(&r, "a tick") ||
-            take_actions(&r))
-            break;
-        for (int i = 0; !rc && i < r.n; i++)
-            if (r.vm[i].running)
-                rc = advance(&r, &r.vm[i]);
-        if (rc || check(&r, "actions") ||
+            act_and_answer(&r) ||
             measure(&r, r.now + sc->tick_ms <= end ? sc->tick_ms : end - r.now))
             break;
         if (opt->progress && r.now >= next_report) {

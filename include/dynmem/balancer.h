@@ -420,7 +420,11 @@ struct dynmem_action {
 
 /**
  * Decide. Queues at most one action per VM that has none outstanding; read
- * them with dynmem_balancer_next_action(). Also detects stuck VMs.
+ * them with dynmem_balancer_next_action(). Also detects stuck VMs. Growth
+ * that needs ballooned memory back and a hot-add is one unballoon now and
+ * the hot-add as soon as the unballoon is confirmed complete (see
+ * dynmem_balancer_confirm()): memory for both counts as used from the tick
+ * on.
  * @param b the balancer
  * @param now_ms current time, not before the previous tick
  * @param[out] queued if not NULL, how many actions are queued now
@@ -451,7 +455,11 @@ enum dynmem_confirm_flag {
 /**
  * Report what a backend really did for an action (facts up). Call it with
  * each piece of progress (e.g. each balloon response), the last one with
- * DYNMEM_CONFIRM_FINAL.
+ * DYNMEM_CONFIRM_FINAL. A FINAL confirmation of an unballoon that gave back
+ * all it asked, where the tick's growth also needs a hot-add, queues that
+ * hot-add at once: take it with dynmem_balancer_next_action() to carry out
+ * both in the same tick (an unballoon short of its bytes gets no hot-add on
+ * top of its balloon; the memory held for it returns to the pool).
  * @param b the balancer
  * @param vm_id the VM
  * @param action_id the action, as taken from dynmem_balancer_next_action()

@@ -160,6 +160,8 @@ void balsim_step(struct balsim *s)
         dynmem_action_describe(&a, s->last, sizeof s->last);
         if (s->verbose)
             fprintf(stderr, "t=%llu %s\n", (unsigned long long)s->now, s->last);
+        if (s->on_action)
+            s->on_action(s, &a);
         backend(s, &a);
         if (dynmem_balancer_check(s->b))
             s->violations++;

@@ -37,6 +37,9 @@ struct balsim {
     uint64_t actions, violations, ledger_mismatches;
     char last[256]; /* last action described */
     bool verbose;
+    /* Called with every action before the backend plays it, if set. */
+    void (*on_action)(struct balsim *s, const struct dynmem_action *a);
+    void *user;
 };
 
 /* Host of `total` bytes, policy `policy`, everything else default; room
