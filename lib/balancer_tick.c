@@ -145,10 +145,15 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
     v->floor = can_shrink(v) && !distressed ? min_u64(v->minimum, cur) : cur;
     v->ceiling = max_u64(can_hot_add(v) ? v->maximum : v->visible, cur);
     /* The estimator's target already uses this VM's buffer and bounds; it
-     * is recomputed only when the lookahead moved the demand. */
+     * is recomputed only when the lookahead moved the demand. What the
+     * lookahead adds beyond Hyper-V's rule may come from the balloon only:
+     * hot-added memory raises the visible maximum for good unless the
+     * guest can hot-remove, so it is not spent on a forecast. */
     uint64_t demand = planning_demand(b, v), target = v->obs.target_bytes;
-    if (demand != v->obs.demand_bytes) /* the configuration was checked when set */
-        target = dynmem__pressure_target(demand, v->buffer_percent, v->minimum, v->maximum);
+    if (demand != v->obs.demand_bytes) { /* the configuration was checked when set */
+        uint64_t ahead = dynmem__pressure_target(demand, v->buffer_percent, v->minimum, v->maximum);
+        target = max_u64(target, min_u64(ahead, v->visible));
+    }
     v->need = clamp_u64(round_up_unit(v->obs.demand_bytes), v->floor, v->ceiling);
     v->want = clamp_u64(target, v->need, v->ceiling);
     v->plannable = v->has_data && !v->stale && !v->stuck && !v->busy && is_dynamic(v) &&
