@@ -154,7 +154,8 @@ int dynmem_balancer_vm_counters(const dynmem_balancer *b, uint64_t vm_id,
               (v->stale ? DYNMEM_VMSTATE_STALE : 0) | (v->stuck ? DYNMEM_VMSTATE_STUCK : 0) |
               (v->busy ? DYNMEM_VMSTATE_BUSY : 0) |
               (v->obs.flags & DYNMEM_REPORT_DISTRESS ? DYNMEM_VMSTATE_DISTRESS : 0) |
-              (v->hot_add_failed ? DYNMEM_VMSTATE_HOT_ADD_FAILED : 0);
+              (v->hot_add_failed ? DYNMEM_VMSTATE_HOT_ADD_FAILED : 0) |
+              (v->held ? DYNMEM_VMSTATE_HELD_BACK : 0);
     c.physical_bytes = v->assigned;
     c.in_flight_bytes = v->in_flight;
     c.guest_visible_bytes = v->visible;

@@ -132,6 +132,19 @@ static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
         v->obs.trend_bytes_per_s = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
 }
 
+/* A held-back VM (see struct vm) is not brought below what its guest kept
+ * using, host memory and paged gap together: a paged gap there is backed
+ * rather than asked for again. The hold ends at its time or once the
+ * demand falls (the guest may have more to give). */
+static void hold_floor(struct vm *v, uint64_t now_ms)
+{
+    if (now_ms >= v->hold_until_ms || v->obs.demand_bytes < v->hold_demand) {
+        v->held = false;
+        return;
+    }
+    v->floor = max_u64(v->floor, min_u64(v->hold_usable, v->ceiling));
+}
+
 /* Brings the VM's figures up to date and derives floor, need, want and ceiling. */
 static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
@@ -144,6 +157,8 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
     bool distressed = b->policy == DYNMEM_POLICY_DYNMEM && (v->obs.flags & DYNMEM_REPORT_DISTRESS);
     v->floor = can_shrink(v) && !distressed ? min_u64(v->minimum, cur) : cur;
     v->ceiling = max_u64(can_hot_add(v) ? v->maximum : v->visible, cur);
+    if (v->held)
+        hold_floor(v, now_ms);
     /* The estimator's target already uses this VM's buffer and bounds; it
      * is recomputed only when the lookahead moved the demand. What the
      * lookahead adds beyond Hyper-V's rule may come from the balloon only:
@@ -163,9 +178,10 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
     bool starts_at_want = v->plannable && !dynmem__is_peer(b->policy);
     v->entitled = starts_at_want ? v->want : cur;
     /* Nothing here moves with time until the VM turns stale, unless it
-     * waits on an action (it may turn stuck) or its lookahead used a
-     * trend (the next tick without a new report drops it). */
-    v->clean = v->has_data && !v->busy && v->obs.trend_bytes_per_s == 0;
+     * waits on an action (it may turn stuck), its lookahead used a trend
+     * (the next tick without a new report drops it) or it is held back
+     * (the hold ends with time). */
+    v->clean = v->has_data && !v->busy && v->obs.trend_bytes_per_s == 0 && !v->held;
 }
 
 /* Peers: the per-tick step a comparison policy set for a VM it planned
@@ -296,6 +312,8 @@ static void plan_paged(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms,
     }
     uint64_t usable = v->assigned + v->paged;
     uint64_t goal = v->has_data ? max_u64(v->want, v->minimum) : v->minimum;
+    if (v->held)
+        goal = max_u64(goal, v->hold_usable);
     if (usable > goal && (v->cfg_flags & DYNMEM_VM_CAN_BALLOON))
         issue(b, v, DYNMEM_ACTION_BALLOON, min_u64(v->paged, usable - goal),
               DYNMEM_REASON_SMART_PAGING_DRAIN, now_ms, *host_free);
@@ -351,6 +369,13 @@ static bool wants_growth(const struct dynmem_balancer *b, const struct vm *v)
     return v->entitled - cur >= (uint64_t)b->deadband || cur < v->need;
 }
 
+/* Why a plannable VM gives memory under scarcity: its share, or more
+ * than its share because a VM weights ask first is held back. */
+static uint32_t scarcity_reason(const struct dynmem_balancer *b, const struct vm *v)
+{
+    return b->held_weight <= v->weight ? DYNMEM_REASON_SCARCITY_NEXT : DYNMEM_REASON_SCARCITY;
+}
+
 /* The shrink step of one VM (see plan_actions). */
 static void shrink_step(struct dynmem_balancer *b, struct vm *v, bool scarce, uint64_t now_ms,
                         uint64_t *host_free)
@@ -360,7 +385,7 @@ static void shrink_step(struct dynmem_balancer *b, struct vm *v, bool scarce, ui
         if (dynmem__is_peer(b->policy)) {
             shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_POLICY, now_ms, *host_free);
         } else if (scarce) {
-            shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_SCARCITY, now_ms, *host_free);
+            shrink_vm(b, v, vm_holding(v) - v->entitled, scarcity_reason(b, v), now_ms, *host_free);
         } else {
             uint64_t step = lazy_reclaim(b, v, now_ms);
             if (step)
@@ -524,6 +549,7 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
         account(v, &fixed, &sums);
         mark_work(b, i, v);
     }
+    uint32_t held_weight = UINT32_MAX; /* held-back VMs are never clean */
     for (uint32_t k = 0; k < n; k++) {
         if (prefetch)
             prefetch_refresh(b, list, k, n, now_ms);
@@ -531,14 +557,42 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
         refresh_vm(b, v, now_ms);
         account(v, &fixed, &sums);
         mark_work(b, list[k], v);
+        if (v->held && v->plannable && v->weight < held_weight)
+            held_weight = v->weight;
     }
+    b->held_weight = held_weight;
     *fixed_out = fixed;
     *sums_out = sums;
+}
+
+/* Back-off of a held-back VM: 5 s, doubling with each short answer in a
+ * row, at most 5 min. */
+#define HOLD_FIRST_MS UINT64_C(5000)
+#define HOLD_MAX_MS UINT64_C(300000)
+
+static void hold_back(struct vm *v, uint64_t now_ms)
+{
+    uint32_t strikes = v->hold_strikes < 7 ? v->hold_strikes : 7;
+    v->hold_strikes = strikes + 1;
+    v->hold_until_ms = now_ms + min_u64(HOLD_FIRST_MS << strikes, HOLD_MAX_MS);
+    v->hold_usable = v->assigned + v->paged;
+    v->hold_demand = v->obs.demand_bytes;
+    v->held = true;
 }
 
 void dynmem__bal_action_over(struct dynmem_balancer *b, struct vm *v, const struct outstanding *act,
                              uint64_t now_ms)
 {
+    bool complete = act->done == act->bytes;
+    if (act->kind == DYNMEM_ACTION_BALLOON || act->kind == DYNMEM_ACTION_HOT_REMOVE) {
+        if (act->reason == DYNMEM_REASON_RESIZE)
+            return;
+        if (complete)
+            v->hold_strikes = 0;
+        else
+            hold_back(v, now_ms);
+        return;
+    }
     uint64_t chained = v->chain_bytes;
     if (!chained)
         return;
@@ -547,7 +601,7 @@ void dynmem__bal_action_over(struct dynmem_balancer *b, struct vm *v, const stru
     b->used -= chained;
     /* A hot-add on top of a balloon the guest did not empty would grow
      * what it sees while it still has ballooned memory to take back. */
-    bool complete = act->done == act->bytes, fits = v->maximum >= v->visible + chained;
+    bool fits = v->maximum >= v->visible + chained;
     if (act->kind == DYNMEM_ACTION_UNBALLOON && complete && can_hot_add(v) && fits &&
         b->qlen < b->cap)
         issue(b, v, DYNMEM_ACTION_HOT_ADD, chained, v->chain_reason, now_ms, dynmem__bal_free(b));

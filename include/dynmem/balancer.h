@@ -374,7 +374,11 @@ enum dynmem_reason {
     DYNMEM_REASON_SMART_PAGING_BACK = 7,
     /** A comparison policy (squeezed, mom, esx, proxmox) shrinks the VM to
      *  its entitlement under that policy's own rule, at once. */
-    DYNMEM_REASON_POLICY = 8
+    DYNMEM_REASON_POLICY = 8,
+    /** As SCARCITY, and the VM gives more than its share because a VM that
+     *  weights ask first (lower or equal weight) gave less than asked and
+     *  is held back (DYNMEM_VMSTATE_HELD_BACK). */
+    DYNMEM_REASON_SCARCITY_NEXT = 9
 };
 
 /**
@@ -459,7 +463,9 @@ enum dynmem_confirm_flag {
  * all it asked, where the tick's growth also needs a hot-add, queues that
  * hot-add at once: take it with dynmem_balancer_next_action() to carry out
  * both in the same tick (an unballoon short of its bytes gets no hot-add on
- * top of its balloon; the memory held for it returns to the pool).
+ * top of its balloon; the memory held for it returns to the pool). A FINAL
+ * confirmation of a balloon or hot-remove short of its bytes holds the VM
+ * back (DYNMEM_VMSTATE_HELD_BACK).
  * @param b the balancer
  * @param vm_id the VM
  * @param action_id the action, as taken from dynmem_balancer_next_action()
@@ -490,7 +496,12 @@ enum dynmem_vm_state_flag {
     /** The guest reported distress (swap-in, major faults, PSI). */
     DYNMEM_VMSTATE_DISTRESS = 1u << 5,
     /** Hot-add failed for good; growth is by unballoon only. */
-    DYNMEM_VMSTATE_HOT_ADD_FAILED = 1u << 6
+    DYNMEM_VMSTATE_HOT_ADD_FAILED = 1u << 6,
+    /** Its guest gave less than a shrink asked: it is not asked below what
+     *  it kept until a back-off passes (5 s, doubling with each short
+     *  answer in a row up to 5 min) or its demand falls; its share of a
+     *  shortfall goes to the VMs weights ask next. */
+    DYNMEM_VMSTATE_HELD_BACK = 1u << 7
 };
 
 /**
