@@ -123,7 +123,6 @@ struct vm {
      * row doubles the wait (hold_strikes). */
     uint64_t hold_usable, hold_until_ms, hold_demand;
     uint32_t hold_strikes;
-
     /* The hot-add half of this tick's growth, issued when the unballoon
      * half is confirmed complete; its bytes are in in_flight meanwhile. */
     uint32_t chain_reason;
@@ -265,6 +264,11 @@ static inline uint64_t vm_holding(const struct vm *v)
 static inline uint64_t vm_balloon(const struct vm *v)
 {
     return v->visible - v->assigned - v->paged;
+}
+/* What the guest can use: host memory held plus its smart-paged gap. */
+static inline uint64_t vm_usable(const struct vm *v)
+{
+    return vm_holding(v) + v->paged;
 }
 static inline uint64_t round_up_unit(uint64_t x)
 {

@@ -172,7 +172,7 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
     v->need = clamp_u64(round_up_unit(v->obs.demand_bytes), v->floor, v->ceiling);
     v->want = clamp_u64(target, v->need, v->ceiling);
     v->plannable = v->has_data && !v->stale && !v->stuck && !v->busy && is_dynamic(v) &&
-                   v->paged == 0 && b->policy != DYNMEM_POLICY_STATIC;
+                   b->policy != DYNMEM_POLICY_STATIC;
     /* dynmem and hyperv start every plannable VM at its want and cut from
      * there (balancer_policy.c); everything else starts where it is. */
     bool starts_at_want = v->plannable && !dynmem__is_peer(b->policy);
@@ -239,13 +239,12 @@ static uint64_t hot_add_bytes(const struct vm *v, uint64_t g, uint64_t visible, 
     return n;
 }
 
-/* Growth of up to `want` bytes from `*host_free`: ballooned memory given
- * back first (the guest already sees it), then aligned chunks hot-added.
- * When the balloon does not cover the growth, the hot-add is chained to
- * the unballoon: its memory is taken now and it is issued when the
- * unballoon is confirmed complete (dynmem__bal_action_over), in the same
- * tick for a backend that takes actions again after confirming. Returns
- * the bytes issued. */
+/* Growth of up to `want` bytes from `*host_free`: a smart-paged gap is
+ * backed first, then ballooned memory given back (the guest already sees
+ * both), then aligned chunks hot-added. When the balloon does not cover
+ * the growth, the hot-add is chained to the unballoon: its memory is taken
+ * now and it is issued when the unballoon is confirmed complete
+ * (dynmem__bal_action_over). Returns the bytes issued. */
 static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, uint32_t reason,
                         uint64_t now_ms, uint64_t *host_free)
 {
@@ -254,7 +253,11 @@ static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, 
     uint64_t balloon = vm_balloon(v), chained = 0;
     uint32_t kind;
     uint64_t n;
-    if (balloon >= PAGE_BYTES) {
+    if (v->paged) {
+        kind = DYNMEM_ACTION_PAGE_IN;
+        n = round_down(min_u64(g, v->paged), PAGE_BYTES);
+        reason = DYNMEM_REASON_SMART_PAGING_BACK;
+    } else if (balloon >= PAGE_BYTES) {
         kind = DYNMEM_ACTION_UNBALLOON;
         n = min_u64(g, balloon);
         if (g > n && can_hot_add(v))
@@ -294,8 +297,14 @@ static void shrink_vm(struct dynmem_balancer *b, struct vm *v, uint64_t bytes, u
     bytes = min_u64(bytes, policy_cap(b, v));
     if (bytes < PAGE_BYTES)
         return;
-    uint32_t kind = (v->cfg_flags & DYNMEM_VM_CAN_HOT_REMOVE) ? DYNMEM_ACTION_HOT_REMOVE
-                                                              : DYNMEM_ACTION_BALLOON;
+    /* A smart-paged gap drains only by ballooning (the balloon takes the
+     * paged part first, apply_progress in balancer_facts.c). */
+    bool balloon_only = v->paged != 0;
+    if (balloon_only && !(v->cfg_flags & DYNMEM_VM_CAN_BALLOON))
+        return;
+    uint32_t kind = (v->cfg_flags & DYNMEM_VM_CAN_HOT_REMOVE) && !balloon_only
+                        ? DYNMEM_ACTION_HOT_REMOVE
+                        : DYNMEM_ACTION_BALLOON;
     issue(b, v, kind, bytes, reason, now_ms, host_free);
 }
 
@@ -365,8 +374,9 @@ static bool wants_growth(const struct dynmem_balancer *b, const struct vm *v)
     /* Peers apply their own deadbands when they entitle. */
     if (dynmem__is_peer(b->policy))
         return v->entitled - cur >= PAGE_BYTES;
-    /* A starving guest grows at once; otherwise the deadband applies. */
-    return v->entitled - cur >= (uint64_t)b->deadband || cur < v->need;
+    /* A starving guest grows at once, and a smart-paged gap is backed
+     * whatever its size; otherwise the deadband applies. */
+    return v->entitled - cur >= (uint64_t)b->deadband || cur < v->need || v->paged;
 }
 
 /* Why a plannable VM gives memory under scarcity: its share, or more
@@ -376,26 +386,37 @@ static uint32_t scarcity_reason(const struct dynmem_balancer *b, const struct vm
     return b->held_weight <= v->weight ? DYNMEM_REASON_SCARCITY_NEXT : DYNMEM_REASON_SCARCITY;
 }
 
+/* The shrink step of a plannable VM that uses more than its entitlement. A
+ * smart-paged gap goes at once, before any calm period (B15): ballooning
+ * drains it first. */
+static void shrink_planned(struct dynmem_balancer *b, struct vm *v, bool scarce, uint64_t now_ms,
+                           uint64_t host_free)
+{
+    uint64_t over = vm_usable(v) - v->entitled;
+    if (dynmem__is_peer(b->policy)) {
+        shrink_vm(b, v, over, DYNMEM_REASON_POLICY, now_ms, host_free);
+    } else if (scarce) {
+        shrink_vm(b, v, over, scarcity_reason(b, v), now_ms, host_free);
+    } else if (v->paged) {
+        shrink_vm(b, v, min_u64(over, v->paged), DYNMEM_REASON_SMART_PAGING_DRAIN, now_ms,
+                  host_free);
+    } else {
+        uint64_t step = lazy_reclaim(b, v, now_ms);
+        if (step)
+            shrink_vm(b, v, step, DYNMEM_REASON_LAZY_RECLAIM, now_ms, host_free);
+    }
+}
+
 /* The shrink step of one VM (see plan_actions). */
 static void shrink_step(struct dynmem_balancer *b, struct vm *v, bool scarce, uint64_t now_ms,
                         uint64_t *host_free)
 {
-    /* A plannable VM is never smart-paged (refresh_vm). */
-    if (v->plannable && !v->resizing) {
-        if (dynmem__is_peer(b->policy)) {
-            shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_POLICY, now_ms, *host_free);
-        } else if (scarce) {
-            shrink_vm(b, v, vm_holding(v) - v->entitled, scarcity_reason(b, v), now_ms, *host_free);
-        } else {
-            uint64_t step = lazy_reclaim(b, v, now_ms);
-            if (step)
-                shrink_vm(b, v, step, DYNMEM_REASON_LAZY_RECLAIM, now_ms, *host_free);
-        }
-    } else if (v->paged) {
+    if (v->plannable && !v->resizing)
+        shrink_planned(b, v, scarce, now_ms, *host_free);
+    else if (v->paged)
         plan_paged(b, v, now_ms, host_free);
-    } else {
+    else
         plan_resize(b, v, now_ms, host_free);
-    }
 }
 
 /* What the planning pass collects: VMs for the shrink step (slot order),
@@ -416,7 +437,7 @@ static void collect(struct dynmem_balancer *b, uint32_t i, struct collected *c)
             b->order[c->shrinks++] = i;
         return;
     }
-    if (vm_holding(v) > v->entitled) {
+    if (vm_usable(v) > v->entitled) {
         b->order[c->shrinks++] = i;
         return;
     }
@@ -442,7 +463,7 @@ static bool has_plan_work(const struct vm *v)
 {
     if (!v->plannable)
         return !v->busy && !v->stuck && (v->paged || v->resizing);
-    return vm_holding(v) != v->entitled || v->in_surplus;
+    return vm_holding(v) != v->entitled || v->in_surplus || v->paged;
 }
 
 static void mark_work(struct dynmem_balancer *b, uint32_t i, const struct vm *v)

@@ -1,7 +1,7 @@
 /* What guests do that the balancer must take into account (issue 20): a
  * guest that gives less than asked, growth that needs both an unballoon and
- * a hot-add, and headroom beyond the rules. Through the public API, with
- * the test host of balsim.c. */
+ * a hot-add, headroom beyond the rules, and smart-paged memory. Through the
+ * public API, with the test host of balsim.c. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -235,3 +235,40 @@ Test(headroom, lookahead_from_the_balloon)
     cr_assert_gt(above, 10, "the rising demand is provisioned ahead from the balloon");
     balsim_fini(&s);
 }
+
+/* A VM restarted on a full host with part of its memory smart-paged, whose
+ * guest uses all it sees, while another VM keeps a buffer above its demand:
+ * the paged gap is backed by taking that buffer (B15: drained first). */
+static void paged_before_buffers(enum dynmem_policy policy)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(8), policy);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES,
+                                           (int64_t)GIB(1)), 0);
+    int a = balsim_add(&s, GIB(4), GIB(1), GIB(4), 5000, GUEST_FLOOR);
+    struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
+    c.startup_bytes = GIB(2);
+    c.minimum_bytes = MIB(512);
+    c.maximum_bytes = GIB(4);
+    c.buffer_percent = 100;
+    int b = balsim_add_cfg(&s, &c, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(&s, a), 0);
+    cr_assert_eq(balsim_start(&s, b), 0);
+    s.vm[a].demand = MIB(3500);
+    s.vm[b].demand = MIB(1800); /* wants 3600 MiB: buffers are cut */
+    balsim_run(&s, 20);
+    cr_assert_eq(balsim_restart(&s, a), 0);
+    cr_assert_gt(balsim_counters(&s, a).smart_paged_bytes, 0, "restarted short of startup");
+    balsim_run(&s, 15);
+    struct dynmem_vm_counters k = balsim_counters(&s, a);
+    cr_assert_eq(k.smart_paged_bytes, 0, "%s: %llu MiB still paged", dynmem_policy_name(policy),
+                 (unsigned long long)(k.smart_paged_bytes >> 20));
+    cr_assert_geq(k.physical_bytes, MIB(3500), "backed, not just dropped");
+    cr_assert_lt(balsim_assigned(&s, b), MIB(3600), "b's buffer paid for it");
+    cr_assert_eq(s.violations, 0);
+    cr_assert_eq(s.ledger_mismatches, 0);
+    balsim_fini(&s);
+}
+
+Test(smart_paging, gap_before_buffers_dynmem) { paged_before_buffers(DYNMEM_POLICY_DYNMEM); }
+Test(smart_paging, gap_before_buffers_hyperv) { paged_before_buffers(DYNMEM_POLICY_HYPERV); }

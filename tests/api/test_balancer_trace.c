@@ -243,8 +243,8 @@ static uint64_t run_case(int pol, int fleet, bool quiet)
  * minimum and maximum pressure; with those three left out, all 42 hashes
  * were the same before and after). */
 static const uint64_t expected[NPOL][NFLEET] = {
-    {0x7bd258910b6f34a9u, 0xe6a3b86a66dbceddu, 0x78e11fba3335385du},
-    {0x523d7012b87888afu, 0xfe0ee23ac86b1b0du, 0xf203add9386f20e2u},
+    {0x7bd258910b6f34a9u, 0x3754cf343d9e9b97u, 0x78e11fba3335385du},
+    {0x74b21e2be4a1e6c2u, 0xfe0ee23ac86b1b0du, 0xf203add9386f20e2u},
     {0x5ef8a284d1efc1a0u, 0xb92a691d28774e63u, 0x07a6212fa5181d53u},
     {0x4428a3748ffc4b07u, 0x32eff84644995873u, 0xcbc53ee7164cb3cdu},
     {0xb009c7bea83eeb20u, 0xaf09b20f9d02f069u, 0x7a4385a0bd48afa5u},
@@ -258,10 +258,10 @@ static const uint64_t expected[NPOL][NFLEET] = {
 static const uint64_t expected_quiet[NPOL][NFLEET] = {
     {0x97cd689a850e11c8u, 0x47a84b54092e65ebu, 0xa571dfabc47742f1u},
     {0x8271c8d2b80ca961u, 0xcbe32d396a131baeu, 0x384ad9f6c3d459f3u},
-    {0xe37b7789fcbaa29bu, 0xb5abeb30f9ff860bu, 0x99f0fde0f52a7256u},
+    {0xe37b7789fcbaa29bu, 0xba9ada7f22ff1e43u, 0x99f0fde0f52a7256u},
     {0x860267a410922500u, 0x00fe8e39480d8102u, 0xaba2a361446473b5u},
     {0xa72743cd356e716bu, 0xa0338028e7ab1303u, 0xb0c360f92bc15cdeu},
-    {0x8059c16d266dba2du, 0xcccd5a4eba23e7b7u, 0xa89df7bd0935f4e8u},
+    {0xd31332cf22cc1db9u, 0xcccd5a4eba23e7b7u, 0xa4503cfe07c37f75u},
     {0x4d9fd93e0e0e170bu, 0x675bc6f98f92932du, 0xa900106540c67d8fu},
 };
 
