@@ -556,3 +556,87 @@ Test(hostile, reset_in_the_middle_of_an_attack)
     negotiate(DYNMEM_PROTO_VERSION_WIN7, false);
     still_usable();
 }
+
+/* The sum of the FACT bytes the host queued since the last call, by kind
+ * (index: enum dynmem_action_kind), and the flags of the FINAL ones. */
+struct fact_sums {
+    uint64_t bytes[5];
+    uint32_t final_flags;
+    int32_t final_error;
+};
+
+static struct fact_sums read_facts(void)
+{
+    struct fact_sums s = {0};
+    struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
+    while (dynmem_session_host_next_event(h, &ev) == 1) {
+        if (ev.kind != DYNMEM_SESSION_EVENT_FACT)
+            continue;
+        cr_assert_lt(ev.action_kind, 5);
+        s.bytes[ev.action_kind] += ev.bytes;
+        if (ev.flags & DYNMEM_SESSION_FLAG_FINAL) {
+            s.final_flags |= ev.flags;
+            s.final_error = ev.error;
+        }
+    }
+    return s;
+}
+
+static int hot_remove_response(const struct dynmem_proto_range *r, uint32_t n, bool more)
+{
+    struct dynmem_proto_msg x = DYNMEM_PROTO_MSG_INIT;
+    x.type = DYNMEM_PROTO_HOT_REMOVE_RESPONSE;
+    x.body.hot_remove_response.result = 1;
+    x.body.hot_remove_response.more_pages = more;
+    x.body.hot_remove_response.ranges.unpacked = n ? r : NULL;
+    x.body.hot_remove_response.ranges.count = n;
+    return send_msg(&x);
+}
+
+static void ask_hot_remove(uint64_t pages, uint64_t id)
+{
+    cr_assert_eq(dynmem_session_host_start_action(h, now, DYNMEM_ACTION_HOT_REMOVE, pages << 12,
+                                                  id), 0);
+    unsigned char buf[4096];
+    struct dynmem_proto_msg m;
+    cr_assert(take(&m, buf));
+    cr_assert_eq(m.type, DYNMEM_PROTO_HOT_REMOVE_REQUEST);
+}
+
+/* Pages the guest ballooned are the host's already: offering them again as
+ * hot-removed gives nothing back, so the range is refused whole and no fact
+ * counts it twice. The facts of each transaction add up to the change of
+ * the books. */
+Test(hostile, hot_remove_of_pages_it_already_ballooned)
+{
+    ask_balloon(1024);
+    struct dynmem_proto_range r = {GIB_PAGES, 1024};
+    cr_assert_eq(balloon_response(&r, 1, false), 0);
+    struct fact_sums s = read_facts();
+    cr_assert_eq(s.bytes[DYNMEM_ACTION_BALLOON], 1024 << 12);
+    uint64_t visible = fig(DYNMEM_MEMMAP_VISIBLE), current = fig(DYNMEM_MEMMAP_CURRENT);
+
+    ask_hot_remove(1024, 7);
+    cr_assert_eq(hot_remove_response(&r, 1, false), DYNMEM_ERR_PAGES_BALLOONED);
+    s = read_facts();
+    cr_assert_eq(s.bytes[DYNMEM_ACTION_HOT_REMOVE], 0);
+    cr_assert(s.final_flags & DYNMEM_SESSION_FLAG_FINAL);
+    cr_assert(s.final_flags & DYNMEM_SESSION_FLAG_FAILED);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_REMOVED), 0);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_VISIBLE), visible);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_CURRENT), current);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_BALLOONED), 1024);
+
+    /* Half ballooned, half not: refused whole as well; a clean range counts. */
+    ask_hot_remove(2048, 8);
+    struct dynmem_proto_range two[2] = {{GIB_PAGES - 512, 1024}, {2 * GIB_PAGES, 1024}};
+    cr_assert_eq(hot_remove_response(two, 2, false), DYNMEM_ERR_PAGES_BALLOONED);
+    s = read_facts();
+    cr_assert_eq(s.bytes[DYNMEM_ACTION_HOT_REMOVE], 1024 << 12);
+    cr_assert(s.final_flags & DYNMEM_SESSION_FLAG_PARTIAL);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_REMOVED), 1024);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_VISIBLE), visible - 1024);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_CURRENT), current - 1024);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_BALLOONED), 1024);
+    still_usable();
+}
