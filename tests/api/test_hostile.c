@@ -640,3 +640,33 @@ Test(hostile, hot_remove_of_pages_it_already_ballooned)
     cr_assert_eq(fig(DYNMEM_MEMMAP_BALLOONED), 1024);
     still_usable();
 }
+
+/* A piece of a transaction the caller has not read yet, then the reply
+ * timeout: the one merged fact has every field of the final one, the
+ * timeout's error included. */
+Test(hostile, timeout_after_an_unread_piece_keeps_its_error)
+{
+    ask_balloon(1000);
+    uint64_t t0 = now;
+    struct dynmem_proto_range r = {0, 500};
+    cr_assert_eq(balloon_response(&r, 1, true), 0);
+    now += 10000;
+    cr_assert_eq(dynmem_session_host_tick(h, now), 0);
+    struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
+    int facts = 0;
+    while (dynmem_session_host_next_event(h, &ev) == 1) {
+        if (ev.kind != DYNMEM_SESSION_EVENT_FACT)
+            continue;
+        facts++;
+        cr_assert_eq(ev.bytes, 500 << 12);
+        cr_assert_eq(ev.requested_bytes, 1000 << 12);
+        cr_assert_eq(ev.action_kind, DYNMEM_ACTION_BALLOON);
+        cr_assert_eq(ev.time_ms, now);
+        cr_assert(ev.flags & DYNMEM_SESSION_FLAG_FINAL);
+        cr_assert(ev.flags & DYNMEM_SESSION_FLAG_TIMED_OUT);
+        cr_assert_eq(ev.error, DYNMEM_ERR_SESSION_TIMEOUT);
+    }
+    cr_assert_eq(facts, 1);
+    cr_assert_gt(now, t0);
+    still_usable();
+}
