@@ -314,11 +314,11 @@ int dynmem_session_guest_tick(dynmem_session_guest *g, uint64_t now_ms)
         push(g, DYNMEM_SESSION_EVENT_FAILED, DYNMEM_ERR_SESSION_TIMEOUT, 0);
     }
     if (g->status_armed && now_ms >= g->status_at) {
+        /* Counted from the post, not from when it was due: a late tick
+         * never brings two reports closer than the interval (as Linux,
+         * which posts at most once a second). */
         post_status(g);
-        uint64_t iv = (uint64_t)g->param[DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS];
-        g->status_at += iv;
-        if (g->status_at <= now_ms)
-            g->status_at = now_ms + iv;
+        g->status_at = now_ms + (uint64_t)g->param[DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS];
     }
     return 0;
 }
@@ -507,8 +507,6 @@ static int on_unballoon(dynmem_session_guest *g, const struct dynmem_proto_msg *
         struct dynmem_proto_msg a = DYNMEM_PROTO_MSG_INIT;
         a.type = DYNMEM_PROTO_UNBALLOON_RESPONSE;
         (void)send(g, &a);
-        if (g->status_armed && g->status_at > g->now)
-            g->status_at = g->now; /* Linux posts a status report soon after */
     }
     return 0;
 }
