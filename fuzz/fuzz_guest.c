@@ -22,6 +22,9 @@
 #include "fuzz.h"
 
 #define MIB 256u /* pages */
+/* Memory the guest may grow to: enough for every path, small enough that
+ * ballooning all of it page by page stays within the fuzzer's timeout. */
+#define MEMORY_MAX (2048 * MIB)
 
 struct guest {
     dynmem_session_guest *g;
@@ -30,10 +33,14 @@ struct guest {
     bool giving;   /* a balloon or hot-remove answer is being sent */
 };
 
+static uint64_t memory(const struct guest *s)
+{
+    return dynmem_pageset_pages(dynmem_session_guest_memory(s->g));
+}
+
 static uint64_t usable(const struct guest *s)
 {
-    return dynmem_pageset_pages(dynmem_session_guest_memory(s->g)) -
-           dynmem_pageset_pages(dynmem_session_guest_ballooned(s->g));
+    return memory(s) - dynmem_pageset_pages(dynmem_session_guest_ballooned(s->g));
 }
 
 /* Linux's balloon floor as its source states it: 8 MiB plus half of the
@@ -94,7 +101,8 @@ static void request(struct guest *s, struct fuzz_input *in)
         break;
     case DYNMEM_PROTO_HOT_ADD_REQUEST:
         m.body.hot_add_request.range.start_page = n ? r[0].start_page : size;
-        m.body.hot_add_request.range.page_count = size & 0xffffff;
+        m.body.hot_add_request.range.page_count =
+            memory(s) < MEMORY_MAX ? size % (MEMORY_MAX - memory(s) + 1) : size & 0xf;
         break;
     case DYNMEM_PROTO_INFO_MESSAGE:
         m.body.info_message.data_size = 8;
@@ -214,7 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 5: setting(&s, &in); break;
         default: {
             uint64_t pages = (uint64_t)fuzz_u16(&in) % 4096 * 512 + 512;
-            if (dynmem_session_guest_add_memory(s.g, s.next_boot, pages) == 0)
+            if (memory(&s) + pages <= MEMORY_MAX &&
+                dynmem_session_guest_add_memory(s.g, s.next_boot, pages) == 0)
                 s.next_boot += pages;
             break;
         }
