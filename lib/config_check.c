@@ -87,8 +87,8 @@ static int vm_fields(const struct sink *s, const struct dynmem_vm_config *c)
         (rc = size_check(s, DYNMEM_ERR_CONFIG_MINIMUM, "minimum", mn)))
         return rc;
     if (mn > st && mn > mx && mx > 0)
-        return say(s, DYNMEM_ERR_CONFIG_MINIMUM, "minimum %s above maximum %s",
-                   size_text(mn).s, size_text(mx).s);
+        return say(s, DYNMEM_ERR_CONFIG_MINIMUM, "minimum %s above startup %s and maximum %s",
+                   size_text(mn).s, size_text(st).s, size_text(mx).s);
     if (mn > st)
         return say(s, DYNMEM_ERR_CONFIG_MINIMUM, "minimum %s above startup %s", size_text(mn).s,
                    size_text(st).s);

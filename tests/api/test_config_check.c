@@ -38,7 +38,8 @@ Test(config_explain, each_field_with_its_values)
     c = balsim_config(MIB(256), MIB(512), GIB(4));
     says(&c, DYNMEM_ERR_CONFIG_MINIMUM, "minimum 512 MiB above startup 256 MiB");
     c = balsim_config(GIB(1), GIB(2), GIB(1));
-    says(&c, DYNMEM_ERR_CONFIG_MINIMUM, "minimum 2048 MiB above maximum 1024 MiB");
+    says(&c, DYNMEM_ERR_CONFIG_MINIMUM, "minimum 2048 MiB above startup 1024 MiB and maximum "
+         "1024 MiB");
     c = balsim_config(GIB(1), 0, GIB(1));
     says(&c, DYNMEM_ERR_CONFIG_MINIMUM, "minimum is 0");
     c = balsim_config(GIB(1), 1000, GIB(1));
