@@ -187,6 +187,11 @@ static void who(char *out, size_t len, const struct dynmem_config_vm *v, size_t 
         snprintf(out, len, "VM %zu", i + 1);
 }
 
+static const char *field_name(const struct dynmem_config_vm *v)
+{
+    return v->endpoint_field ? v->endpoint_field : "endpoint";
+}
+
 static bool same(const char *a, const char *b)
 {
     return a && b && a[0] && strcmp(a, b) == 0;
@@ -203,12 +208,15 @@ static int entry_check(const struct sink *s, const struct dynmem_config_vm *vms,
     if (rc)
         return rc;
     for (size_t j = 0; j < i; j++) {
+        if (same(v->name, vms[j].name) && vms[j].endpoint)
+            return say(s, DYNMEM_ERR_CONFIG_DUPLICATE, "%s: name also used by the VM at %s %s", me,
+                       field_name(&vms[j]), vms[j].endpoint);
         if (same(v->name, vms[j].name))
             return say(s, DYNMEM_ERR_CONFIG_DUPLICATE, "%s: name also used by VM %zu", me, j + 1);
         if (same(v->endpoint, vms[j].endpoint)) {
             who(other, sizeof other, &vms[j], j);
             return say(s, DYNMEM_ERR_CONFIG_DUPLICATE, "%s: %s %s also used by %s", me,
-                       v->endpoint_field ? v->endpoint_field : "endpoint", v->endpoint, other);
+                       field_name(v), v->endpoint, other);
         }
     }
     if (!v->config)

@@ -195,7 +195,11 @@ Test(config_set, names_and_endpoints_unique)
     cr_assert_str_eq(msg, "");
     v[2].name = "web";
     cr_assert_eq(dynmem_config_check(&h, v, 3, &at, msg, sizeof msg), DYNMEM_ERR_CONFIG_DUPLICATE);
+    cr_assert_str_eq(msg, "vm 'web': name also used by the VM at qmp /run/web.qmp");
+    v[0].endpoint = NULL;
+    cr_assert_eq(dynmem_config_check(&h, v, 3, &at, msg, sizeof msg), DYNMEM_ERR_CONFIG_DUPLICATE);
     cr_assert_str_eq(msg, "vm 'web': name also used by VM 1");
+    v[0].endpoint = "/run/web.qmp";
     cr_assert_eq(at, 2);
     v[2].name = "batch";
     v[2].endpoint = "/run/db.qmp";

@@ -88,7 +88,7 @@ BAD_SETTINGS = [
     (["--host-memory", "1001M", "--vm", "name=a,qmp=/x,startup=1G"],
      "--host-memory/--reserve: host memory 1001 MiB is not a whole number of 2 MiB units"),
     (["--vm", "name=a,qmp=/x,startup=1G", "--vm", "name=a,qmp=/y,startup=1G"],
-     "vm 'a': name also used by VM 1"),
+     "vm 'a': name also used by the VM at qmp /x"),
     (["--vm", "name=a,qmp=/x,startup=1G", "--vm", "name=b,qmp=/x,startup=1G"],
      "vm 'b': qmp /x also used by vm 'a'"),
 ]
