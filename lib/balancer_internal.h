@@ -186,6 +186,9 @@ static inline struct vm *dynmem__bal_vm_change(const struct dynmem_balancer *b, 
 }
 
 /* Books helpers (balancer.c). */
+/* The reserve kept when none is set, for a host of `total` bytes (also the
+ * host check's, config_check.c). */
+uint64_t dynmem__bal_default_reserve(uint64_t total);
 uint64_t dynmem__bal_reserve(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_used(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_free(const struct dynmem_balancer *b);
