@@ -1,80 +1,180 @@
-/* --compare: every policy on the same scenario, and density by search.
+/* --compare: every policy on the same scenario, and density by search, the
+ * runs spread over worker threads.
  *
  * Density of a policy: the largest n such that the first n VMs of the
  * scenario, run alone on the same host, all get started and spend at most
  * 0.1 % of their VM-seconds in deficit (assigned < demand; waiting for a
- * refused start counts). Found by binary search over n (assumes that a
- * prefix that fits stays fitting when shortened). The static row is static
- * sizing: every VM static at its own peak demand (with hindsight). */
+ * refused start counts). Found by bisection over n (assumes that a prefix
+ * that fits stays fitting when shortened); a probe stops as soon as its
+ * deficit time can no longer stay under the limit. The static row is
+ * static sizing: every VM static at its own peak demand (with hindsight). */
 #include "sim.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define DENSITY_DEFICIT_PCT 0.1
 
-static int fits(const struct sim_scenario *sc, int policy, int n, uint64_t duration_ms,
-                bool *ok)
-{
-    struct sim_options o = {.policy = policy, .n_vms = n, .duration_ms = duration_ms,
-                            .static_at_peak = policy == DYNMEM_POLICY_STATIC};
+/* Each policy's part of the comparison: its run over the whole scenario,
+ * then its density search, a bisection in which `lo` VMs are known to fit
+ * and `hi` are known not to (hi = n_vms + 1 until the full list is tried).
+ * The run over the whole scenario is the probe of all VMs (static sizing
+ * excepted: its probes change the VMs), so the search starts after it. */
+struct policy_part {
+    struct sim_compare_row *row;
+    bool run_started, run_done;
+    int lo, hi, probing; /* probing: VMs in the probe under way, 0 if none */
+};
+
+struct job {
+    int policy;
+    int n; /* 0: the run over the whole scenario; else a density probe */
     struct sim_result res;
-    int rc = sim_run(sc, &o, &res);
-    if (rc) {
-        fprintf(stderr, "dynmem-sim: %s with %d VMs: %s\n", dynmem_policy_name((uint32_t)policy),
-                n, res.error);
-        sim_result_free(&res);
-        return -1;
-    }
-    struct sim_totals t;
-    sim_totals(&res, &t);
-    *ok = t.never_started == 0 && t.deficit_time_pct <= DENSITY_DEFICIT_PCT;
-    for (int i = 0; i < res.n_vms && *ok; i++)
-        *ok = res.vm[i].running_s > 0; /* a VM that was never admitted does not fit */
-    sim_result_free(&res);
-    return 0;
+};
+
+struct compare {
+    const struct sim_scenario *sc;
+    bool density;
+    uint64_t duration_ms;
+    struct policy_part part[SIM_POLICIES];
+    struct job jobs[2 * SIM_POLICIES]; /* a run and a probe per policy */
+    int done, total_guess;
+    struct sim_progress progress;
+};
+
+static const char *pname(int policy)
+{
+    return dynmem_policy_name((uint32_t)policy);
 }
 
-static int density(const struct sim_scenario *sc, int policy, uint64_t duration_ms, int *out)
+/* Whether a finished run or probe fits: every VM started and at most
+ * 0.1 % of VM-seconds in deficit (waiting for a refused start counts). */
+static bool result_fits(const struct sim_result *res)
 {
-    int lo = 0, hi = sc->n_vms; /* lo fits (0 trivially); find the largest */
-    bool ok;
-    if (fits(sc, policy, hi, duration_ms, &ok))
-        return -1;
-    if (ok) {
-        *out = hi;
+    if (res->stopped)
+        return false;
+    struct sim_totals t;
+    sim_totals(res, &t);
+    bool ok = t.never_started == 0 && t.deficit_time_pct <= DENSITY_DEFICIT_PCT;
+    for (int i = 0; i < res->n_vms && ok; i++)
+        ok = res->vm[i].running_s > 0; /* a VM that was never admitted does not fit */
+    return ok;
+}
+
+static bool search_over(const struct compare *c, const struct policy_part *pp)
+{
+    return !c->density || pp->hi - pp->lo <= 1;
+}
+
+static void *next_job(void *ctx, bool *finished)
+{
+    struct compare *c = ctx;
+    bool all_over = true;
+    /* Density probes first: each search is a chain of runs, the longest
+     * path of the comparison. */
+    for (int p = 0; p < SIM_POLICIES; p++) {
+        struct policy_part *pp = &c->part[p];
+        bool can_search = pp->run_done || p == DYNMEM_POLICY_STATIC;
+        if (!search_over(c, pp) || !pp->run_done)
+            all_over = false;
+        if (!c->density || !can_search || pp->probing || search_over(c, pp))
+            continue;
+        struct job *j = &c->jobs[SIM_POLICIES + p];
+        j->policy = p;
+        j->n = pp->hi > c->sc->n_vms ? c->sc->n_vms : (pp->lo + pp->hi) / 2;
+        pp->probing = j->n;
+        return j;
+    }
+    for (int p = 0; p < SIM_POLICIES; p++) {
+        struct policy_part *pp = &c->part[p];
+        if (pp->run_started)
+            continue;
+        pp->run_started = true;
+        struct job *j = &c->jobs[p];
+        j->policy = p;
+        j->n = 0;
+        return j;
+    }
+    *finished = all_over;
+    return NULL;
+}
+
+static int run_job(void *ctx, void *job)
+{
+    struct compare *c = ctx;
+    struct job *j = job;
+    struct sim_options o = {.policy = j->policy, .duration_ms = c->duration_ms};
+    if (j->n) {
+        o.n_vms = j->n;
+        o.static_at_peak = j->policy == DYNMEM_POLICY_STATIC;
+        o.stop_above_deficit_pct = DENSITY_DEFICIT_PCT;
+    }
+    if (sim_run(c->sc, &o, &j->res) == 0)
         return 0;
+    if (j->n)
+        fprintf(stderr, "\ndynmem-sim: %s with %d VMs: %s\n", pname(j->policy), j->n, j->res.error);
+    else
+        fprintf(stderr, "\ndynmem-sim: policy %s failed: %s\n", pname(j->policy), j->res.error);
+    return -1;
+}
+
+/* A finished probe (or the run over all VMs, which is one) moves its
+ * search's bounds. */
+static void settle_probe(struct compare *c, struct policy_part *pp, int n, bool fits)
+{
+    if (fits)
+        pp->lo = n;
+    else
+        pp->hi = n;
+    if (search_over(c, pp))
+        pp->row->density = pp->lo;
+}
+
+static void job_done(void *ctx, void *job, int rc)
+{
+    struct compare *c = ctx;
+    struct job *j = job;
+    struct policy_part *pp = &c->part[j->policy];
+    if (!rc) {
+        c->done++;
+        if (j->n) {
+            pp->probing = 0;
+            settle_probe(c, pp, j->n, result_fits(&j->res));
+        } else {
+            sim_totals(&j->res, &pp->row->t);
+            pp->run_done = true;
+            if (c->density && j->policy != DYNMEM_POLICY_STATIC && pp->hi > c->sc->n_vms)
+                settle_probe(c, pp, c->sc->n_vms, result_fits(&j->res));
+        }
+        if (pp->run_done && search_over(c, pp))
+            sim_progress_show(&c->progress, true, "dynmem-sim: %s: policy %s done (%.0f s)",
+                              c->sc->name, pname(j->policy), sim_progress_elapsed(&c->progress));
+        else
+            sim_progress_show(&c->progress, false, "dynmem-sim: %s: %d runs done (%.0f s)",
+                              c->sc->name, c->done, sim_progress_elapsed(&c->progress));
     }
-    while (hi - lo > 1) {
-        int mid = (lo + hi) / 2;
-        if (fits(sc, policy, mid, duration_ms, &ok))
-            return -1;
-        *(ok ? &lo : &hi) = mid;
-    }
-    *out = lo;
-    return 0;
+    sim_result_free(&j->res);
 }
 
 int sim_compare(const struct sim_scenario *sc, bool with_density, uint64_t duration_ms,
-                bool progress, struct sim_compare_row rows[SIM_POLICIES])
+                bool progress, int workers, struct sim_compare_row rows[SIM_POLICIES])
 {
+    struct compare *c = calloc(1, sizeof *c);
+    if (!c)
+        return -1;
+    c->sc = sc;
+    c->density = with_density;
+    c->duration_ms = duration_ms;
+    sim_progress_init(&c->progress, progress);
     for (int p = 0; p < SIM_POLICIES; p++) {
-        struct sim_options o = {.policy = p, .duration_ms = duration_ms, .progress = progress};
-        struct sim_result res;
         rows[p] = (struct sim_compare_row){.policy = p, .density = -1};
-        if (sim_run(sc, &o, &res)) {
-            fprintf(stderr, "dynmem-sim: policy %s failed: %s\n", dynmem_policy_name((uint32_t)p),
-                    res.error);
-            sim_result_free(&res);
-            return -1;
-        }
-        sim_totals(&res, &rows[p].t);
-        sim_result_free(&res);
-        if (with_density && density(sc, p, duration_ms, &rows[p].density))
-            return -1;
-        if (progress)
-            fprintf(stderr, "dynmem-sim: policy %s done\n", dynmem_policy_name((uint32_t)p));
+        c->part[p] = (struct policy_part){.row = &rows[p], .lo = 0, .hi = sc->n_vms + 1};
     }
-    return 0;
+    static const struct sim_pool_ops ops = {next_job, run_job, job_done};
+    int rc = sim_pool_run(sim_pool_workers(workers), &ops, c);
+    sim_progress_end(&c->progress);
+    free(c);
+    return rc;
 }
 
 /* The peers are the other systems' published rules (static, squeezed, mom,

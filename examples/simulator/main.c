@@ -18,6 +18,7 @@ static const char usage[] =
     "  --policy NAME        dynmem (default), hyperv, static, squeezed, mom, esx, proxmox\n"
     "  --compare            run every policy; print deficit, density, churn, fairness\n"
     "  --no-density         with --compare: skip the density search\n"
+    "  --jobs N             with --compare: runs on N threads (default: one per CPU)\n"
     "  --duration SECONDS   simulate this long instead of the scenario's duration_s\n"
     "  --host-mib MIB       host memory instead of the scenario's host.memory_mib\n"
     "  --out DIR            write DIR/timeline.csv, summary.csv, actions.log, plot.png\n"
@@ -37,7 +38,7 @@ static const char usage[] =
 
 struct cli {
     const char *scenario, *out, *timeline, *summary_csv, *compare_csv, *plot;
-    int policy, plot_vms;
+    int policy, plot_vms, jobs;
     bool compare, density, actions, quiet, progress, progress_set;
     double duration_s, timeline_every_s, host_mib;
 };
@@ -87,6 +88,13 @@ static int parse_args(int argc, char **argv, struct cli *c)
             NEEDS_VALUE c->compare_csv = v;
         } else if (!strcmp(a, "--plot")) {
             NEEDS_VALUE c->plot = v;
+        } else if (!strcmp(a, "--jobs")) {
+            NEEDS_VALUE
+            if (parse_num(v, &d) || d < 1 || d > 64 || d != (int)d) {
+                fprintf(stderr, "dynmem-sim: --jobs: a whole number of 1 to 64, not '%s'\n", v);
+                return -1;
+            }
+            c->jobs = (int)d;
         } else if (!strcmp(a, "--plot-vms") || !strcmp(a, "--duration") ||
                    !strcmp(a, "--timeline-every") || !strcmp(a, "--host-mib")) {
             NEEDS_VALUE
@@ -134,7 +142,7 @@ static const char *in_out(const struct cli *c, const char *given, const char *na
 static int run_compare(const struct cli *c, const struct sim_scenario *sc, uint64_t dur)
 {
     struct sim_compare_row rows[SIM_POLICIES];
-    if (sim_compare(sc, c->density, dur, c->progress, rows))
+    if (sim_compare(sc, c->density, dur, c->progress, c->jobs, rows))
         return 1;
     sim_print_compare(stdout, sc, rows, c->density);
     char buf[1024];

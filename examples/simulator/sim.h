@@ -129,6 +129,10 @@ struct sim_options {
     uint64_t timeline_every_ms; /* thin the timeline (0 = every tick) */
     FILE *actions;              /* every action with its reason, or NULL */
     bool progress;              /* progress on stderr */
+    /* Stop as soon as the deficit time can no longer stay at or under this
+     * percentage of all VM-seconds the run can have (0: never stop early):
+     * a density probe that cannot fit is known long before its end. */
+    double stop_above_deficit_pct;
 };
 
 struct sim_result {
@@ -137,6 +141,7 @@ struct sim_result {
     struct sim_host_metrics host;
     uint64_t actions;
     bool failed;                /* an invariant broke or the library refused: see error */
+    bool stopped;               /* stopped early (stop_above_deficit_pct) */
     char error[256];
 };
 
@@ -162,11 +167,45 @@ struct sim_compare_row {
     struct sim_totals t;
     int density;   /* -1 when not computed */
 };
+/* Every policy's run and density search, on `workers` threads (0: one per
+ * CPU). */
 int sim_compare(const struct sim_scenario *sc, bool density, uint64_t duration_ms,
-                bool progress, struct sim_compare_row rows[SIM_POLICIES]);
+                bool progress, int workers, struct sim_compare_row rows[SIM_POLICIES]);
 void sim_print_compare(FILE *f, const struct sim_scenario *sc,
                        const struct sim_compare_row rows[SIM_POLICIES], bool density);
 int sim_write_compare_csv(const char *path, const struct sim_compare_row rows[SIM_POLICIES]);
+
+/* ---- progress on stderr (progress.c) ---- */
+struct sim_progress {
+    bool on, tty, open;
+    double started, shown; /* monotonic seconds */
+};
+void sim_progress_init(struct sim_progress *p, bool on);
+/* One update: on a terminal the line is rewritten (at most 10 times a
+ * second unless a milestone); elsewhere only milestones are written. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void sim_progress_show(struct sim_progress *p, bool milestone, const char *fmt, ...);
+void sim_progress_end(struct sim_progress *p);
+double sim_progress_elapsed(const struct sim_progress *p);
+
+/* ---- worker threads (pool.c) ---- */
+struct sim_pool_ops {
+    /* Under the pool's lock: the next job to run, or NULL if none is ready
+     * now (a worker then waits for a job to finish); set *finished once no
+     * job will ever be ready again. */
+    void *(*next)(void *ctx, bool *finished);
+    /* Runs a job, outside the lock; nonzero stops the pool. */
+    int (*run)(void *ctx, void *job);
+    /* Under the lock, after run. */
+    void (*done)(void *ctx, void *job, int rc);
+};
+/* `asked` workers, or one per online CPU if asked <= 0 (at most 64). */
+int sim_pool_workers(int asked);
+/* Runs jobs on `workers` threads (this one included) until none is left;
+ * -1 if a job failed. */
+int sim_pool_run(int workers, const struct sim_pool_ops *ops, void *ctx);
 
 /* ---- plot (plot.c) ---- */
 int sim_plot(const char *timeline_csv, const char *out_path, const struct sim_scenario *sc,
