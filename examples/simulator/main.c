@@ -212,10 +212,18 @@ static int run_one(const struct cli *c, const struct sim_scenario *sc, uint64_t 
     if (act)
         printf("actions: %s\n", act);
     if (plot) {
-        if (sim_plot(tl, plot, sc, c->plot_vms) == 0)
+        /* A plot that fails is an output that could not be written; only a
+         * missing gnuplot is let pass when the plot was not asked for by
+         * name (--out). */
+        char why[300];
+        int prc = sim_plot(tl, plot, sc, c->plot_vms, why, sizeof why);
+        if (prc == 0) {
             printf("plot: %s\n", plot);
-        else if (c->plot)
-            status = 3;
+        } else {
+            fprintf(stderr, "dynmem-sim: no plot written to %s: %s\n", plot, why);
+            if (prc != SIM_PLOT_NO_GNUPLOT || c->plot)
+                status = 3;
+        }
     }
     return status;
 }

@@ -208,8 +208,11 @@ int sim_pool_workers(int asked);
 int sim_pool_run(int workers, const struct sim_pool_ops *ops, void *ctx);
 
 /* ---- plot (plot.c) ---- */
+/* Returns 0, SIM_PLOT_NO_GNUPLOT, or -1 when gnuplot (or a file) failed;
+ * `why` says what happened (gnuplot's own message when it has one). */
+#define SIM_PLOT_NO_GNUPLOT (-2)
 int sim_plot(const char *timeline_csv, const char *out_path, const struct sim_scenario *sc,
-             int max_vms);
+             int max_vms, char *why, size_t why_len);
 
 int sim_policy_parse(const char *name);
 
