@@ -44,6 +44,9 @@ static void apply_progress(dynmem_balancer *b, struct vm *v, uint64_t n)
         b->used -= n;
         v->visible -= n;
         v->removed += n;
+        /* The guest has room again for what it gave back: a hot-add that
+         * failed before (its window used up) may succeed now. */
+        v->hot_add_failed = false;
         break;
     }
     if (is_growth(v->act.kind))

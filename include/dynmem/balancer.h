@@ -559,7 +559,8 @@ enum dynmem_confirm_flag {
     /** The action is over: whatever was not confirmed did not happen. */
     DYNMEM_CONFIRM_FINAL = 1u << 0,
     /** The action ended in failure (with FINAL). For growth the balancer
-     *  stops hot-adding to this VM until its configuration changes. */
+     *  stops hot-adding to this VM until its configuration changes or it
+     *  hot-removes memory (which gives it room again). */
     DYNMEM_CONFIRM_FAILED = 1u << 1
 };
 
@@ -602,7 +603,8 @@ enum dynmem_vm_state_flag {
     DYNMEM_VMSTATE_BUSY = 1u << 4,
     /** The guest reported distress (swap-in, major faults, PSI). */
     DYNMEM_VMSTATE_DISTRESS = 1u << 5,
-    /** Hot-add failed for good; growth is by unballoon only. */
+    /** Hot-add failed; growth is by unballoon only until the VM's
+     *  configuration changes or it hot-removes memory. */
     DYNMEM_VMSTATE_HOT_ADD_FAILED = 1u << 6,
     /** Its guest gave less than a shrink asked: it is not asked below what
      *  it kept until a back-off passes (5 s, doubling with each short

@@ -272,3 +272,35 @@ static void paged_before_buffers(enum dynmem_policy policy)
 
 Test(smart_paging, gap_before_buffers_dynmem) { paged_before_buffers(DYNMEM_POLICY_DYNMEM); }
 Test(smart_paging, gap_before_buffers_hyperv) { paged_before_buffers(DYNMEM_POLICY_HYPERV); }
+
+/* A hot-add the guest could not take (FAILED) stops hot-adding to the VM,
+ * but a hot-remove since gives the guest room again: growth after any
+ * hot-remove cycle works as for a fresh guest (a hot-remove guest whose
+ * hot-added window was used up, then given back). */
+Test(hot_remove, hot_add_again_after_a_hot_remove)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(16), DYNMEM_POLICY_HYPERV);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, 0), 0);
+    struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
+    c.startup_bytes = GIB(1);
+    c.minimum_bytes = MIB(512);
+    c.maximum_bytes = GIB(4);
+    c.flags |= DYNMEM_VM_CAN_HOT_REMOVE;
+    int i = balsim_add_cfg(&s, &c, GUEST_REFUSES);
+    cr_assert_eq(balsim_start(&s, i), 0);
+    s.vm[i].demand = GIB(2);
+    balsim_run(&s, 3);
+    cr_assert(balsim_counters(&s, i).flags & DYNMEM_VMSTATE_HOT_ADD_FAILED);
+    /* The guest gives memory back by hot-remove, and can take more again. */
+    s.vm[i].guest = GUEST_COOPERATIVE;
+    s.vm[i].demand = MIB(400);
+    balsim_run(&s, 3);
+    struct dynmem_vm_counters k = balsim_counters(&s, i);
+    cr_assert_gt(k.removed_bytes, 0);
+    cr_assert_eq(k.flags & DYNMEM_VMSTATE_HOT_ADD_FAILED, 0);
+    s.vm[i].demand = GIB(3);
+    balsim_run(&s, 3);
+    cr_assert_eq(balsim_assigned(&s, i), MIB(3688), "hot-added again: 3 GiB x 1.2");
+    balsim_fini(&s);
+}
