@@ -9,12 +9,14 @@
 #endif
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 static const char usage[] =
     "usage: dynmem-sim [options] SCENARIO.json\n"
+    "       dynmem-sim --generate SEED [--vms N] [--hours H] [--host-fraction F] > FLEET.json\n"
     "  --policy NAME        dynmem (default), hyperv, static, squeezed, mom, esx, proxmox\n"
     "  --compare            run every policy; print deficit, density, churn, fairness\n"
     "  --no-density         with --compare: skip the density search\n"
@@ -32,6 +34,9 @@ static const char usage[] =
     "  --actions            print every action with its reason (or DIR/actions.log)\n"
     "  --progress           progress on stderr (default for runs over 6 simulated hours)\n"
     "  --quiet              no summary table on stdout\n"
+    "  --generate SEED      write a generated fleet (scenario JSON) to stdout\n"
+    "  --vms N, --hours H   with --generate: fleet size (40), duration (6)\n"
+    "  --host-fraction F    with --generate: host = F x sum of maxima (0.7)\n"
     "  --help               this text\n"
     "Exit status: 0 done, 1 the run failed (an invariant broke or the library refused),\n"
     "2 bad usage or scenario, 3 an output could not be written.\n";
@@ -39,6 +44,8 @@ static const char usage[] =
 struct cli {
     const char *scenario, *out, *timeline, *summary_csv, *compare_csv, *plot;
     int policy, plot_vms, jobs;
+    bool generate;
+    struct sim_gen gen;
     bool compare, density, actions, quiet, progress, progress_set;
     double duration_s, timeline_every_s, host_mib;
 };
@@ -53,7 +60,8 @@ static int parse_num(const char *s, double *out)
 
 static int parse_args(int argc, char **argv, struct cli *c)
 {
-    *c = (struct cli){.policy = -1, .plot_vms = 6, .density = true};
+    *c = (struct cli){.policy = -1, .plot_vms = 6, .density = true,
+                      .gen = (struct sim_gen)SIM_GEN_INIT};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -88,6 +96,26 @@ static int parse_args(int argc, char **argv, struct cli *c)
             NEEDS_VALUE c->compare_csv = v;
         } else if (!strcmp(a, "--plot")) {
             NEEDS_VALUE c->plot = v;
+        } else if (!strcmp(a, "--generate") || !strcmp(a, "--vms")) {
+            NEEDS_VALUE
+            if (parse_num(v, &d) || d != floor(d) || d > 1e9 || (d < 1 && strcmp(a, "--generate"))) {
+                fprintf(stderr, "dynmem-sim: %s: a whole number%s, not '%s'\n", a,
+                        strcmp(a, "--generate") ? " of at least 1" : "", v);
+                return -1;
+            }
+            if (!strcmp(a, "--generate")) {
+                c->generate = true;
+                c->gen.seed = (uint64_t)d;
+            } else {
+                c->gen.vms = (int)d;
+            }
+        } else if (!strcmp(a, "--hours") || !strcmp(a, "--host-fraction")) {
+            NEEDS_VALUE
+            if (parse_num(v, &d) || d <= 0 || d > (strcmp(a, "--hours") ? 10 : 24 * 30)) {
+                fprintf(stderr, "dynmem-sim: %s: out of range: '%s'\n", a, v);
+                return -1;
+            }
+            *(strcmp(a, "--hours") ? &c->gen.host_fraction : &c->gen.hours) = d;
         } else if (!strcmp(a, "--jobs")) {
             NEEDS_VALUE
             if (parse_num(v, &d) || d < 1 || d > 64 || d != (int)d) {
@@ -121,8 +149,12 @@ static int parse_args(int argc, char **argv, struct cli *c)
         }
 #undef NEEDS_VALUE
     }
-    if (!c->scenario) {
+    if (!c->scenario && !c->generate) {
         fputs(usage, stderr);
+        return -1;
+    }
+    if (c->scenario && c->generate) {
+        fprintf(stderr, "dynmem-sim: --generate takes no scenario file\n");
         return -1;
     }
     return 0;
@@ -233,6 +265,16 @@ int main(int argc, char **argv)
     struct cli c;
     if (parse_args(argc, argv, &c))
         return 2;
+    if (c.generate) {
+        char *text = sim_generate(&c.gen);
+        if (!text) {
+            fprintf(stderr, "dynmem-sim: out of memory\n");
+            return 1;
+        }
+        int ok = fputs(text, stdout) >= 0 && fputc('\n', stdout) != EOF && fflush(stdout) == 0;
+        free(text);
+        return ok ? 0 : 3;
+    }
     struct sim_scenario sc;
     char err[512];
     if (sim_scenario_load(c.scenario, &sc, err, sizeof err)) {

@@ -101,6 +101,17 @@ struct sim_scenario {
 int sim_scenario_load(const char *path, struct sim_scenario *sc, char *err, size_t errlen);
 void sim_scenario_free(struct sim_scenario *sc);
 
+/* ---- generated fleets (generate.c) ---- */
+struct sim_gen {
+    uint64_t seed;
+    int vms;              /* VMs in the list */
+    double hours;         /* simulated time */
+    double host_fraction; /* host memory over the sum of the VMs' maxima */
+};
+#define SIM_GEN_INIT {1, 40, 6.0, 0.7}
+/* The scenario's JSON text (malloc'd), or NULL if out of memory. */
+char *sim_generate(const struct sim_gen *g);
+
 /* ---- metrics (metrics.c) ---- */
 struct sim_vm_metrics {
     double running_s, pending_s;     /* running; waiting for a refused start */
