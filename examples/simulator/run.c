@@ -29,6 +29,8 @@ struct vmrun {
     bool stale_counters;
     uint64_t demand; /* this tick's, worked out once */
     uint64_t moved;          /* bytes moved by the current action so far */
+    int last_way;            /* +1 grew, -1 shrank last (0: not yet) */
+    bool reported;           /* a status report since the guest booted */
 };
 
 struct run {
@@ -103,6 +105,7 @@ static int drain(struct run *r, struct vmrun *v)
     struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
     while (dynmem_session_host_next_event(v->link.h, &ev) == 1) {
         if (ev.kind == DYNMEM_SESSION_EVENT_STATUS && v->running) {
+            v->reported = true;
             struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
             if (lib(r, dynmem_session_event_to_pressure_sample(&s, &ev), "status", v))
                 return -1;
@@ -116,8 +119,12 @@ static int drain(struct run *r, struct vmrun *v)
             if (ev.flags & DYNMEM_SESSION_FLAG_TIMED_OUT)
                 m->timeouts++;
             if (ev.flags & DYNMEM_SESSION_FLAG_FINAL) {
-                if (v->moved)
+                if (v->moved) {
                     (*(grow ? &m->add_ops : &m->remove_ops))++;
+                    int way = grow ? 1 : -1;
+                    m->reversals += v->last_way == -way;
+                    v->last_way = way;
+                }
                 v->moved = 0;
             }
             if (!v->running)
@@ -161,6 +168,7 @@ static int try_start(struct run *r, struct vmrun *v)
     v->pending = false;
     v->running = true;
     v->stale_counters = true;
+    v->reported = false;
     return lib(r, sim_link_boot(&v->link, r->now), "boot", v);
 }
 
@@ -207,6 +215,7 @@ static int apply_event(struct run *r, const struct sim_event *ev)
         if (lib(r, rc, "restart", v))
             return -1;
         logf_action(r, "%s: restarted, %" PRIu64 " MiB smart-paged", v->spec.name, out >> 20);
+        v->reported = false;
         return lib(r, sim_link_boot(&v->link, r->now), "boot", v);
     case EV_RESIZE:
         if (!v->running)
@@ -334,6 +343,10 @@ static int measure(struct run *r, uint64_t dt_ms)
                 m->static_mib_s += (double)v->spec.config.startup_bytes / mib * dt;
             if (a < d) {
                 m->deficit_mib_s += (dd - aa) * dt;
+                if (!v->running)
+                    m->waiting_deficit_mib_s += (dd - aa) * dt;
+                else if (!v->reported)
+                    m->blind_deficit_mib_s += (dd - aa) * dt;
                 m->warning_s += dt;
                 r->deficit_s += dt;
             } else if (aa < dd * (1.0 + v->spec.config.buffer_percent / 100.0)) {
