@@ -289,6 +289,26 @@ static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, 
     return n + chained;
 }
 
+/* A guest gives its highest pages, and hot-removed pages can be hot-added
+ * again only as whole aligned chunks (the guest's hot-add alignment). So a
+ * guest that takes hot-add is asked to hot-remove whole chunks only, and
+ * only while nothing is ballooned (ballooned pages sit on top, and the
+ * pages below them are not aligned): otherwise every small hot-remove
+ * would use up a chunk of its hot-add window for good, until it could not
+ * grow at all. Rounds *bytes down to whole chunks; false when not even one
+ * chunk can go this way (then the balloon takes it; a guest without a
+ * balloon still hot-removes what it is asked). */
+static bool hot_remove_whole_chunks(const struct vm *v, uint64_t *bytes)
+{
+    uint64_t align = v->cfg.hot_add_alignment_bytes;
+    if (!(v->cfg_flags & DYNMEM_VM_CAN_HOT_ADD) || align <= UNIT)
+        return true;
+    if (vm_balloon(v) >= PAGE_BYTES || *bytes < align)
+        return false;
+    *bytes = round_down(*bytes, align);
+    return true;
+}
+
 static void shrink_vm(struct dynmem_balancer *b, struct vm *v, uint64_t bytes, uint32_t reason,
                       uint64_t now_ms, uint64_t host_free)
 {
@@ -302,10 +322,11 @@ static void shrink_vm(struct dynmem_balancer *b, struct vm *v, uint64_t bytes, u
     bool balloon_only = v->paged != 0;
     if (balloon_only && !(v->cfg_flags & DYNMEM_VM_CAN_BALLOON))
         return;
-    uint32_t kind = (v->cfg_flags & DYNMEM_VM_CAN_HOT_REMOVE) && !balloon_only
-                        ? DYNMEM_ACTION_HOT_REMOVE
-                        : DYNMEM_ACTION_BALLOON;
-    issue(b, v, kind, bytes, reason, now_ms, host_free);
+    bool remove = (v->cfg_flags & DYNMEM_VM_CAN_HOT_REMOVE) && !balloon_only;
+    if (remove && (v->cfg_flags & DYNMEM_VM_CAN_BALLOON) && !hot_remove_whole_chunks(v, &bytes))
+        remove = false;
+    issue(b, v, remove ? DYNMEM_ACTION_HOT_REMOVE : DYNMEM_ACTION_BALLOON, bytes, reason, now_ms,
+          host_free);
 }
 
 /* Smart-paged VMs: back the gap from free memory, else drain it by
