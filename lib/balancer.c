@@ -349,6 +349,8 @@ int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm_config *co
 
 int dynmem_balancer_vm_remove(dynmem_balancer *b, uint64_t vm_id)
 {
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
@@ -400,6 +402,8 @@ static void vm_power_on(dynmem_balancer *b, struct vm *v, uint64_t backed, uint6
 int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms,
                              uint64_t *missing_bytes)
 {
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     if (missing_bytes)
         *missing_bytes = 0;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
@@ -421,6 +425,8 @@ int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms
 int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms,
                                uint64_t *paged_bytes)
 {
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     if (paged_bytes)
         *paged_bytes = 0;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
@@ -447,6 +453,8 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
 
 int dynmem_balancer_vm_stop(dynmem_balancer *b, uint64_t vm_id)
 {
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
@@ -473,6 +481,8 @@ static bool running_change_allowed(const struct dynmem_vm_config *old,
 int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
                                  const struct dynmem_vm_config *config)
 {
+    if (!b || !config)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
@@ -496,6 +506,8 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
                               uint64_t new_bytes, uint64_t *granted_bytes)
 {
     (void)now_ms;
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
@@ -536,6 +548,8 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
 int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
                               const struct dynmem_pressure_sample *sample)
 {
+    if (!b || !sample)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
@@ -564,6 +578,8 @@ int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
 int dynmem_balancer_vm_set_pressure_param(dynmem_balancer *b, uint64_t vm_id,
                                           enum dynmem_pressure_param param, int64_t value)
 {
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
