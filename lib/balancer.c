@@ -308,6 +308,16 @@ static int estimator_configure(dynmem_pressure *est, const struct dynmem_vm_conf
     return rc;
 }
 
+/* Moves a VM's estimator to a new configuration, or leaves it on the VM's
+ * current one if the new one does not take. */
+static int estimator_reconfigure(struct vm *v, const struct dynmem_vm_config *c)
+{
+    int rc = estimator_configure(v->est, c);
+    if (rc)
+        (void)estimator_configure(v->est, &v->cfg); /* cannot fail: it held before */
+    return rc;
+}
+
 int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm_config *config,
                            uint64_t *vm_id)
 {
@@ -491,11 +501,9 @@ int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
         return rc;
     if (v->running && !running_change_allowed(&v->cfg, config))
         return DYNMEM_ERR_BAD_STATE;
-    rc = estimator_configure(v->est, config);
-    if (rc) {
-        estimator_configure(v->est, &v->cfg); /* cannot fail: it held before */
+    rc = estimator_reconfigure(v, config);
+    if (rc)
         return rc;
-    }
     vm_set_config(v, config);
     v->hot_add_failed = false;
     v->dirty = true;
@@ -533,7 +541,7 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
     /* A resized static VM keeps min = startup = max, at its new size. */
     struct dynmem_vm_config cfg = v->cfg;
     cfg.startup_bytes = cfg.minimum_bytes = cfg.maximum_bytes = granted;
-    int rc = estimator_configure(v->est, &cfg);
+    int rc = estimator_reconfigure(v, &cfg);
     if (rc)
         return rc;
     vm_set_config(v, &cfg);

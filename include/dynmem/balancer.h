@@ -321,9 +321,12 @@ DYNMEM_API int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
  * @return 0 when the whole change is under way, DYNMEM_ERR_PARTIAL when only
  *         part of it is (granted_bytes says how much),
  *         DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND,
- *         DYNMEM_ERR_OUT_OF_RANGE (not a 2 MiB multiple, or 0) or
+ *         DYNMEM_ERR_OUT_OF_RANGE (not a 2 MiB multiple, or 0),
  *         DYNMEM_ERR_BAD_STATE (not running, dynamic, or an action in
- *         flight)
+ *         flight) or DYNMEM_ERR_PRESSURE_UNALIGNED (the VM holds memory
+ *         that is not whole 2 MiB units, after an earlier change ended
+ *         part way, and the size it can reach is not either); unchanged on
+ *         error
  */
 DYNMEM_API int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms,
                                          uint64_t new_bytes, uint64_t *granted_bytes);
