@@ -39,6 +39,8 @@ struct world {
     uint32_t index;
     int bal_param, pressure_param, host_param, guest_param, figure;
     struct dynmem_vm_config cfg;
+    struct dynmem_host_config host;
+    struct dynmem_config_vm config_vm;
     struct dynmem_pressure_sample sample;
     struct dynmem_virtio_stats stats;
     struct dynmem_pressure_report report;

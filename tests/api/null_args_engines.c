@@ -9,6 +9,29 @@ static void t_vm_config_check(struct world *w)
     REFUSED("config", dynmem_vm_config_check(NULL));
 }
 
+static void t_vm_config_explain(struct world *w)
+{
+    char text[64];
+    REFUSED("config", dynmem_vm_config_explain(NULL, text, sizeof text));
+    REFUSED("msg", dynmem_vm_config_explain(&w->cfg, NULL, sizeof text));
+}
+
+static void t_host_config_check(struct world *w)
+{
+    char text[64];
+    REFUSED("host", dynmem_host_config_check(NULL, text, sizeof text));
+    REFUSED("msg", dynmem_host_config_check(&w->host, NULL, sizeof text));
+}
+
+static void t_config_check(struct world *w)
+{
+    char text[64];
+    size_t bad = 7;
+    REFUSED("vms", dynmem_config_check(&w->host, NULL, 1, &bad, text, sizeof text));
+    REFUSED("msg", dynmem_config_check(&w->host, &w->config_vm, 1, &bad, NULL, sizeof text));
+    UNCHANGED("vms", bad, 7);
+}
+
 static void t_balancer_new(struct world *w)
 {
     REFUSED("out", dynmem_balancer_new(NULL, w->alloc));
@@ -345,6 +368,9 @@ static void t_guest_version(struct world *w)
 const struct null_entry null_entries_engines[] = {
     E(dynmem_action_describe, t_action_describe),
     E_NONE(dynmem_action_kind_name),
+    E_OPT(dynmem_config_check, t_config_check, "host bad_vm"),
+    E(dynmem_host_config_check, t_host_config_check),
+    E(dynmem_vm_config_explain, t_vm_config_explain),
     E(dynmem_balancer_check, t_check),
     E(dynmem_balancer_confirm, t_confirm),
     E(dynmem_balancer_free, t_balancer_free),

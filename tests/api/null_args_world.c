@@ -42,6 +42,11 @@ static void balancer_init(struct world *w, bool live, bool hostile)
     cfg.minimum_bytes = MIB(512);
     cfg.maximum_bytes = GIB(2);
     w->cfg = cfg;
+    w->host = (struct dynmem_host_config)DYNMEM_HOST_CONFIG_INIT;
+    w->host.total_bytes = GIB(8);
+    w->config_vm = (struct dynmem_config_vm)DYNMEM_CONFIG_VM_INIT;
+    w->config_vm.name = "vm";
+    w->config_vm.config = &w->cfg;
     cr_assert_eq(dynmem_balancer_new(&w->b, NULL), 0);
     cr_assert_eq(dynmem_balancer_vm_add(w->b, &cfg, &w->vm), 0);
     w->action = (struct dynmem_action)DYNMEM_ACTION_INIT;
@@ -130,6 +135,8 @@ static void arguments_init(struct world *w, bool hostile)
     w->index = 99;
     w->bal_param = w->pressure_param = w->host_param = w->guest_param = w->figure = 999;
     w->cfg.size = 0;
+    w->host.size = 0;
+    w->config_vm.size = 0;
     w->sample.size = 0;
     w->stats.size = 0;
     w->report.size = 0;
