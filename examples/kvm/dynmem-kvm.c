@@ -36,7 +36,10 @@ static void usage(FILE *to)
 "  weight=N        priority under scarcity, 0..10000 (default 5000)\n"
 "  vmem=ID         virtio-mem device id for growth past boot memory\n"
 "  balloon=PATH    balloon QOM path (default /machine/peripheral/balloon0)\n"
-"  name=NAME       name in the log (default vmN)\n"
+"  name=NAME       name in the log and the metrics (default vmN)\n"
+"  pidfile=PATH    QEMU's -pidfile: tells its exit from a lost connection\n"
+"                  (default: the pid at the socket's other end)\n"
+"  pid=PID         QEMU's pid, given outright\n"
 "SIZE takes K, M, G or T (powers of 1024); a bare number means MiB. Every\n"
 "setting is checked first; one that cannot be honoured exits with status 2.\n"
 "\n"
@@ -49,6 +52,7 @@ static void usage(FILE *to)
 "  --calm MS            surplus lasting this long is reclaimed (default 60000)\n"
 "  --settle MS          an action without progress this long is over (default 10000)\n"
 "  --once               connect, read, decide and act once, print status, exit\n"
+
 "  --dry-run            decide and log, never change a guest\n"
 "  -v, --verbose        also log every guest statistics sample\n"
 "\n"
@@ -64,8 +68,10 @@ static void usage(FILE *to)
 "  dynmem-kvm --reserve 2G \\\n"
 "    --vm name=web,qmp=/run/dynmem/web.qmp,startup=4G,minimum=1G,maximum=12G,vmem=vmem0\n"
 "The guest needs virtio_balloon (and virtio_mem, with hot-plugged memory\n"
-"onlined movable: memhp_default_state=online_movable) loaded. SIGTERM leaves\n"
-"every guest as it is.\n",
+"onlined movable: memhp_default_state=online_movable) loaded. A VM's memory\n"
+"stays booked until its QEMU process has exited: a lost QMP connection is\n"
+"retried with backoff and the VM re-adopted at the size QMP reports. SIGTERM\n"
+"leaves every guest as it is.\n",
         to);
 }
 
@@ -102,6 +108,7 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
             o->once = 1;
         } else if (!strcmp(a, "--dry-run")) {
             o->dry_run = 1;
+
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             o->verbose = 1;
         } else if (!val) {
@@ -119,6 +126,7 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
                     fprintf(stderr, "dynmem-kvm: %s\n", err);
                     return -1;
                 }
+
             } else if (!strcmp(a, "--host-memory")) {
                 bad = kvm_parse_size(val, &o->host_total);
             } else if (!strcmp(a, "--reserve")) {

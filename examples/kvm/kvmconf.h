@@ -14,6 +14,8 @@ struct kvm_vm_spec {
     char qmp[108];       /* QMP unix socket path */
     char balloon[128];   /* QOM path of the balloon device */
     char vmem[64];       /* virtio-mem device id, "" = none */
+    char pidfile[256];   /* QEMU's -pidfile, "" = none */
+    long pid;            /* QEMU's pid given outright, 0 = none */
     uint64_t startup, minimum, maximum; /* bytes */
     uint32_t buffer, weight;
 };
