@@ -11,6 +11,7 @@
 
 #include "kvmconf.h"
 #include "kvmloop.h"
+#include "metrics.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -52,7 +53,11 @@ static void usage(FILE *to)
 "  --calm MS            surplus lasting this long is reclaimed (default 60000)\n"
 "  --settle MS          an action without progress this long is over (default 10000)\n"
 "  --once               connect, read, decide and act once, print status, exit\n"
-
+"  --metrics-file PATH  write the host and VM counters there (Prometheus text,\n"
+"                       replaced atomically; for node_exporter's textfile\n"
+"                       collector) after each decision, at most once a second\n"
+"  --status             print the counters a running dynmem-kvm writes to\n"
+"                       --metrics-file PATH as a table, and exit\n"
 "  --dry-run            decide and log, never change a guest\n"
 "  -v, --verbose        also log every guest statistics sample\n"
 "\n"
@@ -108,7 +113,8 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
             o->once = 1;
         } else if (!strcmp(a, "--dry-run")) {
             o->dry_run = 1;
-
+        } else if (!strcmp(a, "--status")) {
+            o->status = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             o->verbose = 1;
         } else if (!val) {
@@ -126,7 +132,8 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
                     fprintf(stderr, "dynmem-kvm: %s\n", err);
                     return -1;
                 }
-
+            } else if (!strcmp(a, "--metrics-file")) {
+                o->metrics_file = val;
             } else if (!strcmp(a, "--host-memory")) {
                 bad = kvm_parse_size(val, &o->host_total);
             } else if (!strcmp(a, "--reserve")) {
@@ -153,6 +160,12 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
             }
         }
     }
+    if (o->status) {
+        if (o->metrics_file)
+            return 0;
+        fprintf(stderr, "dynmem-kvm: --status needs --metrics-file PATH (the daemon's)\n");
+        return -1;
+    }
     if (o->nvm == 0) {
         fprintf(stderr, "dynmem-kvm: no VM given (--vm or --config)\n");
         return -1;
@@ -173,6 +186,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (o.status)
+        return metrics_status(o.metrics_file, stdout, stderr);
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);

@@ -29,6 +29,8 @@ struct kvm_options {
     unsigned settle_ms;      /* an action without progress this long is over */
     int policy;              /* enum dynmem_policy */
     int once, dry_run, verbose;
+    int status;              /* --status: print the metrics file and exit */
+    const char *metrics_file; /* NULL = none */
     size_t nvm;
     struct kvm_vm_spec vm[KVM_MAX_VMS];
 };

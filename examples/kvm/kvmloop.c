@@ -1,6 +1,7 @@
 /* The loop: one QMP session per VM (kvmqemu.c), guest statistics fed to
  * the balancer as they arrive, a decision at once on a new sample or a
- * finished action (else every tick), and its actions carried out. */
+ * finished action (else every tick), its actions carried out, and the
+ * operator counters written after each decision. */
 #include "kvmloop.h"
 
 #include <inttypes.h>
@@ -11,6 +12,9 @@
 #include <time.h>
 
 #include "kvmvm.h"
+#include "metrics.h"
+
+#define METRICS_EVERY_MS 1000
 
 long long kvm_mono_ms(void)
 {
@@ -204,6 +208,29 @@ static void wait_events(struct loop *l, long long until, volatile sig_atomic_t *
     }
 }
 
+static const char *state_word(const struct vm *v)
+{
+    switch (v->state) {
+    case VM_MANAGED: return "managed";
+    case VM_DISCONNECTED: return "disconnected";
+    case VM_WAITING: break;
+    }
+    return v->refused ? "refused" : "waiting";
+}
+
+static void publish(struct loop *l, struct metrics *m)
+{
+    metrics_begin(m, l->b, metrics_wall_ms());
+    for (size_t i = 0; i < l->o->nvm; i++) {
+        const struct vm *v = &l->vm[i];
+        metrics_add_vm(m, v->spec->name, state_word(v), v->state != VM_WAITING ? l->b : NULL,
+                       v->id);
+    }
+    char msg[700];
+    if (metrics_publish_quiet(m, l->o->metrics_file, msg, sizeof msg))
+        kvm_log(NULL, "%s", msg);
+}
+
 static void status_line(struct loop *l, struct vm *v)
 {
     struct dynmem_vm_counters c = DYNMEM_VM_COUNTERS_INIT;
@@ -218,10 +245,12 @@ static void status_line(struct loop *l, struct vm *v)
 int kvm_run(const struct kvm_options *o, volatile sig_atomic_t *stop)
 {
     static struct loop l;
+    struct metrics m;
     l.o = o;
     if (setup(&l))
         return 2;
-    long long next_tick = kvm_mono_ms();
+    metrics_init(&m, "dynmem-kvm");
+    long long next_tick = kvm_mono_ms(), next_metrics = next_tick;
     int status = 0;
     while (!*stop) {
         long long now = kvm_mono_ms();
@@ -235,6 +264,10 @@ int kvm_run(const struct kvm_options *o, volatile sig_atomic_t *stop)
                 kvm_log(NULL, "tick: %s", dynmem_strerror(e));
             take_actions(&l, now);
             next_tick = now + o->tick_ms;
+            if (o->metrics_file && (now >= next_metrics || o->once)) {
+                publish(&l, &m);
+                next_metrics = now + METRICS_EVERY_MS;
+            }
         }
         if (o->once) {
             for (size_t i = 0; i < o->nvm; i++) {
@@ -253,6 +286,7 @@ int kvm_run(const struct kvm_options *o, volatile sig_atomic_t *stop)
         qmp_close(l.vm[i].q);
         kvm_proc_forget(&l.vm[i].proc);
     }
+    metrics_free(&m);
     dynmem_balancer_free(l.b);
     return status;
 }

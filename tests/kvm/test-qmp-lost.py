@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """dynmem-kvm against a scripted QMP peer (no QEMU) whose connection is cut,
 then stalled, while the "QEMU" process (a sleep, given with pid=) runs: the
-VM stays in the books with all its memory, is re-adopted when QMP answers
-again, and is released only when the process exits. Fast enough for every
-build, sanitizers included.
+VM stays in the books with all its memory (state "disconnected" in the
+metrics file), is re-adopted when QMP answers again, and is released only
+when the process exits. Also the metrics file and --status. Fast enough for
+every build, sanitizers included.
 usage: test-qmp-lost.py DYNMEM_KVM WORKDIR"""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -66,28 +68,66 @@ def wait_for(what, cond, timeout=15):
     raise AssertionError("timed out waiting for: " + what)
 
 
+def metric(path, name, vm=None):
+    """The value of a series in the metrics file (None if absent)."""
+    try:
+        text = open(path).read()
+    except OSError:
+        return None
+    label = r'\{vm="%s"[^}]*\}' % re.escape(vm) if vm else ""
+    m = re.search(r"^%s%s (\S+)$" % (re.escape(name), label), text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def state(path):
+    """The state the metrics file gives the VM."""
+    try:
+        m = re.search(r'^dynmem_vm_state\{vm="fake",state="(\w+)"\} 1$', open(path).read(), re.M)
+    except OSError:
+        return None
+    return m.group(1) if m else None
+
+
+def status(exe, prom):
+    return subprocess.run([exe, "--status", "--metrics-file", prom], capture_output=True,
+                          text=True, timeout=10)
+
+
 def main():
     exe = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(dir=sys.argv[2]) as tmp:
-        sock = os.path.join(tmp, "qmp.sock")
+        sock, prom = os.path.join(tmp, "qmp.sock"), os.path.join(tmp, "dynmem.prom")
         logpath = os.path.join(tmp, "daemon.log")
         fake = FakeQemu(sock)
         qemu = subprocess.Popen(["sleep", "600"])  # stands for QEMU's process
         log = open(logpath, "w")
         d = subprocess.Popen([exe, "--host-memory", "4G", "--reserve", "0", "--tick", "200",
-                              "--vm", "name=fake,qmp=%s,startup=1G,minimum=512M,pid=%d"
+                              "--metrics-file", prom, "--vm", "name=fake,qmp=%s,startup=1G,minimum=512M,pid=%d"
                               % (sock, qemu.pid)], stdout=log, stderr=subprocess.STDOUT)
         text = lambda: open(logpath).read()  # noqa: E731
         try:
             wait_for("managed", lambda: "fake: managed" in text())
-            print("ok - managed")
+            wait_for("managed in the metrics file", lambda: state(prom) == "managed")
+            assert metric(prom, "dynmem_host_memory_bytes") == 4 * GIB
+            assert metric(prom, "dynmem_vm_assigned_bytes", "fake") == GIB
+            print("ok - managed, counters in the metrics file")
+            st = status(exe, prom)
+            assert st.returncode == 0 and re.search(r"\nfake +managed +\S+ +1024 MiB",
+                                                    st.stdout), st.stdout
+            print("ok - --status prints the table")
             # 1. the connection is cut: booked, disconnected, reconnected
             fake.cut()
             wait_for("the cut noticed", lambda: "its 1024 MiB stay booked" in text())
+            wait_for("state disconnected", lambda: state(prom) == "disconnected")
+            assert metric(prom, "dynmem_vm_assigned_bytes", "fake") == GIB, "memory unbooked"
+            assert metric(prom, "dynmem_host_assigned_bytes") == GIB
+            st = status(exe, prom)
+            assert re.search(r"\nfake +disconnected +\S+ +1024 MiB", st.stdout), st.stdout
             print("ok - a cut connection keeps the VM booked")
             time.sleep(1.5)
             fake.restore()
             wait_for("re-adopted", lambda: "QMP reconnected" in text())
+            wait_for("managed again", lambda: state(prom) == "managed")
             print("ok - re-adopted once QMP answers")
             # 2. QMP stops answering: a timeout is not a dead QEMU either
             fake.stall()
@@ -104,9 +144,15 @@ def main():
             qemu.wait()
             wait_for("released", lambda: "QEMU gone (pid %d exited): VM removed, 1024 MiB "
                      "returned to the pool" % qemu.pid in text())
+            wait_for("state waiting", lambda: state(prom) == "waiting")
+            assert metric(prom, "dynmem_host_assigned_bytes") == 0
+            assert metric(prom, "dynmem_vm_assigned_bytes", "fake") is None
             print("ok - released once the process exited")
             d.send_signal(signal.SIGTERM)
             assert d.wait(timeout=10) == 0, "SIGTERM: exit status"
+            missing = status(exe, prom + ".none")
+            assert missing.returncode == 1 and "No such file" in missing.stderr, missing.stderr
+            print("ok - --status without the file exits 1")
         except AssertionError as e:
             print("FAIL:", e)
             print(text()[-3000:])
