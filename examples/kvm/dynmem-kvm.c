@@ -48,7 +48,7 @@ static void usage(FILE *to)
 "  --host-memory SIZE   memory the VMs may share (default: MemTotal)\n"
 "  --reserve SIZE       kept for the host (default: the library's, 899 MiB+)\n"
 "  --policy P           dynmem (default), hyperv or static\n"
-"  --stats-interval S   guest statistics period, seconds (default 2)\n"
+"  --stats-interval S   guest statistics period, seconds (default 1)\n"
 "  --tick MS            decision period, ms (default 1000)\n"
 "  --calm MS            surplus lasting this long is reclaimed (default 60000)\n"
 "  --settle MS          an action without progress this long is over (default 10000)\n"
@@ -179,7 +179,7 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
 
 int main(int argc, char **argv)
 {
-    static struct kvm_options o = {.reserve = -1, .tick_ms = 1000, .stats_interval_s = 2,
+    static struct kvm_options o = {.reserve = -1, .tick_ms = 1000, .stats_interval_s = 1,
                                    .calm_ms = -1, .settle_ms = 10000,
                                    .policy = DYNMEM_POLICY_DYNMEM};
     if (parse_args(argc, argv, &o)) {

@@ -339,6 +339,39 @@ void vm_connect(struct vm *v, long long now)
         adopt(v, now, pid);
 }
 
+/* Grants sized to the ramp: while demand rises by more than RAMP_MIN_STEP
+ * between samples, the buffer covers the rise at that rate until memory
+ * granted on the next sample can be in the guest (two statistics periods
+ * and a second), on top of the configured buffer; back to the configured
+ * buffer once the rise stops (the surplus then goes by lazy reclaim). A
+ * guest at its minimum otherwise grows only once demand + buffer passes
+ * the minimum, too late for a fast ramp. */
+#define RAMP_MIN_STEP (UINT64_C(8) << 20)
+
+static void size_for_ramp(struct vm *v, uint64_t demand, long long now)
+{
+    uint64_t prev = v->prev_demand;
+    long long dt = now - v->prev_demand_ms;
+    v->prev_demand = demand;
+    v->prev_demand_ms = now;
+    uint32_t want = v->spec->buffer;
+    if (prev && dt > 0 && demand >= prev + RAMP_MIN_STEP && demand > 0) {
+        uint64_t horizon_ms = 2000ULL * v->loop->o->stats_interval_s + 1000;
+        uint64_t extra = (demand - prev) * horizon_ms / (uint64_t)dt;
+        uint64_t pct = want + (100 * extra + demand - 1) / demand;
+        want = pct > 2000 ? 2000 : (uint32_t)pct;
+    }
+    if (want == v->cfg.buffer_percent)
+        return;
+    struct dynmem_vm_config c = v->cfg;
+    c.buffer_percent = want;
+    if (dynmem_balancer_vm_configure(v->loop->b, v->id, &c) == 0)
+        v->cfg = c;
+    if (v->loop->o->verbose)
+        kvm_log(v, "buffer %u%% (demand rose %lld MiB in %.1f s)", want,
+                (long long)((int64_t)(demand - prev) >> 20), (double)dt / 1000.0);
+}
+
 void vm_read_stats(struct vm *v, long long now)
 {
     char err[256];
@@ -372,8 +405,10 @@ void vm_read_stats(struct vm *v, long long now)
             e = dynmem_balancer_vm_sample(v->loop->b, v->id, &smp);
         if (e && e != DYNMEM_ERR_PRESSURE_NO_DATA)
             kvm_log(v, "guest statistics refused: %s", dynmem_strerror(e));
-        if (e == 0)
+        if (e == 0) {
+            size_for_ramp(v, smp.committed_bytes, now);
             v->loop->want_tick = 1;
+        }
         if (e == 0 && v->loop->o->verbose)
             kvm_log(v, "stats: total %llu MiB, available %llu MiB, demand %llu MiB, balloon at "
                     "%llu MiB", MIB(vs.total_memory), MIB(vs.available_memory),

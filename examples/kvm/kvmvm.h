@@ -47,6 +47,8 @@ struct vm {
     uint64_t requested;        /* the balloon value asked for */
     uint64_t requested_vmem;   /* the virtio-mem requested-size asked for */
     int hot_remove_on;         /* CAN_HOT_REMOVE currently configured */
+    uint64_t prev_demand;      /* the sample before, for the ramp rate */
+    long long prev_demand_ms;
     uint32_t dry_kind;         /* --dry-run: last action logged, not repeated */
     uint64_t dry_target;
     long long issued, progressed;
