@@ -142,7 +142,7 @@ static void manage(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
     if (st == XSIO_OK)
         st = xdom_read_key(ds, d, "memory/target", &target_kib);
     if (st != XSIO_OK) {
-        if (st != XSIO_LOST)
+        if (st != XSIO_LOST && st != XSIO_AGAIN)
             xdom_log(ds, "dom %u (%s): memory/static-max or memory/target: %s; retrying", d->domid,
                   d->name, xsio_status_name(st));
         d->retry_ms = now_ms + RETRY_MS;
@@ -220,8 +220,8 @@ void xdoms_rescan(struct xdoms *ds, uint64_t now_ms)
 {
     unsigned *ids = NULL, n = 0;
     enum xsio_status st = xsio_list_domains(ds->xs, &ids, &n);
-    if (st != XSIO_OK) {
-        if (st != XSIO_LOST)
+    if (st != XSIO_OK) { /* no listing: nothing is taken for gone */
+        if (st != XSIO_LOST && st != XSIO_AGAIN)
             xdom_log(ds, "/local/domain: %s", xsio_status_name(st));
         return;
     }
@@ -253,6 +253,8 @@ void xdoms_sample(struct xdoms *ds, uint64_t now_ms)
             st = xdom_read_key(ds, d, "data/meminfo_free", &freek);
         if (st == XSIO_LOST)
             return;
+        if (st == XSIO_AGAIN)
+            continue; /* the store is busy: this domain's figures next time */
         if (st == XSIO_OK) {
             struct dynmem_pressure_sample smp = DYNMEM_PRESSURE_SAMPLE_INIT;
             int rc = dynmem_pressure_sample_from_xen_meminfo(&smp, now_ms, total, freek);
@@ -272,3 +274,4 @@ void xdoms_sample(struct xdoms *ds, uint64_t now_ms)
             xdom_follow_shrink(ds, d, now_ms);
     }
 }
+

@@ -79,6 +79,7 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->once = 1;
         } else if (!strcmp(argv[i], "--dry-run")) {
             o->dry_run = 1;
+
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             exit(0);
@@ -103,9 +104,11 @@ static int wait_events(struct xsio *xs, uint64_t ms)
     return 0;
 }
 
+/* Reconnects; meanwhile every domain stays in the books. */
 static void stay_connected(struct xsio *xs, FILE *log)
 {
-    fprintf(log, "dynmem-xen: xenstore connection lost; reconnecting\n");
+    fprintf(log, "dynmem-xen: xenstore connection lost; every domain stays booked; "
+            "reconnecting\n");
     fflush(log);
     unsigned attempts = 0;
     while (!stop_flag && xsio_reconnect(xs, &stop_flag) != 0)

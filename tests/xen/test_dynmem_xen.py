@@ -207,6 +207,53 @@ def runtime_refusals(exe, tmp):
         r.stop()
 
 
+FAULTS = """
+[host]
+memory = 4G
+reserve = 0
+tick-ms = 50
+"""
+
+
+def contention_and_outage(exe, tmp):
+    """Transactions that end in EAGAIN (every commit for a while, then half
+    of them) are retried until the target is written, never dropped and never
+    taken for a domain that is gone; a lost connection keeps every domain in
+    the books until it is back."""
+    r = Run(exe, tmp)
+    try:
+        grow = r.guests.add(fx.Guest(r.store, 1, "grow", 2048, 512, demand=[(0, 300)], delay=0.05))
+        r.guests.add(fx.Guest(r.store, 2, "calm", 1024, 512, demand=[(0, 300)], delay=0.05))
+        path = os.path.join(tmp, "faults.conf")
+        with open(path, "w") as f:
+            f.write(FAULTS)
+        r.store.eagain_share = 1.0
+        r.start("--config", path)
+        r.wait("both managed", lambda: "dom 2 (calm): managed" in r.log())
+        grow.set_demand(900)  # wants about 1080 MiB: growth past what it was found with
+        time.sleep(1.0)
+        r.check("while every commit fails, nothing is written", r.target(1) == 512 * MIB_KIB,
+                r.target(1))
+        r.store.eagain_share = 0.5
+        r.wait("grows once commits go through", lambda: r.target(1) >= (1080 - 34) * MIB_KIB, 10)
+        r.check("EAGAIN commits are retried (%d of %d commits failed)"
+                % (r.store.eagains, r.store.commits),
+                r.store.eagains > 10 and "action dropped" not in r.log(), r.log()[-1500:])
+        # the connection goes away for 3 s
+        r.server.stop()
+        r.wait("the loss noticed", lambda: "every domain stays booked" in r.log())
+        time.sleep(3)
+        r.server = fx.Server(r.store, r.sock)
+        r.wait("reconnected", lambda: "reconnected to xenstore" in r.log(), 10)
+        grow.set_demand(300)
+        r.check("no domain was taken for gone", "gone" not in r.log(), r.log()[-1500:])
+    except Failure:
+        print(r.log()[-4000:], file=sys.stderr)
+        raise
+    finally:
+        r.stop()
+
+
 def main_scenario(exe, tmp):
     r = Run(exe, tmp)
     try:
@@ -317,6 +364,8 @@ def main():
             once_and_dry_run(exe, tmp)
         with tempfile.TemporaryDirectory(prefix="dynmem-xen-") as tmp:
             runtime_refusals(exe, tmp)
+        with tempfile.TemporaryDirectory(prefix="dynmem-xen-") as tmp:
+            contention_and_outage(exe, tmp)
         with tempfile.TemporaryDirectory(prefix="dynmem-xen-") as tmp:
             main_scenario(exe, tmp)
     except Failure as e:
