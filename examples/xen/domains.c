@@ -3,6 +3,7 @@
 #include "xdom.h"
 
 #include <inttypes.h>
+#include "metrics.h"
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,3 +276,18 @@ void xdoms_sample(struct xdoms *ds, uint64_t now_ms)
     }
 }
 
+void xdoms_publish(struct xdoms *ds, struct metrics *m, bool lost)
+{
+    if (!ds->cfg->metrics_file[0])
+        return;
+    metrics_begin(m, ds->b, metrics_wall_ms());
+    for (size_t i = 0; i < ds->n; i++) {
+        const struct xdom *d = &ds->v[i];
+        const char *state = d->managed ? (lost ? "disconnected" : "managed")
+                            : d->ignored ? "ignored" : "waiting";
+        metrics_add_vm(m, d->name, state, d->managed ? ds->b : NULL, d->vm_id);
+    }
+    char msg[700];
+    if (metrics_publish_quiet(m, ds->cfg->metrics_file, msg, sizeof msg))
+        xdom_log(ds, "%s", msg);
+}

@@ -16,7 +16,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from kvmtest import Faulty  # noqa: E402
+from promfile import metric, vm_state  # noqa: E402
 
 GIB = 1 << 30
 
@@ -68,26 +70,6 @@ def wait_for(what, cond, timeout=15):
     raise AssertionError("timed out waiting for: " + what)
 
 
-def metric(path, name, vm=None):
-    """The value of a series in the metrics file (None if absent)."""
-    try:
-        text = open(path).read()
-    except OSError:
-        return None
-    label = r'\{vm="%s"[^}]*\}' % re.escape(vm) if vm else ""
-    m = re.search(r"^%s%s (\S+)$" % (re.escape(name), label), text, re.M)
-    return float(m.group(1)) if m else None
-
-
-def state(path):
-    """The state the metrics file gives the VM."""
-    try:
-        m = re.search(r'^dynmem_vm_state\{vm="fake",state="(\w+)"\} 1$', open(path).read(), re.M)
-    except OSError:
-        return None
-    return m.group(1) if m else None
-
-
 def status(exe, prom):
     return subprocess.run([exe, "--status", "--metrics-file", prom], capture_output=True,
                           text=True, timeout=10)
@@ -107,7 +89,7 @@ def main():
         text = lambda: open(logpath).read()  # noqa: E731
         try:
             wait_for("managed", lambda: "fake: managed" in text())
-            wait_for("managed in the metrics file", lambda: state(prom) == "managed")
+            wait_for("managed in the metrics file", lambda: vm_state(prom, "fake") == "managed")
             assert metric(prom, "dynmem_host_memory_bytes") == 4 * GIB
             assert metric(prom, "dynmem_vm_assigned_bytes", "fake") == GIB
             print("ok - managed, counters in the metrics file")
@@ -118,7 +100,7 @@ def main():
             # 1. the connection is cut: booked, disconnected, reconnected
             fake.cut()
             wait_for("the cut noticed", lambda: "its 1024 MiB stay booked" in text())
-            wait_for("state disconnected", lambda: state(prom) == "disconnected")
+            wait_for("state disconnected", lambda: vm_state(prom, "fake") == "disconnected")
             assert metric(prom, "dynmem_vm_assigned_bytes", "fake") == GIB, "memory unbooked"
             assert metric(prom, "dynmem_host_assigned_bytes") == GIB
             st = status(exe, prom)
@@ -127,7 +109,7 @@ def main():
             time.sleep(1.5)
             fake.restore()
             wait_for("re-adopted", lambda: "QMP reconnected" in text())
-            wait_for("managed again", lambda: state(prom) == "managed")
+            wait_for("managed again", lambda: vm_state(prom, "fake") == "managed")
             print("ok - re-adopted once QMP answers")
             # 2. QMP stops answering: a timeout is not a dead QEMU either
             fake.stall()
@@ -144,7 +126,7 @@ def main():
             qemu.wait()
             wait_for("released", lambda: "QEMU gone (pid %d exited): VM removed, 1024 MiB "
                      "returned to the pool" % qemu.pid in text())
-            wait_for("state waiting", lambda: state(prom) == "waiting")
+            wait_for("state waiting", lambda: vm_state(prom, "fake") == "waiting")
             assert metric(prom, "dynmem_host_assigned_bytes") == 0
             assert metric(prom, "dynmem_vm_assigned_bytes", "fake") is None
             print("ok - released once the process exited")

@@ -15,7 +15,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 import xs_fixture as fx  # noqa: E402
+from promfile import metric, vm_state  # noqa: E402
 
 MIB_KIB = 1024
 CONFIG = """
@@ -212,6 +214,7 @@ FAULTS = """
 memory = 4G
 reserve = 0
 tick-ms = 50
+metrics-file = {prom}
 """
 
 
@@ -219,17 +222,19 @@ def contention_and_outage(exe, tmp):
     """Transactions that end in EAGAIN (every commit for a while, then half
     of them) are retried until the target is written, never dropped and never
     taken for a domain that is gone; a lost connection keeps every domain in
-    the books until it is back."""
+    the books ("disconnected" in the metrics file) until it is back."""
     r = Run(exe, tmp)
+    prom = os.path.join(tmp, "dynmem.prom")
     try:
         grow = r.guests.add(fx.Guest(r.store, 1, "grow", 2048, 512, demand=[(0, 300)], delay=0.05))
         r.guests.add(fx.Guest(r.store, 2, "calm", 1024, 512, demand=[(0, 300)], delay=0.05))
         path = os.path.join(tmp, "faults.conf")
         with open(path, "w") as f:
-            f.write(FAULTS)
+            f.write(FAULTS.format(prom=prom))
         r.store.eagain_share = 1.0
         r.start("--config", path)
-        r.wait("both managed", lambda: "dom 2 (calm): managed" in r.log())
+        r.wait("both managed", lambda: vm_state(prom, "grow") == "managed"
+               and vm_state(prom, "calm") == "managed")
         grow.set_demand(900)  # wants about 1080 MiB: growth past what it was found with
         time.sleep(1.0)
         r.check("while every commit fails, nothing is written", r.target(1) == 512 * MIB_KIB,
@@ -241,10 +246,19 @@ def contention_and_outage(exe, tmp):
                 r.store.eagains > 10 and "action dropped" not in r.log(), r.log()[-1500:])
         # the connection goes away for 3 s
         r.server.stop()
-        r.wait("the loss noticed", lambda: "every domain stays booked" in r.log())
+        r.wait("disconnected in the metrics file", lambda: vm_state(prom, "grow") == "disconnected")
+        r.check("a lost connection keeps the domains booked",
+                metric(prom, "dynmem_vm_assigned_bytes", "grow") >= 1024 * MIB_KIB * 1024
+                and metric(prom, "dynmem_host_assigned_bytes") >= 1536 * MIB_KIB * 1024,
+                open(prom).read()[-800:])
+        st = subprocess.run([exe, "--status", "--config", path], capture_output=True, text=True,
+                            timeout=10)
+        r.check("--status shows the table", st.returncode == 0
+                and re.search(r"\ngrow +disconnected +\S+ +1\d\d\d MiB", st.stdout), st.stdout)
         time.sleep(3)
         r.server = fx.Server(r.store, r.sock)
         r.wait("reconnected", lambda: "reconnected to xenstore" in r.log(), 10)
+        r.wait("managed again", lambda: vm_state(prom, "grow") == "managed", 5)
         grow.set_demand(300)
         r.check("no domain was taken for gone", "gone" not in r.log(), r.log()[-1500:])
     except Failure:
