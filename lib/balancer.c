@@ -263,6 +263,16 @@ static int estimator_configure(dynmem_pressure *est, const struct dynmem_vm_conf
     return rc;
 }
 
+/* Moves a VM's estimator to a new configuration, or leaves it on the VM's
+ * current one if the new one does not take. */
+static int estimator_reconfigure(struct vm *v, const struct dynmem_vm_config *c)
+{
+    int rc = estimator_configure(v->est, c);
+    if (rc)
+        (void)estimator_configure(v->est, &v->cfg); /* cannot fail: it held before */
+    return rc;
+}
+
 int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm_config *config,
                            uint64_t *vm_id)
 {
@@ -304,6 +314,8 @@ int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm_config *co
 
 int dynmem_balancer_vm_remove(dynmem_balancer *b, uint64_t vm_id)
 {
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
@@ -356,6 +368,8 @@ static void vm_power_on(dynmem_balancer *b, struct vm *v, uint64_t backed, uint6
 int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms,
                              uint64_t *missing_bytes)
 {
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     if (missing_bytes)
         *missing_bytes = 0;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
@@ -377,6 +391,8 @@ int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms
 int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms,
                                uint64_t *paged_bytes)
 {
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     if (paged_bytes)
         *paged_bytes = 0;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
@@ -403,6 +419,8 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
 
 int dynmem_balancer_vm_stop(dynmem_balancer *b, uint64_t vm_id)
 {
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
@@ -430,6 +448,8 @@ static bool running_change_allowed(const struct dynmem_vm_config *old,
 int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
                                  const struct dynmem_vm_config *config)
 {
+    if (!b || !config)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
@@ -438,11 +458,9 @@ int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
         return rc;
     if (v->running && !running_change_allowed(&v->cfg, config))
         return DYNMEM_ERR_BAD_STATE;
-    rc = estimator_configure(v->est, config);
-    if (rc) {
-        estimator_configure(v->est, &v->cfg); /* cannot fail: it held before */
+    rc = estimator_reconfigure(v, config);
+    if (rc)
         return rc;
-    }
     vm_set_config(v, config);
     v->hot_add_failed = false;
     v->dirty = true;
@@ -453,6 +471,8 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
                               uint64_t new_bytes, uint64_t *granted_bytes)
 {
     (void)now_ms;
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
@@ -478,7 +498,7 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
     /* A resized static VM keeps min = startup = max, at its new size. */
     struct dynmem_vm_config cfg = v->cfg;
     cfg.startup_bytes = cfg.minimum_bytes = cfg.maximum_bytes = granted;
-    int rc = estimator_configure(v->est, &cfg);
+    int rc = estimator_reconfigure(v, &cfg);
     if (rc)
         return rc;
     vm_set_config(v, &cfg);
@@ -493,6 +513,8 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
 int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
                               const struct dynmem_pressure_sample *sample)
 {
+    if (!b || !sample)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
@@ -521,6 +543,8 @@ int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
 int dynmem_balancer_vm_set_pressure_param(dynmem_balancer *b, uint64_t vm_id,
                                           enum dynmem_pressure_param param, int64_t value)
 {
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;

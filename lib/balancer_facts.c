@@ -72,6 +72,8 @@ static uint64_t confirmable(const struct vm *v)
 int dynmem_balancer_confirm(dynmem_balancer *b, uint64_t vm_id, uint64_t action_id,
                             uint64_t now_ms, uint64_t bytes, uint32_t flags)
 {
+    if (!b)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     if (flags & ~(uint32_t)(DYNMEM_CONFIRM_FINAL | DYNMEM_CONFIRM_FAILED))
         return DYNMEM_ERR_INVALID_ARGUMENT;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
@@ -146,7 +148,7 @@ static int copy_out(void *dst, const void *src, size_t known, size_t min)
 int dynmem_balancer_vm_counters(const dynmem_balancer *b, uint64_t vm_id,
                                 struct dynmem_vm_counters *counters)
 {
-    if (!counters)
+    if (!b || !counters)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     const struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)

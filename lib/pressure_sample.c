@@ -153,6 +153,8 @@ int dynmem_pressure_sample_from_virtio_stats(struct dynmem_pressure_sample *samp
                                              uint64_t time_ms,
                                              const struct dynmem_virtio_stats *stats)
 {
+    if (!sample || !stats)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
     int rc = output_sample_check(sample);
     if (!rc)
         rc = virtio_stats_check(stats);

@@ -11,6 +11,7 @@
 
 #include "kvmconf.h"
 #include "kvmloop.h"
+#include "metrics.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -36,7 +37,10 @@ static void usage(FILE *to)
 "  weight=N        priority under scarcity, 0..10000 (default 5000)\n"
 "  vmem=ID         virtio-mem device id for growth past boot memory\n"
 "  balloon=PATH    balloon QOM path (default /machine/peripheral/balloon0)\n"
-"  name=NAME       name in the log (default vmN)\n"
+"  name=NAME       name in the log and the metrics (default vmN)\n"
+"  pidfile=PATH    QEMU's -pidfile: tells its exit from a lost connection\n"
+"                  (default: the pid at the socket's other end)\n"
+"  pid=PID         QEMU's pid, given outright\n"
 "SIZE takes K, M, G or T (powers of 1024); a bare number means MiB. Every\n"
 "setting is checked first; one that cannot be honoured exits with status 2.\n"
 "\n"
@@ -44,11 +48,16 @@ static void usage(FILE *to)
 "  --host-memory SIZE   memory the VMs may share (default: MemTotal)\n"
 "  --reserve SIZE       kept for the host (default: the library's, 899 MiB+)\n"
 "  --policy P           dynmem (default), hyperv or static\n"
-"  --stats-interval S   guest statistics period, seconds (default 2)\n"
+"  --stats-interval S   guest statistics period, seconds (default 1)\n"
 "  --tick MS            decision period, ms (default 1000)\n"
 "  --calm MS            surplus lasting this long is reclaimed (default 60000)\n"
 "  --settle MS          an action without progress this long is over (default 10000)\n"
 "  --once               connect, read, decide and act once, print status, exit\n"
+"  --metrics-file PATH  write the host and VM counters there (Prometheus text,\n"
+"                       replaced atomically; for node_exporter's textfile\n"
+"                       collector) after each decision, at most once a second\n"
+"  --status             print the counters a running dynmem-kvm writes to\n"
+"                       --metrics-file PATH as a table, and exit\n"
 "  --dry-run            decide and log, never change a guest\n"
 "  -v, --verbose        also log every guest statistics sample\n"
 "\n"
@@ -64,8 +73,10 @@ static void usage(FILE *to)
 "  dynmem-kvm --reserve 2G \\\n"
 "    --vm name=web,qmp=/run/dynmem/web.qmp,startup=4G,minimum=1G,maximum=12G,vmem=vmem0\n"
 "The guest needs virtio_balloon (and virtio_mem, with hot-plugged memory\n"
-"onlined movable: memhp_default_state=online_movable) loaded. SIGTERM leaves\n"
-"every guest as it is.\n",
+"onlined movable: memhp_default_state=online_movable) loaded. A VM's memory\n"
+"stays booked until its QEMU process has exited: a lost QMP connection is\n"
+"retried with backoff and the VM re-adopted at the size QMP reports. SIGTERM\n"
+"leaves every guest as it is.\n",
         to);
 }
 
@@ -102,6 +113,8 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
             o->once = 1;
         } else if (!strcmp(a, "--dry-run")) {
             o->dry_run = 1;
+        } else if (!strcmp(a, "--status")) {
+            o->status = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             o->verbose = 1;
         } else if (!val) {
@@ -119,6 +132,8 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
                     fprintf(stderr, "dynmem-kvm: %s\n", err);
                     return -1;
                 }
+            } else if (!strcmp(a, "--metrics-file")) {
+                o->metrics_file = val;
             } else if (!strcmp(a, "--host-memory")) {
                 bad = kvm_parse_size(val, &o->host_total);
             } else if (!strcmp(a, "--reserve")) {
@@ -145,6 +160,12 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
             }
         }
     }
+    if (o->status) {
+        if (o->metrics_file)
+            return 0;
+        fprintf(stderr, "dynmem-kvm: --status needs --metrics-file PATH (the daemon's)\n");
+        return -1;
+    }
     if (o->nvm == 0) {
         fprintf(stderr, "dynmem-kvm: no VM given (--vm or --config)\n");
         return -1;
@@ -158,13 +179,15 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
 
 int main(int argc, char **argv)
 {
-    static struct kvm_options o = {.reserve = -1, .tick_ms = 1000, .stats_interval_s = 2,
+    static struct kvm_options o = {.reserve = -1, .tick_ms = 1000, .stats_interval_s = 1,
                                    .calm_ms = -1, .settle_ms = 10000,
                                    .policy = DYNMEM_POLICY_DYNMEM};
     if (parse_args(argc, argv, &o)) {
         usage(stderr);
         return 2;
     }
+    if (o.status)
+        return metrics_status(o.metrics_file, stdout, stderr);
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);

@@ -62,6 +62,15 @@ static int set_key(struct kvm_vm_spec *vm, const char *key, const char *val)
         return copy_str(vm->balloon, sizeof vm->balloon, val);
     if (!strcmp(key, "vmem"))
         return copy_str(vm->vmem, sizeof vm->vmem, val);
+    if (!strcmp(key, "pidfile"))
+        return copy_str(vm->pidfile, sizeof vm->pidfile, val);
+    if (!strcmp(key, "pid")) {
+        uint32_t pid;
+        if (parse_u32(val, &pid) || pid == 0 || pid > 0x3fffffff)
+            return -1;
+        vm->pid = (long)pid;
+        return 0;
+    }
     if (!strcmp(key, "startup"))
         return kvm_parse_size(val, &vm->startup);
     if (!strcmp(key, "minimum"))

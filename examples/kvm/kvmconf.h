@@ -14,6 +14,8 @@ struct kvm_vm_spec {
     char qmp[108];       /* QMP unix socket path */
     char balloon[128];   /* QOM path of the balloon device */
     char vmem[64];       /* virtio-mem device id, "" = none */
+    char pidfile[256];   /* QEMU's -pidfile, "" = none */
+    long pid;            /* QEMU's pid given outright, 0 = none */
     uint64_t startup, minimum, maximum; /* bytes */
     uint32_t buffer, weight;
 };
@@ -27,6 +29,8 @@ struct kvm_options {
     unsigned settle_ms;      /* an action without progress this long is over */
     int policy;              /* enum dynmem_policy */
     int once, dry_run, verbose;
+    int status;              /* --status: print the metrics file and exit */
+    const char *metrics_file; /* NULL = none */
     size_t nvm;
     struct kvm_vm_spec vm[KVM_MAX_VMS];
 };

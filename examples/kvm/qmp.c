@@ -1,4 +1,5 @@
 /* QMP client: one line of JSON per message, as QEMU writes them. */
+#define _GNU_SOURCE /* struct ucred */
 #include "qmp.h"
 
 #include <errno.h>
@@ -14,6 +15,8 @@
 struct qmp {
     int fd;
     int timeout_ms;
+    int peer_pid;   /* SO_PEERCRED at connect, 0 if unknown */
+    int closed;     /* the peer hung up (else: no answer in time) */
     unsigned long next_id;
     qmp_event_fn on_event;
     void *ctx;
@@ -40,8 +43,10 @@ static int fill(struct qmp *q, int wait_ms)
     if (q->len == sizeof q->buf)
         return -1; /* a message longer than the buffer: give up on this peer */
     ssize_t n = recv(q->fd, q->buf + q->len, sizeof q->buf - q->len, 0);
+    if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN)))
+        q->closed = 1;
     if (n <= 0)
-        return n < 0 && (errno == EINTR || errno == EAGAIN) ? 0 : -1;
+        return q->closed ? -1 : 0;
     q->len += (size_t)n;
     return 1;
 }
@@ -132,7 +137,10 @@ int qmp_call(struct qmp *q, const char *cmd, json_t *args, json_t **ret, char *e
     for (;;) {
         json_t *msg = next_reply(q);
         if (!msg) {
-            snprintf(err, errlen, "no answer to %s (QEMU gone or timed out)", cmd);
+            if (q->closed)
+                snprintf(err, errlen, "QMP connection closed during %s", cmd);
+            else
+                snprintf(err, errlen, "no answer to %s within %d ms", cmd, q->timeout_ms);
             return -1;
         }
         json_t *mid = json_object_get(msg, "id");
@@ -154,8 +162,8 @@ int qmp_call(struct qmp *q, const char *cmd, json_t *args, json_t **ret, char *e
     }
 }
 
-struct qmp *qmp_connect(const char *path, int timeout_ms, qmp_event_fn on_event, void *ctx,
-                        char *err, size_t errlen)
+struct qmp *qmp_connect(const char *path, int connect_timeout_ms, int timeout_ms,
+                        qmp_event_fn on_event, void *ctx, char *err, size_t errlen)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof sa.sun_path) {
@@ -177,12 +185,16 @@ struct qmp *qmp_connect(const char *path, int timeout_ms, qmp_event_fn on_event,
         return NULL;
     }
     q->fd = fd;
-    q->timeout_ms = timeout_ms;
+    q->timeout_ms = connect_timeout_ms;
     q->on_event = on_event;
     q->ctx = ctx;
+    struct ucred cred;
+    socklen_t clen = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && clen == sizeof cred)
+        q->peer_pid = cred.pid;
     json_t *greeting = next_reply(q);
     if (!greeting || !json_object_get(greeting, "QMP")) {
-        snprintf(err, errlen, "no QMP greeting on %s", path);
+        snprintf(err, errlen, "no QMP greeting on %s within %d ms", path, connect_timeout_ms);
         json_decref(greeting);
         qmp_close(q);
         return NULL;
@@ -192,6 +204,7 @@ struct qmp *qmp_connect(const char *path, int timeout_ms, qmp_event_fn on_event,
         qmp_close(q);
         return NULL;
     }
+    q->timeout_ms = timeout_ms;
     return q;
 }
 
@@ -219,4 +232,9 @@ void qmp_close(struct qmp *q)
 int qmp_fd(const struct qmp *q)
 {
     return q->fd;
+}
+
+int qmp_peer_pid(const struct qmp *q)
+{
+    return q->peer_pid;
 }

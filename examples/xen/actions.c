@@ -46,8 +46,10 @@ void xdom_follow_shrink(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
     }
 }
 
-/* Writes the action's target; returns false when it must be retried. */
-static bool carry_out(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
+/* Writes the action's target. XSIO_LOST (maybe written, maybe not) and
+ * XSIO_AGAIN (not written, the store was busy) keep the action outstanding,
+ * to be written again at the next tick; nothing counts as done meanwhile. */
+static enum xsio_status carry_out(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
 {
     uint64_t kib = d->act.target_bytes / 1024;
     if (!ds->dry_run) {
@@ -55,13 +57,17 @@ static bool carry_out(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
         xdom_path(path, sizeof path, d, "memory/target");
         xdom_path(guard, sizeof guard, d, "memory/static-max");
         enum xsio_status st = xsio_write_u64_guarded(ds->xs, guard, path, kib);
-        if (st == XSIO_LOST)
-            return false; /* maybe written, maybe not: kept outstanding */
+        if (st == XSIO_AGAIN && !d->again_logged)
+            xdom_log(ds, "dom %u (%s): write memory/target: every transaction ended in EAGAIN; "
+                     "written again at the next tick", d->domid, d->name);
+        d->again_logged = st == XSIO_AGAIN;
+        if (st == XSIO_LOST || st == XSIO_AGAIN)
+            return st;
         if (st != XSIO_OK) {
             xdom_log(ds, "dom %u (%s): write memory/target: %s; action dropped", d->domid, d->name,
                   xsio_status_name(st));
             finish(ds, d, now_ms, 0, DYNMEM_CONFIRM_FINAL | DYNMEM_CONFIRM_FAILED);
-            return true;
+            return XSIO_OK;
         }
     }
     d->written = true;
@@ -69,7 +75,7 @@ static bool carry_out(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
         finish(ds, d, now_ms, 0, DYNMEM_CONFIRM_FINAL);
     else if (xdom_is_growth(d->act.kind)) /* counted as used since it was issued */
         finish(ds, d, now_ms, d->act.bytes, DYNMEM_CONFIRM_FINAL);
-    return true;
+    return XSIO_OK;
 }
 
 static struct xdom *by_vm(struct xdoms *ds, uint64_t vm_id)
@@ -106,7 +112,7 @@ void xdoms_tick(struct xdoms *ds, uint64_t now_ms)
 {
     for (size_t i = 0; i < ds->n; i++) {
         struct xdom *d = &ds->v[i];
-        if (d->busy && !d->written && !carry_out(ds, d, now_ms))
+        if (d->busy && !d->written && carry_out(ds, d, now_ms) == XSIO_LOST)
             return; /* connection lost: after reconnecting */
     }
     int rc = dynmem_balancer_tick(ds->b, now_ms, NULL);

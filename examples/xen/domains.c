@@ -3,6 +3,7 @@
 #include "xdom.h"
 
 #include <inttypes.h>
+#include "metrics.h"
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,7 +143,7 @@ static void manage(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
     if (st == XSIO_OK)
         st = xdom_read_key(ds, d, "memory/target", &target_kib);
     if (st != XSIO_OK) {
-        if (st != XSIO_LOST)
+        if (st != XSIO_LOST && st != XSIO_AGAIN)
             xdom_log(ds, "dom %u (%s): memory/static-max or memory/target: %s; retrying", d->domid,
                   d->name, xsio_status_name(st));
         d->retry_ms = now_ms + RETRY_MS;
@@ -220,8 +221,8 @@ void xdoms_rescan(struct xdoms *ds, uint64_t now_ms)
 {
     unsigned *ids = NULL, n = 0;
     enum xsio_status st = xsio_list_domains(ds->xs, &ids, &n);
-    if (st != XSIO_OK) {
-        if (st != XSIO_LOST)
+    if (st != XSIO_OK) { /* no listing: nothing is taken for gone */
+        if (st != XSIO_LOST && st != XSIO_AGAIN)
             xdom_log(ds, "/local/domain: %s", xsio_status_name(st));
         return;
     }
@@ -253,6 +254,8 @@ void xdoms_sample(struct xdoms *ds, uint64_t now_ms)
             st = xdom_read_key(ds, d, "data/meminfo_free", &freek);
         if (st == XSIO_LOST)
             return;
+        if (st == XSIO_AGAIN)
+            continue; /* the store is busy: this domain's figures next time */
         if (st == XSIO_OK) {
             struct dynmem_pressure_sample smp = DYNMEM_PRESSURE_SAMPLE_INIT;
             int rc = dynmem_pressure_sample_from_xen_meminfo(&smp, now_ms, total, freek);
@@ -271,4 +274,20 @@ void xdoms_sample(struct xdoms *ds, uint64_t now_ms)
         if (d->busy && d->written && !xdom_is_growth(d->act.kind))
             xdom_follow_shrink(ds, d, now_ms);
     }
+}
+
+void xdoms_publish(struct xdoms *ds, struct metrics *m, bool lost)
+{
+    if (!ds->cfg->metrics_file[0])
+        return;
+    metrics_begin(m, ds->b, metrics_wall_ms());
+    for (size_t i = 0; i < ds->n; i++) {
+        const struct xdom *d = &ds->v[i];
+        const char *state = d->managed ? (lost ? "disconnected" : "managed")
+                            : d->ignored ? "ignored" : "waiting";
+        metrics_add_vm(m, d->name, state, d->managed ? ds->b : NULL, d->vm_id);
+    }
+    char msg[700];
+    if (metrics_publish_quiet(m, ds->cfg->metrics_file, msg, sizeof msg))
+        xdom_log(ds, "%s", msg);
 }

@@ -39,4 +39,9 @@ void xdoms_tick(struct xdoms *ds, uint64_t now_ms);
 /* Logs the host counters in one line. */
 void xdoms_log_host(struct xdoms *ds);
 
+struct metrics;
+/* Writes the operator counters to the configured metrics file, if any;
+ * with `lost`, every managed domain shows as "disconnected" (still booked). */
+void xdoms_publish(struct xdoms *ds, struct metrics *m, bool lost);
+
 #endif

@@ -14,10 +14,12 @@
 #include <dynmem/dynmem.h>
 
 #include "domains.h"
+#include "metrics.h"
 #include "xen_config.h"
 #include "xs_io.h"
 
 #define RESCAN_EVERY_MS 5000
+#define METRICS_EVERY_MS 1000
 
 static volatile sig_atomic_t stop_requested;
 static volatile int stop_flag;
@@ -31,10 +33,12 @@ static void on_signal(int sig)
 
 static void usage(FILE *to)
 {
-    fputs("usage: dynmem-xen [--config FILE] [--once] [--dry-run]\n"
+    fputs("usage: dynmem-xen [--config FILE] [--once] [--dry-run] [--status]\n"
           "  --config FILE  configuration (default /etc/dynmem/xen.conf)\n"
           "  --once         one pass (discover, sample, decide, write) and exit\n"
           "  --dry-run      decide and log, never write memory/target\n"
+          "  --status       print the counters the running daemon writes to its\n"
+          "                 [host] metrics-file as a table, and exit\n"
           "  --help         this text; the manual is dynmem-xen(1)\n"
           "\n"
           "Reads, per domain under /local/domain/<domid>/ (sizes in KiB):\n"
@@ -51,7 +55,7 @@ static void usage(FILE *to)
           "                    reserve = 1G, policy = dynmem|hyperv|static,\n"
           "                    tick-ms, stuck-ms, calm-ms, giveup-ms, stale-ms,\n"
           "                    confirm-key = data/balloon_current_kb | none,\n"
-          "                    manage-dom0 = no\n"
+          "                    manage-dom0 = no, metrics-file = /run/dynmem/xen.prom\n"
           "  [defaults]        minimum, maximum, buffer (percent), weight (0..10000)\n"
           "  [domain NAME]     startup, minimum, maximum, buffer, weight, manage = yes|no\n",
           to);
@@ -66,7 +70,7 @@ static uint64_t now_ms(void)
 
 struct options {
     const char *config;
-    int once, dry_run;
+    int once, dry_run, status;
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -79,6 +83,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->once = 1;
         } else if (!strcmp(argv[i], "--dry-run")) {
             o->dry_run = 1;
+        } else if (!strcmp(argv[i], "--status")) {
+            o->status = 1;
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             exit(0);
@@ -103,13 +109,19 @@ static int wait_events(struct xsio *xs, uint64_t ms)
     return 0;
 }
 
-static void stay_connected(struct xsio *xs, FILE *log)
+/* Reconnects; meanwhile every domain stays in the books, and the metrics
+ * file says they are disconnected. */
+static void stay_connected(struct xsio *xs, struct xdoms *ds, struct metrics *m, FILE *log)
 {
-    fprintf(log, "dynmem-xen: xenstore connection lost; reconnecting\n");
+    fprintf(log, "dynmem-xen: xenstore connection lost; every domain stays booked; "
+            "reconnecting\n");
     fflush(log);
     unsigned attempts = 0;
-    while (!stop_flag && xsio_reconnect(xs, &stop_flag) != 0)
+    xdoms_publish(ds, m, true);
+    while (!stop_flag && xsio_reconnect(xs, &stop_flag) != 0) {
         attempts++;
+        xdoms_publish(ds, m, true);
+    }
     if (!stop_flag) {
         fprintf(log, "dynmem-xen: reconnected to xenstore after %u failed attempts\n", attempts);
         fflush(log);
@@ -126,6 +138,15 @@ int main(int argc, char **argv)
     if (xen_config_load(&cfg, o.config, stderr)) {
         xen_config_free(&cfg);
         return 2;
+    }
+    if (o.status) {
+        int rc = 2;
+        if (cfg.metrics_file[0])
+            rc = metrics_status(cfg.metrics_file, stdout, stderr);
+        else
+            fprintf(stderr, "dynmem-xen: %s sets no [host] metrics-file\n", o.config);
+        xen_config_free(&cfg);
+        return rc;
     }
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -150,11 +171,13 @@ int main(int argc, char **argv)
         return 2;
     }
     struct dynmem_host_counters last = DYNMEM_HOST_COUNTERS_INIT;
-    uint64_t t0 = now_ms() - 1, next_rescan = 0;
+    struct metrics m;
+    metrics_init(&m, "dynmem-xen");
+    uint64_t t0 = now_ms() - 1, next_rescan = 0, next_metrics = 0;
     int rescan = 1;
     while (!stop_flag) {
         if (xs.lost) {
-            stay_connected(&xs, stdout);
+            stay_connected(&xs, &ds, &m, stdout);
             rescan = 1;
             continue;
         }
@@ -172,6 +195,10 @@ int main(int argc, char **argv)
             hc.running_vms != last.running_vms || hc.stuck_vms != last.stuck_vms || o.once)
             xdoms_log_host(&ds);
         last = hc;
+        if (now >= next_metrics || o.once) {
+            xdoms_publish(&ds, &m, xs.lost);
+            next_metrics = now + METRICS_EVERY_MS;
+        }
         if (o.once)
             break;
         if (xs.lost)
@@ -180,6 +207,7 @@ int main(int argc, char **argv)
         for (uint64_t t = now; !stop_flag && !xs.lost && t < deadline; t = now_ms() - t0)
             rescan |= wait_events(&xs, deadline - t);
     }
+    metrics_free(&m);
     if (o.once && xs.lost) {
         fprintf(stderr, "dynmem-xen: xenstore connection lost\n");
         xdoms_fini(&ds);

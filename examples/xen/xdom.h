@@ -15,7 +15,7 @@ struct xdom {
     bool ignored;     /* dom0, or "manage = no" */
     uint64_t retry_ms; /* not managed yet: next attempt */
     uint64_t vm_id;
-    bool no_data_logged, stuck_logged, refused_logged;
+    bool no_data_logged, stuck_logged, refused_logged, again_logged;
     /* The outstanding action, if any. */
     bool busy, written;
     struct dynmem_action act;

@@ -141,6 +141,10 @@ static const char *host_key(struct xen_config *c, const char *key, const char *v
     } else if (!strcmp(key, "manage-dom0")) {
         if (parse_bool(val, &c->manage_dom0))
             return "expected yes or no";
+    } else if (!strcmp(key, "metrics-file")) {
+        if (strlen(val) >= sizeof c->metrics_file || val[0] != '/')
+            return "expected an absolute path";
+        strcpy(c->metrics_file, val);
     } else if (!strcmp(key, "confirm-key")) {
         if (strlen(val) >= sizeof c->confirm_key || val[0] == '/')
             return "expected a path relative to the domain, or \"none\"";

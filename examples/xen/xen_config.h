@@ -32,6 +32,7 @@ struct xen_config {
     int policy;               /* enum dynmem_policy */
     bool manage_dom0;
     char confirm_key[128];    /* relative to the domain's path; "" = none */
+    char metrics_file[256];   /* operator counters (Prometheus text); "" = none */
     struct xen_vm_settings defaults;
     unsigned host_line, defaults_line; /* of their headers, 0 if absent */
     struct xen_domain_settings *domains;

@@ -27,6 +27,7 @@ static enum xsio_status classify(struct xsio *x, int err)
     case EROFS:
     case ENOTEMPTY:
     case EEXIST: return XSIO_INVALID;
+    case EAGAIN: return XSIO_AGAIN;
     default:
         x->lost = true;
         return XSIO_LOST;
@@ -36,7 +37,7 @@ static enum xsio_status classify(struct xsio *x, int err)
 const char *xsio_status_name(enum xsio_status s)
 {
     static const char *const names[] = {"ok", "missing (ENOENT)", "denied (EACCES)",
-                                        "invalid", "connection lost"};
+                                        "invalid", "connection lost", "busy (EAGAIN)"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
@@ -145,7 +146,7 @@ enum xsio_status xsio_write_u64_guarded(struct xsio *x, const char *guard, const
         if (errno != EAGAIN)
             return classify(x, errno);
     }
-    return XSIO_INVALID; /* the store kept changing under us */
+    return XSIO_AGAIN; /* the store kept changing under us: later */
 }
 
 enum xsio_status xsio_list_domains(struct xsio *x, unsigned **ids, unsigned *n)

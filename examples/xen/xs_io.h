@@ -16,8 +16,10 @@ struct xsio {
     uint64_t backoff_ms;  /* next reconnect delay */
 };
 
-/* Result of a read: the value, or why there is none. */
-enum xsio_status { XSIO_OK = 0, XSIO_MISSING, XSIO_DENIED, XSIO_INVALID, XSIO_LOST };
+/* Result of a call: done, or why not. XSIO_AGAIN is xenstored's EAGAIN (a
+ * transaction that met another, under contention): nothing happened, try
+ * again; it never means that a domain is gone. */
+enum xsio_status { XSIO_OK = 0, XSIO_MISSING, XSIO_DENIED, XSIO_INVALID, XSIO_LOST, XSIO_AGAIN };
 
 /* Opens the connection (XENSTORED_PATH, else the default socket or
  * /dev/xen/xenbus) and watches /local/domain. Returns 0 or -1 (errno). */
@@ -34,7 +36,8 @@ enum xsio_status xsio_read_u64(struct xsio *x, const char *path, uint64_t *out);
 enum xsio_status xsio_read_str(struct xsio *x, const char *path, char **out);
 /* Writes a decimal number, in a transaction that first checks that `guard`
  * exists (a plain write would re-create the directories of a domain that
- * is gone). XSIO_MISSING when the guard is gone. */
+ * is gone). XSIO_MISSING when the guard is gone; XSIO_AGAIN when the
+ * transaction kept ending in EAGAIN (nothing written: call again later). */
 enum xsio_status xsio_write_u64_guarded(struct xsio *x, const char *guard, const char *path,
                                         uint64_t value);
 /* Lists the children of /local/domain as domain ids (malloc'd array). */

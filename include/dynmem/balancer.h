@@ -287,8 +287,9 @@ enum dynmem_balancer_param {
  * Create a balancer with default settings and no VMs.
  * @param[out] out the new balancer
  * @param alloc allocator hook, or NULL for libc
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NO_MEMORY or an
- *         allocator validation error
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p out NULL), DYNMEM_ERR_NO_MEMORY
+ *         or an allocator validation error (DYNMEM_ERR_STRUCT_SIZE,
+ *         DYNMEM_ERR_STRUCT_RESERVED, DYNMEM_ERR_BAD_ALLOCATOR)
  */
 DYNMEM_API int dynmem_balancer_new(dynmem_balancer **out, const struct dynmem_allocator *alloc);
 
@@ -337,7 +338,9 @@ DYNMEM_API int dynmem_balancer_get_param(const dynmem_balancer *b,
  * @param b the balancer
  * @param config its configuration (checked as dynmem_vm_config_check())
  * @param[out] vm_id the VM's id, valid until dynmem_balancer_vm_remove()
- * @return 0, a configuration error, DYNMEM_ERR_INVALID_ARGUMENT or
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, any error of
+ *         dynmem_vm_config_check() (a DYNMEM_ERR_CONFIG_* code,
+ *         DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_STRUCT_RESERVED) or
  *         DYNMEM_ERR_NO_MEMORY; unchanged on error
  */
 DYNMEM_API int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm_config *config,
@@ -347,7 +350,8 @@ DYNMEM_API int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm
  * Forget a VM that is off.
  * @param b the balancer
  * @param vm_id the VM
- * @return 0, DYNMEM_ERR_NOT_FOUND or DYNMEM_ERR_BAD_STATE (still running)
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND or
+ *         DYNMEM_ERR_BAD_STATE (still running)
  */
 DYNMEM_API int dynmem_balancer_vm_remove(dynmem_balancer *b, uint64_t vm_id);
 
@@ -359,9 +363,11 @@ DYNMEM_API int dynmem_balancer_vm_remove(dynmem_balancer *b, uint64_t vm_id);
  * @param vm_id the VM (off)
  * @param now_ms current time
  * @param[out] missing_bytes if not NULL: on DYNMEM_ERR_ADMISSION, how much
- *        more free memory the start needs; 0 otherwise
- * @return 0, DYNMEM_ERR_NOT_FOUND, DYNMEM_ERR_BAD_STATE (running, or no host
- *         total set), DYNMEM_ERR_ADMISSION
+ *        more free memory the start needs; 0 otherwise (untouched when
+ *        @p b is NULL)
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND,
+ *         DYNMEM_ERR_BAD_STATE (running, or no host total set) or
+ *         DYNMEM_ERR_ADMISSION
  */
 DYNMEM_API int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms,
                                         uint64_t *missing_bytes);
@@ -374,10 +380,12 @@ DYNMEM_API int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint
  * @param b the balancer
  * @param vm_id the VM (running)
  * @param now_ms current time
- * @param[out] paged_bytes if not NULL, the smart-paged gap (0 if none)
- * @return 0, DYNMEM_ERR_NOT_FOUND, DYNMEM_ERR_BAD_STATE (off, or actions in
- *         flight the backend has not settled), DYNMEM_ERR_ADMISSION (not even
- *         the minimum can be backed; the VM is then off)
+ * @param[out] paged_bytes if not NULL, the smart-paged gap (0 if none;
+ *        untouched when @p b is NULL)
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND,
+ *         DYNMEM_ERR_BAD_STATE (off, or actions in flight the backend has
+ *         not settled) or DYNMEM_ERR_ADMISSION (not even the minimum can be
+ *         backed; the VM is then off)
  */
 DYNMEM_API int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms,
                                           uint64_t *paged_bytes);
@@ -387,7 +395,8 @@ DYNMEM_API int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, ui
  * once (the VMM has torn the guest down). Pending actions are dropped.
  * @param b the balancer
  * @param vm_id the VM
- * @return 0, DYNMEM_ERR_NOT_FOUND or DYNMEM_ERR_BAD_STATE (already off)
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND or
+ *         DYNMEM_ERR_BAD_STATE (already off)
  */
 DYNMEM_API int dynmem_balancer_vm_stop(dynmem_balancer *b, uint64_t vm_id);
 
@@ -399,7 +408,9 @@ DYNMEM_API int dynmem_balancer_vm_stop(dynmem_balancer *b, uint64_t vm_id);
  * @param b the balancer
  * @param vm_id the VM
  * @param config the new configuration
- * @return 0, a configuration error, DYNMEM_ERR_NOT_FOUND or
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND, any error of
+ *         dynmem_vm_config_check() (a DYNMEM_ERR_CONFIG_* code,
+ *         DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_STRUCT_RESERVED) or
  *         DYNMEM_ERR_BAD_STATE; unchanged on error
  */
 DYNMEM_API int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
@@ -415,9 +426,14 @@ DYNMEM_API int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
  * @param new_bytes wanted size (2 MiB multiple)
  * @param[out] granted_bytes if not NULL, the size that will be reached
  * @return 0 when the whole change is under way, DYNMEM_ERR_PARTIAL when only
- *         part of it is (granted_bytes says how much), DYNMEM_ERR_NOT_FOUND,
- *         DYNMEM_ERR_BAD_STATE (not running, dynamic, or an action in flight),
- *         DYNMEM_ERR_OUT_OF_RANGE (not a 2 MiB multiple, or 0)
+ *         part of it is (granted_bytes says how much),
+ *         DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND,
+ *         DYNMEM_ERR_OUT_OF_RANGE (not a 2 MiB multiple, or 0),
+ *         DYNMEM_ERR_BAD_STATE (not running, dynamic, or an action in
+ *         flight) or DYNMEM_ERR_PRESSURE_UNALIGNED (the VM holds memory
+ *         that is not whole 2 MiB units, after an earlier change ended
+ *         part way, and the size it can reach is not either); unchanged on
+ *         error
  */
 DYNMEM_API int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms,
                                          uint64_t new_bytes, uint64_t *granted_bytes);
@@ -427,8 +443,12 @@ DYNMEM_API int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uin
  * @param b the balancer
  * @param vm_id the VM (running)
  * @param sample the report (see pressure.h for adapters from each backend)
- * @return 0, DYNMEM_ERR_NOT_FOUND, DYNMEM_ERR_BAD_STATE (off) or any error of
- *         dynmem_pressure_add_sample()
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND,
+ *         DYNMEM_ERR_BAD_STATE (off) or any other error of
+ *         dynmem_pressure_add_sample(): DYNMEM_ERR_STRUCT_SIZE,
+ *         DYNMEM_ERR_STRUCT_RESERVED, DYNMEM_ERR_PRESSURE_TIME_BACKWARDS,
+ *         DYNMEM_ERR_OUT_OF_RANGE, DYNMEM_ERR_PRESSURE_INCONSISTENT or
+ *         DYNMEM_ERR_NO_MEMORY
  */
 DYNMEM_API int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
                                          const struct dynmem_pressure_sample *sample);
@@ -440,8 +460,9 @@ DYNMEM_API int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
  * @param vm_id the VM
  * @param param DYNMEM_PRESSURE_PARAM_WINDOW_MS or DYNMEM_PRESSURE_PARAM_STALE_MS
  * @param value the value
- * @return 0, DYNMEM_ERR_NOT_FOUND, DYNMEM_ERR_INVALID_ARGUMENT or any error of
- *         dynmem_pressure_set_param()
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p b NULL, or another setting),
+ *         DYNMEM_ERR_NOT_FOUND or DYNMEM_ERR_OUT_OF_RANGE (the value outside
+ *         dynmem_pressure_param_bounds())
  */
 DYNMEM_API int dynmem_balancer_vm_set_pressure_param(dynmem_balancer *b, uint64_t vm_id,
                                                      enum dynmem_pressure_param param,
@@ -581,9 +602,10 @@ enum dynmem_confirm_flag {
  * @param bytes memory moved by this piece (2 MiB granularity not required:
  *        guests give 4 KiB pages; bytes are whole 4 KiB pages)
  * @param flags bitwise OR of enum dynmem_confirm_flag
- * @return 0, DYNMEM_ERR_NOT_FOUND (unknown VM or not its outstanding action),
- *         DYNMEM_ERR_OUT_OF_RANGE (more than the action asked for, or not whole
- *         pages: nothing is recorded), DYNMEM_ERR_INVALID_ARGUMENT
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p b NULL, or unknown flag bits),
+ *         DYNMEM_ERR_NOT_FOUND (unknown VM or not its outstanding action) or
+ *         DYNMEM_ERR_OUT_OF_RANGE (more than the action asked for, or not
+ *         whole pages: nothing is recorded)
  */
 DYNMEM_API int dynmem_balancer_confirm(dynmem_balancer *b, uint64_t vm_id, uint64_t action_id,
                                        uint64_t now_ms, uint64_t bytes, uint32_t flags);
@@ -726,10 +748,12 @@ DYNMEM_API int dynmem_balancer_check(const dynmem_balancer *b);
 /**
  * Describe an action in one line of English with its numbers, e.g. for a log.
  * @param action the action
- * @param buf destination, NUL-terminated when @p len > 0
+ * @param buf destination, NUL-terminated when @p len > 0; may be NULL when
+ *        @p len is 0
  * @param len size of @p buf
  * @return the length of the full description (as snprintf: the text was cut
- *         if this is >= len), or DYNMEM_ERR_INVALID_ARGUMENT
+ *         if this is >= len), or DYNMEM_ERR_INVALID_ARGUMENT (@p action NULL,
+ *         or @p buf NULL with @p len > 0)
  */
 DYNMEM_API int dynmem_action_describe(const struct dynmem_action *action, char *buf, size_t len);
 

@@ -128,6 +128,12 @@ DYNMEM_BEGIN_DECLS
  * Error codes returned by libdynmem functions: 0 is success, every error is
  * negative. The full table with descriptions is in docs/errors.md and is
  * generated from DYNMEM_ERRORS().
+ *
+ * A NULL handle or NULL required pointer is refused with
+ * DYNMEM_ERR_INVALID_ARGUMENT before a function looks at anything else, so
+ * the answer never depends on the handle's state or the other arguments.
+ * A function that returns no error code documents what it does with NULL
+ * instead (a no-op, a NULL or 0 result).
  */
 enum dynmem_error {
     DYNMEM_OK = 0, /**< success */

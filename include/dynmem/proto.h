@@ -363,7 +363,8 @@ DYNMEM_API int dynmem_proto_msg_init(struct dynmem_proto_msg *msg, size_t size);
  * @return 0 on success, or:
  *  - DYNMEM_ERR_INVALID_ARGUMENT: @p msg NULL, @p buf NULL with @p len > 0,
  *    or @p version not 0 and not one of the three known versions;
- *  - DYNMEM_ERR_STRUCT_SIZE: @p msg->size too small for this message type;
+ *  - DYNMEM_ERR_STRUCT_SIZE: @p msg->size smaller than any version of the
+ *    struct or larger than 4096;
  *  - DYNMEM_ERR_PROTO_TRUNCATED: fewer bytes than the header or than the
  *    header's size;
  *  - DYNMEM_ERR_PROTO_HEADER_SIZE: the header's size is below 8;
@@ -391,8 +392,11 @@ DYNMEM_API int dynmem_proto_decode(struct dynmem_proto_msg *msg, const void *buf
  * @return the number of bytes written (8..4096), or:
  *  - DYNMEM_ERR_BUFFER_TOO_SMALL: @p cap is below the encoded size
  *    (dynmem_proto_encoded_size() tells it); nothing is written;
- *  - DYNMEM_ERR_INVALID_ARGUMENT: NULL pointers, or a range list with both
- *    or neither of @c packed and @c unpacked while count > 0;
+ *  - DYNMEM_ERR_INVALID_ARGUMENT: @p msg NULL, @p buf NULL with @p cap > 0,
+ *    @p version not 0 and not one of the three known versions, a range
+ *    list with both or neither of @c packed and @c unpacked while
+ *    count > 0, or an error payload or info record data NULL with a
+ *    non-zero size;
  *  - DYNMEM_ERR_STRUCT_SIZE: a bad size prefix;
  *  - DYNMEM_ERR_STRUCT_RESERVED: a non-zero byte past the library's sizeof,
  *    or in the body past the fields of this message type (see the file
@@ -454,13 +458,14 @@ DYNMEM_API int dynmem_proto_ranges_get(struct dynmem_proto_range *out,
 
 /**
  * Copy consecutive elements of a range list into caller storage.
- * @param out array of at least @p cap ranges
+ * @param out array of at least @p cap ranges; may be NULL when @p cap is 0
  * @param cap capacity of @p out
  * @param ranges the list
  * @param first index of the first element to copy
  * @return the number of ranges copied (min(cap, count - first)), or
- *         DYNMEM_ERR_INVALID_ARGUMENT (NULL pointers, no source) or
- *         DYNMEM_ERR_OUT_OF_RANGE (@p first > count)
+ *         DYNMEM_ERR_INVALID_ARGUMENT (@p ranges NULL, @p out NULL with
+ *         @p cap > 0, or a list with no source) or DYNMEM_ERR_OUT_OF_RANGE
+ *         (@p first > count)
  */
 DYNMEM_API ptrdiff_t dynmem_proto_ranges_copy(struct dynmem_proto_range *out, size_t cap,
                                               const struct dynmem_proto_ranges *ranges,

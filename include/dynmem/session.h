@@ -305,8 +305,10 @@ struct dynmem_session_host_counters {
  *        if any) described; borrowed: it must outlive the session, which
  *        records every fact in it
  * @param alloc allocator (copied), or NULL for the C library's
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NO_MEMORY or an error of
- *         the allocator check
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p out or @p map NULL),
+ *         DYNMEM_ERR_NO_MEMORY or an error of the allocator check
+ *         (DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_STRUCT_RESERVED,
+ *         DYNMEM_ERR_BAD_ALLOCATOR)
  */
 DYNMEM_API int dynmem_session_host_new(dynmem_session_host **out, struct dynmem_memmap *map,
                                        const struct dynmem_allocator *alloc);
@@ -373,7 +375,8 @@ DYNMEM_API int dynmem_session_host_close(dynmem_session_host *h, uint64_t now_ms
  * @param h the session
  * @param now_ms current time
  * @param kind enum dynmem_session_reset
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_SESSION_TIME_BACKWARDS
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p h NULL, or an unknown kind) or
+ *         DYNMEM_ERR_SESSION_TIME_BACKWARDS
  */
 DYNMEM_API int dynmem_session_host_reset(dynmem_session_host *h, uint64_t now_ms,
                                          enum dynmem_session_reset kind);
@@ -384,12 +387,34 @@ DYNMEM_API int dynmem_session_host_reset(dynmem_session_host *h, uint64_t now_ms
  * @param now_ms current time
  * @param buf the packet; may be NULL when @p len is 0
  * @param len its length
- * @return 0 if the message was taken; a negative code if it was refused,
- *         naming why (a codec error, DYNMEM_ERR_SESSION_WRONG_STATE,
- *         DYNMEM_ERR_SESSION_CLOSED, DYNMEM_ERR_PAGES_OUTSIDE, ...): the
- *         session stays usable and the refusal is counted and queued as an
- *         event. DYNMEM_ERR_INVALID_ARGUMENT and
- *         DYNMEM_ERR_SESSION_TIME_BACKWARDS change nothing at all.
+ * @return 0 if the message was taken. DYNMEM_ERR_INVALID_ARGUMENT (@p h
+ *         NULL, or @p buf NULL with @p len > 0) and
+ *         DYNMEM_ERR_SESSION_TIME_BACKWARDS change nothing at all. Any
+ *         other code names why the message was refused or cut down; the
+ *         session stays usable, and the refusal is counted
+ *         (dynmem_session_host_counters()) and, but for a status report
+ *         dropped by the flood rule, queued as a
+ *         DYNMEM_SESSION_EVENT_REFUSED event:
+ *  - DYNMEM_ERR_SESSION_CLOSED: the channel is not open;
+ *  - an error of dynmem_proto_decode(): DYNMEM_ERR_PROTO_TRUNCATED,
+ *    DYNMEM_ERR_PROTO_HEADER_SIZE, DYNMEM_ERR_PROTO_TOO_LARGE,
+ *    DYNMEM_ERR_PROTO_TRAILING_BYTES, DYNMEM_ERR_PROTO_UNKNOWN_TYPE,
+ *    DYNMEM_ERR_PROTO_VERSION, DYNMEM_ERR_PROTO_BAD_SIZE,
+ *    DYNMEM_ERR_PROTO_TOO_MANY_RANGES, DYNMEM_ERR_PROTO_RANGE_COUNT or
+ *    DYNMEM_ERR_PROTO_BAD_INFO;
+ *  - DYNMEM_ERR_SESSION_WRONG_STATE: a message the current state does not
+ *    expect, or an error message;
+ *  - DYNMEM_ERR_SESSION_DIRECTION: a type only hosts send;
+ *  - DYNMEM_ERR_SESSION_VERSION_POLICY: a version outside the settings (the
+ *    rejection is sent);
+ *  - DYNMEM_ERR_SESSION_FLOOD: a status report beyond the flood rule, or a
+ *    reply with the outbox full;
+ *  - DYNMEM_ERR_SESSION_TOO_MUCH: more pages than asked, or a hot-add claim
+ *    above the request, cut down (the rest was taken);
+ *  - an error of the memory map booking the guest's ranges or hot-add:
+ *    DYNMEM_ERR_PAGES_OUTSIDE, DYNMEM_ERR_PAGES_BALLOONED,
+ *    DYNMEM_ERR_OUT_OF_RANGE or DYNMEM_ERR_NO_MEMORY (such ranges are not
+ *    counted).
  */
 DYNMEM_API int dynmem_session_host_recv(dynmem_session_host *h, uint64_t now_ms,
                                         const void *buf, size_t len);
@@ -397,7 +422,8 @@ DYNMEM_API int dynmem_session_host_recv(dynmem_session_host *h, uint64_t now_ms,
 /**
  * Take the next packet to send to the guest.
  * @param h the session
- * @param buf where to write it; DYNMEM_PROTO_MSG_SIZE_MAX bytes always suffice
+ * @param buf where to write it; DYNMEM_PROTO_MSG_SIZE_MAX bytes always
+ *        suffice; may be NULL when @p cap is 0
  * @param cap bytes available at @p buf
  * @param[out] out_len receives the packet length
  * @return 1 if a packet was written, 0 if there is none,
@@ -468,8 +494,9 @@ DYNMEM_API int dynmem_session_host_clear_target(dynmem_session_host *h);
  *        DYNMEM_ACTION_BALLOON or DYNMEM_ACTION_HOT_REMOVE (balancer.h)
  * @param bytes memory to move (at least one page)
  * @param action_id identifies the action in its facts
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_UNSUPPORTED (another
- *         kind) or DYNMEM_ERR_SESSION_TIME_BACKWARDS
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p h NULL, or @p bytes under one
+ *         page), DYNMEM_ERR_UNSUPPORTED (another kind) or
+ *         DYNMEM_ERR_SESSION_TIME_BACKWARDS
  */
 DYNMEM_API int dynmem_session_host_start_action(dynmem_session_host *h, uint64_t now_ms,
                                                 uint32_t kind, uint64_t bytes,
@@ -502,7 +529,9 @@ DYNMEM_API int dynmem_session_host_state(const dynmem_session_host *h);
  * @param sample output, its size set
  * @param ev a DYNMEM_SESSION_EVENT_STATUS event
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (NULL, or not a status event) or
- *         an error of dynmem_pressure_sample_from_dm_status()
+ *         an error of dynmem_pressure_sample_from_dm_status():
+ *         DYNMEM_ERR_STRUCT_SIZE (the sample's size) or
+ *         DYNMEM_ERR_OUT_OF_RANGE (a figure beyond 2^52 bytes)
  */
 DYNMEM_API int dynmem_session_event_to_pressure_sample(struct dynmem_pressure_sample *sample,
                                                        const struct dynmem_session_event *ev);
@@ -581,8 +610,10 @@ typedef int (*dynmem_session_guest_hot_add_fn)(void *user_data, uint64_t now_ms,
  * Create a guest session with no memory and the default (Linux-like) model.
  * @param[out] out receives the session
  * @param alloc allocator (copied), or NULL for the C library's
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NO_MEMORY or an error
- *         of the allocator check
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p out NULL),
+ *         DYNMEM_ERR_NO_MEMORY or an error of the allocator check
+ *         (DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_STRUCT_RESERVED,
+ *         DYNMEM_ERR_BAD_ALLOCATOR)
  */
 DYNMEM_API int dynmem_session_guest_new(dynmem_session_guest **out,
                                         const struct dynmem_allocator *alloc);
@@ -619,8 +650,8 @@ DYNMEM_API int dynmem_session_guest_add_memory(dynmem_session_guest *g, uint64_t
 /**
  * Set the balloon hook (NULL restores the default allocator).
  * @param g the session
- * @param fn the hook
- * @param user_data passed to it
+ * @param fn the hook, or NULL
+ * @param user_data passed to it; may be NULL
  * @return 0 or DYNMEM_ERR_INVALID_ARGUMENT
  */
 DYNMEM_API int dynmem_session_guest_set_balloon_fn(dynmem_session_guest *g,
@@ -630,8 +661,8 @@ DYNMEM_API int dynmem_session_guest_set_balloon_fn(dynmem_session_guest *g,
 /**
  * Set the hot-add hook (NULL restores the default: add everything).
  * @param g the session
- * @param fn the hook
- * @param user_data passed to it
+ * @param fn the hook, or NULL
+ * @param user_data passed to it; may be NULL
  * @return 0 or DYNMEM_ERR_INVALID_ARGUMENT
  */
 DYNMEM_API int dynmem_session_guest_set_hot_add_fn(dynmem_session_guest *g,
@@ -653,7 +684,10 @@ DYNMEM_API int dynmem_session_guest_connect(dynmem_session_guest *g, uint64_t no
  * @param g the session
  * @param now_ms current time
  * @param kind enum dynmem_session_reset
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_SESSION_TIME_BACKWARDS
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p g NULL, or an unknown kind),
+ *         DYNMEM_ERR_SESSION_TIME_BACKWARDS or DYNMEM_ERR_NO_MEMORY (the
+ *         reset happened, but the guest's page books could not all be
+ *         rebuilt)
  */
 DYNMEM_API int dynmem_session_guest_reset(dynmem_session_guest *g, uint64_t now_ms,
                                           enum dynmem_session_reset kind);
@@ -662,9 +696,18 @@ DYNMEM_API int dynmem_session_guest_reset(dynmem_session_guest *g, uint64_t now_
  * Hand over one packet the host sent.
  * @param g the session
  * @param now_ms current time
- * @param buf the packet
+ * @param buf the packet; may be NULL when @p len is 0
  * @param len its length
- * @return 0 if taken, a negative reason if refused (the session stays usable)
+ * @return 0 if taken. DYNMEM_ERR_INVALID_ARGUMENT (@p g NULL, or @p buf
+ *         NULL with @p len > 0) and DYNMEM_ERR_SESSION_TIME_BACKWARDS
+ *         change nothing. Any other code is a refusal, queued as a
+ *         DYNMEM_SESSION_EVENT_REFUSED event, after which the session stays
+ *         usable: DYNMEM_ERR_SESSION_CLOSED (not connected), an error of
+ *         dynmem_proto_decode() (see there), DYNMEM_ERR_SESSION_WRONG_STATE,
+ *         DYNMEM_ERR_SESSION_DIRECTION (a type a guest does not take: one
+ *         only guests send, or an error message) or
+ *         DYNMEM_ERR_NO_MEMORY (an unballoon could not be booked; no
+ *         response is sent)
  */
 DYNMEM_API int dynmem_session_guest_recv(dynmem_session_guest *g, uint64_t now_ms,
                                          const void *buf, size_t len);
@@ -672,7 +715,7 @@ DYNMEM_API int dynmem_session_guest_recv(dynmem_session_guest *g, uint64_t now_m
 /**
  * Take the next packet to send to the host.
  * @param g the session
- * @param buf where to write it
+ * @param buf where to write it; may be NULL when @p cap is 0
  * @param cap bytes available
  * @param[out] out_len receives the length
  * @return 1 if written, 0 if none, DYNMEM_ERR_BUFFER_TOO_SMALL or

@@ -190,3 +190,47 @@ Test(text, names_and_descriptions)
     cr_assert_eq(strlen(small), 7);
     cr_assert_eq(dynmem_action_describe(NULL, buf, sizeof buf), DYNMEM_ERR_INVALID_ARGUMENT);
 }
+
+/* A static VM left off the 2 MiB grid by a partly confirmed shrink, asked
+ * for a size it can reach only off the grid: the resize is refused, and
+ * refused whole. Its estimator keeps the VM's clamps: a static VM's target
+ * is its one size, whatever its demand. */
+Test(settings, refused_resize_leaves_state)
+{
+    dynmem_balancer *b;
+    uint64_t id, granted;
+    cr_assert_eq(dynmem_balancer_new(&b, NULL), 0);
+    cr_assert_eq(dynmem_balancer_set_param(b, DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES, (int64_t)GIB(8)), 0);
+    struct dynmem_vm_config c = balsim_config(GIB(1), GIB(1), GIB(1));
+    c.flags = DYNMEM_VM_CAN_BALLOON;
+    cr_assert_eq(dynmem_balancer_vm_add(b, &c, &id), 0);
+    cr_assert_eq(dynmem_balancer_vm_start(b, id, 0, NULL), 0);
+    struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
+    s.flags = DYNMEM_SAMPLE_HAS_AVAILABLE;
+    s.committed_bytes = MIB(200);
+    s.available_bytes = MIB(800);
+    s.time_ms = 10;
+    cr_assert_eq(dynmem_balancer_vm_sample(b, id, &s), 0);
+    cr_assert_eq(dynmem_balancer_vm_resize(b, id, 10, MIB(512), &granted), 0);
+    cr_assert_eq(dynmem_balancer_tick(b, 20, NULL), 0);
+    struct dynmem_action a = DYNMEM_ACTION_INIT;
+    cr_assert_eq(dynmem_balancer_next_action(b, &a), 1);
+    cr_assert_eq(a.kind, DYNMEM_ACTION_BALLOON);
+    /* The guest gives 100 pages and ends the action. */
+    cr_assert_eq(dynmem_balancer_confirm(b, id, a.action_id, 30, 100 * 4096, DYNMEM_CONFIRM_FINAL), 0);
+    s.time_ms = 40;
+    s.available_bytes = MIB(100);
+    cr_assert_eq(dynmem_balancer_vm_sample(b, id, &s), 0);
+    cr_assert_eq(dynmem_balancer_vm_resize(b, id, 50, MIB(512), &granted),
+                 DYNMEM_ERR_PRESSURE_UNALIGNED);
+    s.time_ms = 55;
+    s.committed_bytes = MIB(300);
+    cr_assert_eq(dynmem_balancer_vm_sample(b, id, &s), 0);
+    cr_assert_eq(dynmem_balancer_tick(b, 60, NULL), 0);
+    struct dynmem_vm_counters vc = DYNMEM_VM_COUNTERS_INIT;
+    cr_assert_eq(dynmem_balancer_vm_counters(b, id, &vc), 0);
+    cr_expect_eq(vc.target_bytes, MIB(512), "target %llu MiB: the estimator lost the VM's clamps",
+                 (unsigned long long)(vc.target_bytes >> 20));
+    cr_assert_eq(dynmem_balancer_check(b), 0);
+    dynmem_balancer_free(b);
+}

@@ -90,7 +90,8 @@ class Guest:
         os.makedirs(self.dir, exist_ok=True)
         self.qmp_daemon = os.path.join(self.dir, "qmp-daemon.sock")
         self.qmp_test = os.path.join(self.dir, "qmp-test.sock")
-        for p in (self.qmp_daemon, self.qmp_test):
+        self.pidfile = os.path.join(self.dir, "qemu.pid")
+        for p in (self.qmp_daemon, self.qmp_test, self.pidfile):
             if os.path.exists(p):
                 os.unlink(p)
         mem = "%dM" % mem_mib
@@ -106,7 +107,8 @@ class Guest:
                 "-nographic", "-no-reboot", "-nic", "none",
                 "-device", "virtio-balloon-pci,id=balloon0",
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_daemon,
-                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_test]
+                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_test,
+                "-pidfile", self.pidfile]
         self.cmdline = cmd
         self.lines = []  # (host time, text)
         self.serial = open(os.path.join(self.dir, "serial.log"), "w")
@@ -199,10 +201,126 @@ class Qmp:
                 raise RuntimeError("%s: %s" % (name, r["error"]))
 
     def close(self):
-        try:
-            self.s.close()
+        for o in (self.f, self.s):  # the socket closes only once its file is closed too
+            try:
+                o.close()
+            except OSError:
+                pass
+
+
+class Faulty:
+    """A unix-socket server a test can cut ("cut": connections closed, new
+    ones refused), stall ("stall": nothing answered, nothing closed, new
+    connections accepted and left silent) and restore ("open"). A subclass
+    serves each accepted connection in serve(conn), on its own thread."""
+
+    def __init__(self, path):
+        self.path, self.mode = path, "open"
+        self.lock = threading.Lock()
+        self.socks = []
+        self._listen()
+
+    def _listen(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        self.lsock = socket.socket(socket.AF_UNIX)
+        self.lsock.bind(self.path)
+        self.lsock.listen(4)
+        threading.Thread(target=self._accept, args=(self.lsock,), daemon=True).start()
+
+    def _accept(self, lsock):
+        while True:
+            try:
+                c, _ = lsock.accept()
+            except OSError:
+                return
+            self.track(c)
+            if self.mode == "open":
+                threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def track(self, sock):
+        with self.lock:
+            self.socks.append(sock)
+
+    def held_up(self):
+        """Waits while stalled; False once the connection is to end."""
+        while self.mode == "stall":
+            time.sleep(0.05)
+        return self.mode == "open"
+
+    def _unlisten(self):
+        try:  # wakes the thread blocked in accept(); close() alone would not
+            self.lsock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+        self.lsock.close()
+
+    def _drop_all(self):
+        with self.lock:
+            socks, self.socks = self.socks, []
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def cut(self):
+        """Close every connection; refuse new ones (the socket file stays)."""
+        self.mode = "cut"
+        self._unlisten()
+        self._drop_all()
+
+    def stall(self):
+        """Answer nothing, close nothing."""
+        self.mode = "stall"
+
+    def restore(self):
+        if self.mode == "cut":
+            self._listen()
+        elif self.mode == "stall":
+            self._drop_all()  # what was held up is stale by now
+        self.mode = "open"
+
+    def close(self):
+        self.mode = "cut"
+        self._unlisten()
+        self._drop_all()
+
+
+class Proxy(Faulty):
+    """Relays dynmem-kvm's QMP connections to a QEMU's QMP socket, with the
+    faults of Faulty."""
+
+    def __init__(self, path, target):
+        self.target = target
+        super().__init__(path)
+
+    def serve(self, c):
+        up = socket.socket(socket.AF_UNIX)
+        try:
+            up.connect(self.target)
+        except OSError:
+            c.close()
+            return
+        self.track(up)
+        threading.Thread(target=self._pump, args=(up, c), daemon=True).start()
+        self._pump(c, up)
+
+    def _pump(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data or not self.held_up():
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 def wait_for(cond, timeout, step=0.5):

@@ -15,7 +15,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 import xs_fixture as fx  # noqa: E402
+from promfile import metric, vm_state  # noqa: E402
 
 MIB_KIB = 1024
 CONFIG = """
@@ -207,6 +209,65 @@ def runtime_refusals(exe, tmp):
         r.stop()
 
 
+FAULTS = """
+[host]
+memory = 4G
+reserve = 0
+tick-ms = 50
+metrics-file = {prom}
+"""
+
+
+def contention_and_outage(exe, tmp):
+    """Transactions that end in EAGAIN (every commit for a while, then half
+    of them) are retried until the target is written, never dropped and never
+    taken for a domain that is gone; a lost connection keeps every domain in
+    the books ("disconnected" in the metrics file) until it is back."""
+    r = Run(exe, tmp)
+    prom = os.path.join(tmp, "dynmem.prom")
+    try:
+        grow = r.guests.add(fx.Guest(r.store, 1, "grow", 2048, 512, demand=[(0, 300)], delay=0.05))
+        r.guests.add(fx.Guest(r.store, 2, "calm", 1024, 512, demand=[(0, 300)], delay=0.05))
+        path = os.path.join(tmp, "faults.conf")
+        with open(path, "w") as f:
+            f.write(FAULTS.format(prom=prom))
+        r.store.eagain_share = 1.0
+        r.start("--config", path)
+        r.wait("both managed", lambda: vm_state(prom, "grow") == "managed"
+               and vm_state(prom, "calm") == "managed")
+        grow.set_demand(900)  # wants about 1080 MiB: growth past what it was found with
+        time.sleep(1.0)
+        r.check("while every commit fails, nothing is written", r.target(1) == 512 * MIB_KIB,
+                r.target(1))
+        r.store.eagain_share = 0.5
+        r.wait("grows once commits go through", lambda: r.target(1) >= (1080 - 34) * MIB_KIB, 10)
+        r.check("EAGAIN commits are retried (%d of %d commits failed)"
+                % (r.store.eagains, r.store.commits),
+                r.store.eagains > 10 and "action dropped" not in r.log(), r.log()[-1500:])
+        # the connection goes away for 3 s
+        r.server.stop()
+        r.wait("disconnected in the metrics file", lambda: vm_state(prom, "grow") == "disconnected")
+        r.check("a lost connection keeps the domains booked",
+                metric(prom, "dynmem_vm_assigned_bytes", "grow") >= 1024 * MIB_KIB * 1024
+                and metric(prom, "dynmem_host_assigned_bytes") >= 1536 * MIB_KIB * 1024,
+                open(prom).read()[-800:])
+        st = subprocess.run([exe, "--status", "--config", path], capture_output=True, text=True,
+                            timeout=10)
+        r.check("--status shows the table", st.returncode == 0
+                and re.search(r"\ngrow +disconnected +\S+ +1\d\d\d MiB", st.stdout), st.stdout)
+        time.sleep(3)
+        r.server = fx.Server(r.store, r.sock)
+        r.wait("reconnected", lambda: "reconnected to xenstore" in r.log(), 10)
+        r.wait("managed again", lambda: vm_state(prom, "grow") == "managed", 5)
+        grow.set_demand(300)
+        r.check("no domain was taken for gone", "gone" not in r.log(), r.log()[-1500:])
+    except Failure:
+        print(r.log()[-4000:], file=sys.stderr)
+        raise
+    finally:
+        r.stop()
+
+
 def main_scenario(exe, tmp):
     r = Run(exe, tmp)
     try:
@@ -317,6 +378,8 @@ def main():
             once_and_dry_run(exe, tmp)
         with tempfile.TemporaryDirectory(prefix="dynmem-xen-") as tmp:
             runtime_refusals(exe, tmp)
+        with tempfile.TemporaryDirectory(prefix="dynmem-xen-") as tmp:
+            contention_and_outage(exe, tmp)
         with tempfile.TemporaryDirectory(prefix="dynmem-xen-") as tmp:
             main_scenario(exe, tmp)
     except Failure as e:

@@ -7,10 +7,12 @@ the test talks to this stand-in instead, through the real libxenstore
 wire protocol (xen/io/xs_wire.h; payloads as in Xen's docs/misc/xenstore.txt)
 as far as a dom0 client like dynmem-xen needs it: READ, WRITE, MKDIR, RM,
 DIRECTORY, WATCH (with its initial firing), UNWATCH, RESET_WATCHES,
-TRANSACTION_START/END (applied immediately, never EAGAIN), GET_DOMAIN_PATH
-and IS_DOMAIN_INTRODUCED. Not implemented: permissions (paths can be made to
-answer EACCES instead), quotas, transaction isolation. Everything else gets
-ENOSYS.
+TRANSACTION_START/END (a transaction's writes are kept aside and applied at
+its commit; like a real xenstored under contention, a share of commits can
+be made to fail with EAGAIN, discarding them), GET_DOMAIN_PATH and
+IS_DOMAIN_INTRODUCED. Not implemented: permissions (paths can be made to
+answer EACCES instead), quotas, isolation of a transaction's reads.
+Everything else gets ENOSYS.
 
 It also simulates guests: each follows its memory/target after a delay (or
 never, when stuck) and, when it has an agent, publishes data/meminfo_total,
@@ -21,6 +23,7 @@ Standard library only. Run alone for manual tries:
 """
 import json
 import os
+import random
 import socket
 import struct
 import sys
@@ -51,6 +54,9 @@ class Store:
         self.read_only = set()   # paths whose client writes answer EACCES
         self.conns = []          # live connections, for watch events
         self.writes = []         # (time, path, value) of client writes
+        self.eagain_share = 0.0  # share of transaction commits that fail with EAGAIN
+        self.commits = self.eagains = 0
+        self.rng = random.Random(21)
 
     @staticmethod
     def norm(path):
@@ -114,6 +120,7 @@ class Connection:
         self.watches = []
         self.send_lock = threading.Lock()
         self.next_tx = 1
+        self.txs = {}  # transaction id -> [(path, value)] written in it
 
     def send(self, mtype, req_id, tx_id, payload):
         with self.send_lock:
@@ -144,7 +151,7 @@ class Connection:
                     return
                 payload = self.recv_exact(length) if length else b""
                 try:
-                    rtype, reply = self.handle(mtype, payload)
+                    rtype, reply = self.handle(mtype, payload, tx_id)
                 except XsError as e:
                     rtype, reply = XS_ERROR, str(e).encode() + b"\0"
                 self.send(rtype, req_id, tx_id, reply)
@@ -159,7 +166,24 @@ class Connection:
                     self.store.conns.remove(self)
             self.sock.close()
 
-    def handle(self, mtype, payload):
+    def commit(self, tx_id, payload):
+        """TRANSACTION_END: "T" commits (or fails with EAGAIN), "F" aborts."""
+        s = self.store
+        writes = self.txs.pop(tx_id, None)
+        if writes is None:
+            raise XsError("ENOENT")
+        if not payload.startswith(b"T"):
+            return
+        with s.lock:
+            s.commits += 1
+            if s.rng.random() < s.eagain_share:
+                s.eagains += 1
+                raise XsError("EAGAIN")
+            for path, value in writes:
+                s.write(path, value)
+                s.writes.append((time.monotonic(), path, value))
+
+    def handle(self, mtype, payload, tx_id=0):
         s, ok = self.store, b"OK\0"
         args = payload.split(b"\0")
         path = Store.norm(args[0].decode()) if args and args[0] else "/"
@@ -170,6 +194,12 @@ class Connection:
             path = Store.norm(path_raw.decode())
             if path in s.read_only:
                 raise XsError("EACCES")
+            s.check(path)
+            if tx_id:
+                if tx_id not in self.txs:
+                    raise XsError("ENOENT")
+                self.txs[tx_id].append((path, value))
+                return mtype, ok
             s.write(path, value)
             s.writes.append((time.monotonic(), path, value))
             return mtype, ok
@@ -192,13 +222,16 @@ class Connection:
             return mtype, ok
         if mtype == XS_TRANSACTION_START:
             self.next_tx += 1
+            self.txs[self.next_tx] = []
             return mtype, str(self.next_tx).encode() + b"\0"
+        if mtype == XS_TRANSACTION_END:
+            self.commit(tx_id, payload)
+            return mtype, ok
         if mtype == XS_GET_DOMAIN_PATH:
             return mtype, b"/local/domain/" + args[0] + b"\0"
         if mtype == XS_IS_DOMAIN_INTRODUCED:
             return mtype, b"T\0"
-        if mtype in (XS_TRANSACTION_END, XS_INTRODUCE, XS_RELEASE, XS_RESUME, XS_SET_TARGET,
-                     XS_SET_PERMS):
+        if mtype in (XS_INTRODUCE, XS_RELEASE, XS_RESUME, XS_SET_TARGET, XS_SET_PERMS):
             return mtype, ok
         raise XsError("ENOSYS")
 
