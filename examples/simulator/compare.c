@@ -205,6 +205,10 @@ int sim_compare_batch(const struct sim_compare_task *tasks, int n, bool progress
             tasks[k].rows[p] = (struct sim_compare_row){.policy = p, .density = -1};
             c->part[p] = (struct policy_part){.row = &tasks[k].rows[p], .lo = 0,
                                               .hi = c->sc->n_vms + 1};
+            /* A run left out counts as done: a density search then probes
+             * the whole list itself. */
+            bool skipped = tasks[k].run_mask && !((tasks[k].run_mask >> p) & 1u);
+            c->part[p].run_started = c->part[p].run_done = skipped;
         }
     }
     sim_progress_init(&bt.progress, progress);

@@ -196,6 +196,7 @@ struct sim_compare_row {
 struct sim_compare_task {
     const struct sim_scenario *sc;
     unsigned density_mask;
+    unsigned run_mask;               /* policies run over the whole scenario (0: all) */
     uint64_t duration_ms;            /* 0: the scenario's */
     struct sim_compare_row *rows;    /* SIM_POLICIES rows, filled in */
 };
