@@ -1,8 +1,8 @@
-/* dynmem-libvirt admit DOMAIN (see lvadmit.h). The answer is the library's
- * admission rule (B2) on what libvirt reports now: a balancer is set up with
- * the host's memory and reserve, every running domain booked at what it
- * holds, and the domain started in it at its startup memory
- * (<currentMemory> of its persistent definition). */
+/* dynmem-libvirt admit DOMAIN (see lvadmit.h). The answer is the admission
+ * rule (B2) on what libvirt reports now: the domain's startup memory
+ * (<currentMemory> of its persistent definition) must be free after the
+ * host reserve (the library's default unless --reserve) and what every
+ * running domain holds. Its settings are checked as the daemon would. */
 #include "lvadmit.h"
 
 #include <dynmem/dynmem.h>
@@ -21,30 +21,36 @@
 struct admit {
     const struct lv_options *o;
     virConnectPtr c;
-    dynmem_balancer *b;
-    uint64_t host, held, overflow;
+    uint64_t host, held;
+    int64_t reserve;
     int running;
 };
 
-/* Book one running domain as a static VM at what it holds. */
-static int book_running(struct admit *A, virDomainPtr dom)
+/* What the running domains hold, each rounded up to 2 MiB as the daemon
+ * books it. */
+static int count_running(struct admit *A)
 {
-    struct lv_reading r;
-    char err[256];
-    if (lv_read(dom, &r, err, sizeof err)) {
-        fprintf(stderr, "dynmem-libvirt: %s: %s\n", virDomainGetName(dom), err);
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(A->c, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE), rc = 0;
+    if (n < 0) {
+        fprintf(stderr, "dynmem-libvirt: cannot list domains: %s\n", lv_last_error());
         return -1;
     }
-    uint64_t size = (lv_held(&r) + UNIT - 1) & ~(UNIT - 1), id, missing = 0;
-    struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
-    c.flags = 0;
-    c.startup_bytes = c.minimum_bytes = c.maximum_bytes = size;
-    int e = dynmem_balancer_vm_add(A->b, &c, &id);
-    if (!e && dynmem_balancer_vm_start(A->b, id, 0, &missing) == DYNMEM_ERR_ADMISSION)
-        A->overflow += missing; /* the host is already short by this much */
-    A->held += size;
-    A->running++;
-    return e ? -1 : 0;
+    for (int i = 0; i < n; i++) {
+        struct lv_reading r;
+        char err[256];
+        if (rc == 0 && lv_read(doms[i], &r, err, sizeof err)) {
+            fprintf(stderr, "dynmem-libvirt: %s: %s\n", virDomainGetName(doms[i]), err);
+            rc = -1;
+        }
+        if (rc == 0) {
+            A->held += (lv_held(&r) + UNIT - 1) & ~(UNIT - 1);
+            A->running++;
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return rc;
 }
 
 /* The domain's configuration as it would start; -1 when refused. */
@@ -83,6 +89,7 @@ static int candidate(virDomainPtr dom, const char *name, struct dynmem_vm_config
     return rc;
 }
 
+/* Host memory and reserve: as given, else what libvirt and the library say. */
 static int setup(struct admit *A)
 {
     virNodeInfo info;
@@ -90,11 +97,17 @@ static int setup(struct admit *A)
     if (!A->host && virNodeGetInfo(A->c, &info) == 0)
         A->host = (uint64_t)info.memory << 10;
     A->host &= ~(UNIT - 1);
-    int e = dynmem_balancer_new(&A->b, NULL);
-    if (!e)
-        e = dynmem_balancer_set_param(A->b, DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES, (int64_t)A->host);
-    if (!e && A->o->reserve >= 0)
-        e = dynmem_balancer_set_param(A->b, DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES, A->o->reserve);
+    A->reserve = A->o->reserve;
+    dynmem_balancer *b = NULL;
+    int e = 0;
+    if (A->reserve < 0) {
+        e = dynmem_balancer_new(&b, NULL);
+        if (!e)
+            e = dynmem_balancer_set_param(b, DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES, (int64_t)A->host);
+        if (!e)
+            e = dynmem_balancer_get_param(b, DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES, &A->reserve);
+        dynmem_balancer_free(b);
+    }
     if (e)
         fprintf(stderr, "dynmem-libvirt: host memory %llu MiB: %s\n", MIB(A->host), dynmem_strerror(e));
     return e ? -1 : 0;
@@ -104,38 +117,17 @@ static int answer(struct admit *A, virDomainPtr dom)
 {
     const char *name = A->o->domain;
     struct dynmem_vm_config c;
-    if (candidate(dom, name, &c))
+    if (candidate(dom, name, &c) || count_running(A))
         return 2;
-    virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(A->c, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-    int rc = n < 0 ? -1 : 0;
-    for (int i = 0; i < n; i++) {
-        if (rc == 0)
-            rc = book_running(A, doms[i]);
-        virDomainFree(doms[i]);
-    }
-    free(doms);
-    if (rc) {
-        if (n < 0)
-            fprintf(stderr, "dynmem-libvirt: cannot list domains: %s\n", lv_last_error());
-        return 2;
-    }
-    int64_t reserve = 0;
-    dynmem_balancer_get_param(A->b, DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES, &reserve);
-    uint64_t id, missing = 0;
-    int e = dynmem_balancer_vm_add(A->b, &c, &id);
-    if (!e)
-        e = dynmem_balancer_vm_start(A->b, id, 0, &missing);
-    if (e && e != DYNMEM_ERR_ADMISSION) {
-        fprintf(stderr, "dynmem-libvirt: %s: %s\n", name, dynmem_strerror(e));
-        return 2;
-    }
-    missing += A->overflow;
-    uint64_t room = A->host > (uint64_t)reserve + A->held ? A->host - (uint64_t)reserve - A->held : 0;
+    /* free after the reserve and the running domains; negative when the
+     * host is already short */
+    int64_t free_bytes = (int64_t)A->host - A->reserve - (int64_t)A->held;
+    uint64_t missing = (int64_t)c.startup_bytes > free_bytes
+                           ? (uint64_t)((int64_t)c.startup_bytes - free_bytes) : 0;
     printf("%s: %s: needs %llu MiB, %llu MiB free (host %llu MiB, reserve %llu MiB, "
            "%d running domain(s) hold %llu MiB)", name, missing ? "cannot start now" : "can start",
-           MIB(c.startup_bytes), MIB(room), MIB(A->host), MIB((uint64_t)reserve), A->running,
-           MIB(A->held));
+           MIB(c.startup_bytes), MIB(free_bytes > 0 ? (uint64_t)free_bytes : 0), MIB(A->host),
+           MIB((uint64_t)A->reserve), A->running, MIB(A->held));
     if (missing)
         printf(": %llu MiB missing", MIB(missing));
     printf("\n");
@@ -164,7 +156,6 @@ int lv_admit(const struct lv_options *o)
     }
     if (dom)
         virDomainFree(dom);
-    dynmem_balancer_free(A.b);
     virConnectClose(A.c);
     return rc;
 }

@@ -41,17 +41,21 @@ static void sync_calm(struct lv_daemon *D)
     dynmem_balancer_set_param(D->b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, calm);
 }
 
-void lv_book_sync_total(struct lv_daemon *D)
+/* The host total the balancer shares out: the host less what the domains
+ * outside it hold; the books' debt is said when it changes (@p say). */
+static void sync_total(struct lv_daemon *D, int say)
 {
     uint64_t outside = 0;
     for (size_t i = 0; i < LV_MAX_DOMS; i++)
         if (D->dom[i].used)
             outside += D->dom[i].outside;
-    int64_t want = D->host_total > outside ? (int64_t)(D->host_total - outside) : 0;
-    if (want != D->total &&
-        dynmem_balancer_set_param(D->b, DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES, want) == 0) {
-        D->total = want;
-    } else if (want < D->total) {
+    /* negative when the domains outside hold more than the host */
+    int64_t want = (int64_t)D->host_total - (int64_t)outside;
+    int64_t set = want > 0 ? want : 0;
+    if (set != D->total &&
+        dynmem_balancer_set_param(D->b, DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES, set) == 0) {
+        D->total = set;
+    } else if (set < D->total) {
         /* the managed domains hold more than is left: lower the total as far
          * as the books allow (no growth until the rest is paid back) */
         struct dynmem_host_counters hc = DYNMEM_HOST_COUNTERS_INIT;
@@ -62,7 +66,7 @@ void lv_book_sync_total(struct lv_daemon *D)
             D->total = floor;
     }
     uint64_t debt = D->total > want ? (uint64_t)(D->total - want) : 0;
-    if (debt != D->debt) {
+    if (say && debt != D->debt) {
         if (debt)
             ex_log("dynmem-libvirt", "the running domains hold %llu MiB more than the host's %llu MiB "
                    "(less the reserve): no domain grows until that much is reclaimed",
@@ -71,6 +75,25 @@ void lv_book_sync_total(struct lv_daemon *D)
             ex_log("dynmem-libvirt", "the books fit the host again");
         D->debt = debt;
     }
+}
+
+void lv_book_sync_total(struct lv_daemon *D)
+{
+    sync_total(D, 1);
+}
+
+/* Room in the books for a running domain being adopted at @p size: when the
+ * host is already short, the total is raised to take it (the shortfall is
+ * then the books' debt, paid back by reclaim). */
+static void make_room(struct lv_daemon *D, uint64_t size)
+{
+    struct dynmem_host_counters hc = DYNMEM_HOST_COUNTERS_INIT;
+    dynmem_balancer_host_counters(D->b, &hc);
+    if (hc.available_bytes >= size)
+        return;
+    int64_t total = D->total + (int64_t)round_up(size - hc.available_bytes);
+    if (dynmem_balancer_set_param(D->b, DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES, total) == 0)
+        D->total = total;
 }
 
 /* Book a domain outside the balancer at what it holds now. */
@@ -106,35 +129,36 @@ static void fit_running(struct lv_settings *s, uint64_t startup, const char *nam
     }
 }
 
-/* Read and check the settings of a running domain; 0, 1 when it has no
- * dynmem metadata, -1 when refused (d->refused says why). */
-static int running_config(struct lv_dom *d, uint64_t startup, struct lv_settings *s,
-                          struct dynmem_vm_config *c)
+/* Read and check the settings of a running domain: against its definition
+ * first (as they would be when it starts), then fitted to what it holds now
+ * (@p held, for the balancer's startup size). 0, 1 when it has no dynmem
+ * metadata, -1 when refused (err says why, naming the field). */
+static int running_config(struct lv_dom *d, uint64_t held, struct lv_settings *s,
+                          struct dynmem_vm_config *c, char *err, size_t errlen)
 {
-    char err[256], why[200];
+    char why[200];
     int absent;
+    uint64_t startup;
     char *text = lv_read_meta(d->d, 1, &absent, why, sizeof why);
     int rc = 0;
     if (!text && absent)
         return 1;
     if (!text) {
-        snprintf(err, sizeof err, "cannot read its metadata: %s", why);
+        snprintf(err, errlen, "cannot read its metadata: %s", why);
         rc = -1;
-    } else if (lv_meta_parse(text, s, why, sizeof why)) {
-        snprintf(err, sizeof err, "metadata %s", why);
+    } else if (lv_meta_parse(text, s, why, sizeof why) ||
+               lv_read_startup(d->d, &startup, why, sizeof why) ||
+               lv_meta_config(s, &d->r.mem, startup, c, why, sizeof why)) {
+        snprintf(err, errlen, "metadata %s", why);
         rc = -1;
     } else {
-        fit_running(s, startup, d->name);
-        if (lv_meta_config(s, &d->r.mem, startup, c, why, sizeof why)) {
-            snprintf(err, sizeof err, "metadata %s", why);
+        fit_running(s, held, d->name);
+        if (lv_meta_config(s, &d->r.mem, held, c, why, sizeof why)) {
+            snprintf(err, errlen, "metadata %s", why);
             rc = -1;
         }
     }
     free(text);
-    if (rc && strcmp(err, d->refused)) {
-        ex_log(d->name, "not managed: %s", err);
-        snprintf(d->refused, sizeof d->refused, "%s", err);
-    }
     return rc;
 }
 
@@ -149,19 +173,23 @@ int lv_book_adopt(struct lv_daemon *D, struct lv_dom *d, long long now)
 {
     struct lv_settings s;
     struct dynmem_vm_config c;
+    char err[256];
     uint64_t held = lv_held(&d->r), startup = round_up(held);
-    int rc = running_config(d, startup, &s, &c);
+    int rc = running_config(d, startup, &s, &c, err, sizeof err);
+    if (rc > 0)
+        snprintf(err, sizeof err, "no metadata");
     if (rc) {
-        if (rc > 0 && !d->refused[0]) {
-            ex_log(d->name, "running, %llu MiB, not managed (no dynmem metadata)", MIB(held));
-            snprintf(d->refused, sizeof d->refused, "no metadata");
-        }
+        if (strcmp(err, d->refused)) /* each reason once */
+            ex_log(d->name, "running, %llu MiB, not managed: %s", MIB(held),
+                   rc > 0 ? "no dynmem metadata" : err);
+        snprintf(d->refused, sizeof d->refused, "%s", err);
         return -1;
     }
     /* its memory moves from outside into the balancer's books */
     uint64_t was = d->outside;
     d->outside = 0;
-    lv_book_sync_total(D);
+    sync_total(D, 0);
+    make_room(D, startup);
     uint64_t missing = 0;
     int e = dynmem_balancer_vm_add(D->b, &c, &d->vm_id);
     if (e == 0) {
@@ -171,10 +199,11 @@ int lv_book_adopt(struct lv_daemon *D, struct lv_dom *d, long long now)
     }
     if (e) {
         d->outside = was;
-        lv_book_sync_total(D);
+        sync_total(D, 0);
         ex_log(d->name, "not managed: %s (needs %llu MiB more)", dynmem_strerror(e), MIB(missing));
         return -1;
     }
+    lv_book_sync_total(D);
     int64_t stale = 3000LL * D->o->stats_interval_s;
     dynmem_balancer_vm_set_pressure_param(D->b, d->vm_id, DYNMEM_PRESSURE_PARAM_STALE_MS,
                                           stale > 5000 ? stale : 5000);
@@ -226,16 +255,17 @@ void lv_book_settings_changed(struct lv_daemon *D, struct lv_dom *d, long long n
     }
     struct lv_settings s;
     struct dynmem_vm_config c;
-    d->refused[0] = '\0';
     /* a running VM keeps the startup size it was adopted at */
-    int rc = running_config(d, d->cfg.startup_bytes, &s, &c);
+    int rc = running_config(d, d->cfg.startup_bytes, &s, &c, err, sizeof err);
     if (rc > 0) {
         ex_log(d->name, "dynmem metadata removed: no longer managed, booked as it is");
         unmanage(D, d, 1);
         return;
     }
-    if (rc < 0)
-        return; /* the old settings stay */
+    if (rc < 0) {
+        ex_log(d->name, "new settings refused (%s): the old ones stay", err);
+        return;
+    }
     int e = dynmem_balancer_vm_configure(D->b, d->vm_id, &c);
     if (e) {
         ex_log(d->name, "new settings not taken while it runs (%s): the minimum can only be "

@@ -111,10 +111,13 @@ int lv_conn_open(struct lv_conn *lc, char *err, size_t errlen)
         ok = ok && lc->cb[i] >= 0;
     }
     /* keepalive: a libvirtd that stops answering is noticed as a lost
-     * connection; remote drivers only (a local test:/// driver has none) */
+     * connection. Remote drivers only: a local one (test:///) has none,
+     * which is said and is no reason to fail. */
     if (ok && lc->keepalive_interval > 0 &&
         virConnectSetKeepAlive(lc->c, lc->keepalive_interval, (unsigned)lc->keepalive_count) < 0)
-        ok = 0;
+        snprintf(lc->note, sizeof lc->note, "no keepalive on this connection: %s", lv_last_error());
+    else
+        lc->note[0] = '\0';
     if (!ok) {
         snprintf(err, errlen, "%s", lv_last_error());
         lv_conn_close(lc);

@@ -35,6 +35,7 @@ struct lv_conn {
     int closed;           /* set by the close callback */
     int close_reason;     /* virConnectCloseReason */
     int overflow;         /* events were lost: the loop must reconcile */
+    char note[256];       /* something to log after opening, "" if none */
     size_t head, len;
     struct lv_event q[LV_EVENT_QUEUE];
 };

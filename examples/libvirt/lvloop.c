@@ -76,6 +76,8 @@ static int try_connect(struct lv_daemon *D, long long now)
     }
     D->connected = 1;
     D->backoff_ms = RECONNECT_FIRST_MS;
+    if (D->conn.note[0])
+        ex_log("dynmem-libvirt", "%s", D->conn.note);
     if (!D->b) {
         uint64_t total = D->o->host_total;
         virNodeInfo info;
@@ -183,6 +185,8 @@ static void tick(struct lv_daemon *D, long long now)
             d->next_stats = now + 500LL * D->o->stats_interval_s;
         }
     }
+    if (D->debt) /* pay the books back as reclaim frees memory */
+        lv_book_sync_total(D);
     int e = dynmem_balancer_tick(D->b, (uint64_t)ex_mono_ms(), NULL);
     if (e)
         ex_log("dynmem-libvirt", "tick: %s", dynmem_strerror(e));

@@ -61,6 +61,21 @@ uint64_t lv_held(const struct lv_reading *r)
     return r->actual + lv_mem_vmem_current(&r->mem);
 }
 
+int lv_read_startup(virDomainPtr d, uint64_t *startup, char *err, size_t errlen)
+{
+    struct lv_mem m;
+    char *xml = virDomainGetXMLDesc(d, virDomainIsPersistent(d) == 1 ? VIR_DOMAIN_XML_INACTIVE : 0);
+    if (!xml) {
+        snprintf(err, errlen, "%s", lv_last_error());
+        return -1;
+    }
+    int rc = lv_mem_from_xml(xml, &m, err, errlen);
+    free(xml);
+    if (rc == 0)
+        *startup = m.current;
+    return rc;
+}
+
 char *lv_read_meta(virDomainPtr d, int live, int *absent, char *err, size_t errlen)
 {
     *absent = 0;

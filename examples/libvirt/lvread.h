@@ -22,6 +22,11 @@ int lv_read(virDomainPtr d, struct lv_reading *r, char *err, size_t errlen);
 /* What the domain holds: balloon plus plugged virtio-mem. */
 uint64_t lv_held(const struct lv_reading *r);
 
+/* The memory a domain starts with: <currentMemory> of its persistent
+ * definition (of its running one for a transient domain). 0, or -1 with err
+ * set. */
+int lv_read_startup(virDomainPtr d, uint64_t *startup, char *err, size_t errlen);
+
 /* The domain's persistent settings element (live or inactive definition).
  * Returns the element text (free()), or NULL: *absent is 1 when the domain
  * simply has no dynmem metadata, else err says why. */
