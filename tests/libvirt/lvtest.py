@@ -46,6 +46,9 @@ def prepare(name):
     """Command line (DYNMEM_LIBVIRT SRCDIR WORKDIR), work folder, kernel and
     initramfs: (exe, workdir, kernel, initrd, start time)."""
     exe, srcdir, workdir = sys.argv[1:4]
+    for prog in ("/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/usr/bin/unshare"):
+        if not os.access(prog, os.X_OK):
+            sys.exit("%s is missing: run scripts/bootstrap" % prog)
     base = workdir
     workdir = os.path.join(workdir, name)
     os.makedirs(workdir, exist_ok=True)
@@ -54,6 +57,18 @@ def prepare(name):
     initrd = kvmtest.build_initramfs(workdir, srcdir, moddir)
     log("kernel %s, initramfs ready in %.1f s" % (kernel, time.monotonic() - t_start))
     return exe, base, workdir, kernel, initrd, t_start
+
+
+def memcheck(exe, workdir):
+    """The daemon's command under valgrind memcheck: these tests run in the
+    plain build only, so the daemon's event, reconnect and action paths get
+    their memory checked here (an error or a definite leak makes it exit 99
+    instead of 0 on SIGTERM)."""
+    if not os.access("/usr/bin/valgrind", os.X_OK):
+        sys.exit("valgrind is missing: run scripts/bootstrap")
+    return ["/usr/bin/valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+            "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
+            "--log-file=%s/valgrind.%%p.log" % workdir, exe]
 
 
 def _with_user(path, lines):

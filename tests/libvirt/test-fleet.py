@@ -18,13 +18,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lvtest import (MIB, Daemon, Domain, Libvirtd, Sampler, fail,  # noqa: E402
+from lvtest import (MIB, memcheck, Daemon, Domain, Libvirtd, Sampler, fail,  # noqa: E402
                     log, prepare, wait_for)
 
 BOOT, MINIMUM, HOST = 512, 192, 896  # MiB
 ADOPT = 448                          # heavy's balloon, set by hand before the daemon
 LATE = 640                           # the third domain's startup memory
-RATE = 8
+RATE = 16
 PEAKS = {"heavy": 320, "light": 240}
 SLACK = 40
 
@@ -46,8 +46,9 @@ def main():
         heavy.wait_line(r"^READY", 150)
         heavy.dom.setMemoryFlags(ADOPT * 1024, 1)  # VIR_DOMAIN_AFFECT_LIVE
         wait_for(lambda: sampler.last("heavy") == ADOPT * MIB, 30)
-        d = Daemon(exe, workdir, common + ["--stats-interval", "1", "--tick", "500",
-                                           "--settle", "5000"], name="dynmem-libvirt")
+        vg = memcheck(exe, workdir)
+        d = Daemon(vg[0], workdir, vg[1:] + common + ["--stats-interval", "1", "--tick", "500",
+                                      "--settle", "5000"], name="dynmem-libvirt")
         wait_for(lambda: "heavy: managed" in d.text(), 30)
         light.start()  # behind the daemon's back: 448 + 512 > 896
         wait_for(lambda: "light: managed" in d.text(), 60)
@@ -147,7 +148,8 @@ def main():
     if "confirm refused" in text:
         fail("the books refused a confirmation", [heavy, light], d)
     if rc != 0:
-        fail("dynmem-libvirt did not exit cleanly on SIGTERM (%s)" % rc, [heavy], d)
+        fail("dynmem-libvirt did not exit cleanly on SIGTERM under valgrind (%s; 99: memory "
+             "errors, see valgrind.*.log)" % rc, [heavy], d)
     print("PASS")
 
 

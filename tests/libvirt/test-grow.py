@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lvtest import (MIB, META_URI, Daemon, Domain, Libvirtd, Sampler, fail,  # noqa: E402
+from lvtest import (MIB, memcheck, META_URI, Daemon, Domain, Libvirtd, Sampler, fail,  # noqa: E402
                     log, prepare, wait_for)
 
 BOOT, VMEM, MINIMUM = 512, 512, 192  # MiB
@@ -44,8 +44,9 @@ def main():
         print(once.stdout, end="")
         if once.returncode != 0 or "web: status: held 512 MiB" not in once.stdout:
             fail("--once --dry-run: status %d, no status line at 512 MiB" % once.returncode, [web])
-        d = Daemon(exe, workdir, common + ["--stats-interval", "1", "--tick", "500",
-                                           "--settle", "5000", "-v"], name="dynmem-libvirt")
+        vg = memcheck(exe, workdir)
+        d = Daemon(vg[0], workdir, vg[1:] + common + ["--stats-interval", "1", "--tick", "500",
+                                      "--settle", "5000", "-v"], name="dynmem-libvirt")
         # idle: down to the minimum
         if not wait_for(lambda: (sampler.last("web") or 1 << 40) <= (MINIMUM + SLACK) * MIB, 150):
             fail("idle domain not reclaimed: holds %s MiB" % (sampler.last("web") // MIB), [web], d)
@@ -99,7 +100,8 @@ def main():
     if good.returncode or "settings changed: minimum 160 MiB" not in text:
         fail("a lower minimum set live was not taken", [web], d)
     if rc != 0:
-        fail("dynmem-libvirt did not exit cleanly on SIGTERM (%s)" % rc, [web], d)
+        fail("dynmem-libvirt did not exit cleanly on SIGTERM under valgrind (%s; 99: memory "
+             "errors, see valgrind.*.log)" % rc, [web], d)
     print("PASS")
 
 
