@@ -147,8 +147,12 @@ static int calm_holds(struct lv_daemon *D, struct lv_dom *d, const struct dynmem
     int64_t own = d->set.given & LV_SET_CALM ? (int64_t)d->set.calm_ms : D->o->calm_ms;
     if (own <= host_calm)
         return 0;
-    if (!d->lazy_since)
+    if (!d->lazy_since) {
         d->lazy_since = now;
+        ex_log(d->name, "surplus for the balancer's calm period (%.1f s); its own (%.1f s) holds "
+               "the reclaim back %.1f s more", (double)host_calm / 1000, (double)own / 1000,
+               (double)(own - host_calm) / 1000);
+    }
     return now - d->lazy_since < own - host_calm;
 }
 

@@ -14,6 +14,9 @@
 #include "lvd.h"
 
 #define UNIT DYNMEM_SIZE_UNIT
+/* books and what a domain holds may differ by the 2 MiB rounding of its
+ * adoption and by pages in flight */
+#define RESYNC_SLACK (UINT64_C(4) << 20)
 
 static uint64_t round_up(uint64_t x)
 {
@@ -241,6 +244,31 @@ static void unmanage(struct lv_daemon *D, struct lv_dom *d, int running)
         lv_book_sync_total(D);
     }
     sync_calm(D);
+}
+
+/* A managed domain whose size changed outside the daemon (virsh setmem, a
+ * virtio-mem plug or a balloon still moving after an action settled short)
+ * is adopted again at what it holds, once two readings agree. */
+void lv_book_check(struct lv_daemon *D, struct lv_dom *d, long long now)
+{
+    struct dynmem_vm_counters vc = DYNMEM_VM_COUNTERS_INIT;
+    if (!d->managed || d->busy || dynmem_balancer_vm_counters(D->b, d->vm_id, &vc))
+        return;
+    uint64_t books = vc.physical_bytes + vc.in_flight_bytes, held = lv_held(&d->r);
+    uint64_t diff = held > books ? held - books : books - held;
+    if (diff <= RESYNC_SLACK) {
+        d->drift = 0;
+        return;
+    }
+    if (d->drift != held) { /* wait for the next reading to agree */
+        d->drift = held;
+        return;
+    }
+    ex_log(d->name, "holds %llu MiB, the books %llu MiB (changed outside the daemon): adopted again "
+           "at what it holds", MIB(held), MIB(books));
+    d->drift = 0;
+    unmanage(D, d, 1);
+    lv_book_adopt(D, d, now);
 }
 
 void lv_book_settings_changed(struct lv_daemon *D, struct lv_dom *d, long long now)

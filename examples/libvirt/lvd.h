@@ -41,6 +41,7 @@ struct lv_dom {
     long long next_stats, last_update;
     /* its own calm period, when longer than the balancer's */
     long long lazy_since;
+    uint64_t drift;              /* held, when it first differed from the books */
     uint32_t dry_kind;
     uint64_t dry_target;
 };
@@ -64,6 +65,7 @@ struct lv_dom *lv_dom_track(struct lv_daemon *D, virDomainPtr d, long long now);
 void lv_dom_forget(struct lv_daemon *D, struct lv_dom *d, const char *why);
 int lv_book_adopt(struct lv_daemon *D, struct lv_dom *d, long long now);
 void lv_book_settings_changed(struct lv_daemon *D, struct lv_dom *d, long long now);
+void lv_book_check(struct lv_daemon *D, struct lv_dom *d, long long now);
 void lv_book_sync_total(struct lv_daemon *D);
 void lv_book_refresh_outside(struct lv_daemon *D, struct lv_dom *d);
 int lv_book_setup(struct lv_daemon *D, uint64_t host_total);

@@ -183,6 +183,7 @@ static void tick(struct lv_daemon *D, long long now)
         if (stats_due) {
             lv_act_stats(D, d, now);
             d->next_stats = now + 500LL * D->o->stats_interval_s;
+            lv_book_check(D, d, now);
         }
     }
     if (D->debt) /* pay the books back as reclaim frees memory */

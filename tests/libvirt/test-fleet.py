@@ -34,8 +34,8 @@ def main():
     lv = Libvirtd(os.path.join(workdir, "libvirtd"), os.path.join(base, "libvirt-cache"))
     doms = {n: Domain(lv, n, workdir, kernel, initrd, BOOT,
                       "memhog=16:wait,%d:wait,16:wait memhog_rate=%d" % (PEAKS[n], RATE),
-                      meta={"minimum": MINIMUM, "buffer": 50, "weight": w, "calm": 4})
-            for n, w in (("heavy", 9000), ("light", 1000))}
+                      meta={"minimum": MINIMUM, "buffer": 50, "weight": w, "calm": c})
+            for n, w, c in (("heavy", 9000, 4), ("light", 1000, 8))}
     late = Domain(lv, "late", workdir, kernel, initrd, LATE, "", meta={"minimum": 256})
     heavy, light = doms["heavy"], doms["light"]
     common = ["-c", lv.uri, "--host-memory", "%dM" % HOST, "--reserve", "0"]
@@ -117,6 +117,13 @@ def main():
     if lost < 0 or back < 0 or re.search(r"(heavy|light): gone", text[:text.find(
             "light: gone (libvirt: destroyed)")]) or text.count(": managed at what it holds") != 2:
         fail("a lost connection must keep both domains booked and managed", [heavy, light], d)
+    held_back = re.search(r"(\S+)Z light: surplus for the balancer's calm period \(4.0 s\); its own "
+                          r"\(8.0 s\) holds the reclaim back 4.0 s more", text)
+    first = re.search(r"(\S+)Z light: vm \d+ balloon .*lazy-reclaim", text)
+    stamp = lambda m: time.mktime(time.strptime(m.group(1)[:19], "%Y-%m-%dT%H:%M:%S")) + \
+        float(m.group(1)[19:])
+    if not held_back or not first or stamp(first) - stamp(held_back) < 3.9:
+        fail("the light domain's own calm period did not hold its reclaim back 4 s", [light], d)
     if "heavy: managed at what it holds, %d MiB" % ADOPT not in text:
         fail("heavy not adopted at the %d MiB it held" % ADOPT, [heavy], d)
     if "light: managed at what it holds, %d MiB" % BOOT not in text:

@@ -5,9 +5,11 @@ minimum (never below); a growing workload gets its balloon back, then
 virtio-mem memory past its boot size, without being OOM-killed; once the
 workload stops, virtio-mem is unplugged and the balloon takes the domain back
 to its minimum. Settings edited live with virsh metadata are taken (a lower
-minimum) or refused with the field named (a minimum not in 2 MiB units).
+minimum) or refused with the field named (a minimum not in 2 MiB units); a
+balloon moved by hand brings the books in line with what the domain holds.
 usage: test-grow.py DYNMEM_LIBVIRT SRCDIR WORKDIR"""
 import os
+import re
 import subprocess
 import sys
 import time
@@ -70,6 +72,9 @@ def main():
                      "--set", "<memory><minimum unit='MiB'>160</minimum><buffer>50</buffer>"
                      "<calm>5</calm></memory>")
         wait_for(lambda: "settings changed: minimum 160 MiB" in d.text(), 15)
+        # resized by hand behind the daemon's back: the books follow
+        by_hand = virsh(lv, "setmem", "web", "320M", "--live")
+        wait_for(lambda: "changed outside the daemon" in d.text(), 30)
         text = d.text()
         samples = list(sampler.samples)
         hog = web.hog_samples()
@@ -99,6 +104,9 @@ def main():
         fail("a minimum not in 2 MiB units was not refused by name", [web], d)
     if good.returncode or "settings changed: minimum 160 MiB" not in text:
         fail("a lower minimum set live was not taken", [web], d)
+    if by_hand.returncode or not re.search(r"web: holds 320 MiB, the books 1\d\d MiB \(changed "
+                                           r"outside the daemon\): adopted again", text):
+        fail("a balloon moved by hand did not bring the books in line", [web], d)
     if rc != 0:
         fail("dynmem-libvirt did not exit cleanly on SIGTERM under valgrind (%s; 99: memory "
              "errors, see valgrind.*.log)" % rc, [web], d)
