@@ -1,12 +1,18 @@
 /* libFuzzer target: a host session fed a random sequence of guest packets
  * (raw bytes, or well-formed responses with random ranges), time steps,
- * targets, actions and resets. After every step the memory map's figures
- * must add up, the event queue must stay bounded and a transaction in
- * flight must have a deadline. The input is a list of operations:
+ * targets, actions and resets. After every step:
+ *   - the memory map's figures add up, the event queue stays bounded and a
+ *     transaction in flight has a deadline;
+ *   - the books: the facts of the step add up to the change of the books
+ *     (hot-add facts to ADDED, hot-remove facts to REMOVED, balloon facts
+ *     less the pages an unballoon request took to BALLOONED), unballoon
+ *     facts never exceed the pages handed back and equal them once no
+ *     unballoon is in flight, and every ballooned page is guest memory.
+ * The input is a list of operations:
  *   op byte, then its operands (missing bytes read as zero):
  *   0 raw packet  (len hi, len lo, bytes)      1 time step (2 bytes * 16 ms)
  *   2 target      (2 bytes * 2 MiB)            3 action (kind, 2 bytes * 2 MiB)
- *   4 drain sends and events                   5 response (kind, n, n * 3 bytes)
+ *   4 drain sends                              5 response (kind, n, n * 3 bytes)
  *   6 handshake   (version choice, caps)       7 close / reset / open (choice) */
 #include <stdint.h>
 #include <string.h>
@@ -16,25 +22,6 @@
 #include "fuzz.h"
 
 #define GIB (UINT64_C(1) << 18) /* in pages */
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static unsigned byte(struct input *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static unsigned u16(struct input *in)
-{
-    unsigned hi = byte(in);
-    return hi << 8 | byte(in);
-}
 
 static uint64_t fig(const struct dynmem_memmap *m, enum dynmem_memmap_figure f)
 {
@@ -69,13 +56,13 @@ static void feed(dynmem_session_host *h, uint64_t now, struct dynmem_proto_msg *
         (void)dynmem_session_host_recv(h, now, buf, (size_t)n);
 }
 
-static void response(dynmem_session_host *h, uint64_t now, struct input *in)
+static void response(dynmem_session_host *h, uint64_t now, struct fuzz_input *in)
 {
     static struct dynmem_proto_range r[16];
-    unsigned kind = byte(in) % 4, n = byte(in) % 16;
+    unsigned kind = fuzz_byte(in) % 4, n = fuzz_byte(in) % 16;
     for (unsigned i = 0; i < n; i++) {
-        r[i].start_page = (uint64_t)u16(in) * 128; /* spans boot memory and beyond */
-        r[i].page_count = (uint64_t)byte(in) * 16;
+        r[i].start_page = (uint64_t)fuzz_u16(in) * 128; /* spans boot memory and beyond */
+        r[i].page_count = (uint64_t)fuzz_byte(in) * 16;
     }
     struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
     switch (kind) {
@@ -104,11 +91,11 @@ static void response(dynmem_session_host *h, uint64_t now, struct input *in)
     feed(h, now, &m);
 }
 
-static void handshake(dynmem_session_host *h, uint64_t now, struct input *in)
+static void handshake(dynmem_session_host *h, uint64_t now, struct fuzz_input *in)
 {
     static const uint32_t versions[] = {DYNMEM_PROTO_VERSION_WIN7, DYNMEM_PROTO_VERSION_WIN8,
                                         DYNMEM_PROTO_VERSION_WIN10, DYNMEM_PROTO_VERSION(1, 5)};
-    unsigned v = byte(in), caps = byte(in);
+    unsigned v = fuzz_byte(in), caps = fuzz_byte(in);
     struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
     m.type = DYNMEM_PROTO_VERSION_REQUEST;
     m.body.version_request.version = versions[v % 4];
@@ -122,9 +109,72 @@ static void handshake(dynmem_session_host *h, uint64_t now, struct input *in)
     feed(h, now, &c);
 }
 
+/* What the books hold and what the facts said, across steps. */
+struct books {
+    uint64_t ballooned, added, removed;
+    uint64_t handed_back;    /* pages unballoon requests took off the balloon books */
+    uint64_t unballoon_fact; /* pages unballoon facts reported */
+};
+
+static void books_read(struct books *b, const struct dynmem_memmap *m)
+{
+    b->ballooned = fig(m, DYNMEM_MEMMAP_BALLOONED);
+    b->added = fig(m, DYNMEM_MEMMAP_ADDED);
+    b->removed = fig(m, DYNMEM_MEMMAP_REMOVED);
+}
+
+/* Reads every event of the step: at most the queue's 64, and the pages
+ * of the facts by kind. */
+static void facts_of_step(dynmem_session_host *h, uint64_t pages[5])
+{
+    struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
+    int events = 0;
+    memset(pages, 0, 5 * sizeof *pages);
+    while (dynmem_session_host_next_event(h, &ev) == 1) {
+        REQUIRE(++events <= 64);
+        REQUIRE(dynmem_session_event_kind_name(ev.kind) != NULL);
+        if (ev.kind != DYNMEM_SESSION_EVENT_FACT)
+            continue;
+        REQUIRE(ev.action_kind >= 1 && ev.action_kind <= 4 && ev.bytes % 4096 == 0);
+        pages[ev.action_kind] += ev.bytes >> 12;
+    }
+}
+
+/* reset: 0 none, else the enum dynmem_session_reset the step performed. */
+static void check_books(struct books *b, const struct dynmem_memmap *m,
+                        dynmem_session_host *h, int reset)
+{
+    uint64_t f[5];
+    struct books now = *b;
+    facts_of_step(h, f);
+    books_read(&now, m);
+    if (reset != DYNMEM_SESSION_RESET_SYSTEM) {
+        REQUIRE(now.added - b->added == f[DYNMEM_ACTION_HOT_ADD]);
+        REQUIRE(now.removed - b->removed == f[DYNMEM_ACTION_HOT_REMOVE]);
+    }
+    if (!reset) {
+        /* Pages only leave the balloon books by an unballoon request. */
+        uint64_t grown = b->ballooned + f[DYNMEM_ACTION_BALLOON];
+        REQUIRE(now.ballooned <= grown);
+        now.handed_back += grown - now.ballooned;
+    }
+    now.unballoon_fact += f[DYNMEM_ACTION_UNBALLOON];
+    REQUIRE(now.unballoon_fact <= now.handed_back);
+    if (dynmem_session_host_state(h) != DYNMEM_SESSION_HOST_UNBALLOON)
+        REQUIRE(now.unballoon_fact == now.handed_back);
+    const struct dynmem_pageset *set = dynmem_memmap_ballooned(m);
+    uint64_t from = 0, s, c;
+    bool in = false;
+    while (dynmem_pageset_next(set, from, &s, &c) == 0) {
+        REQUIRE(dynmem_memmap_is_guest_memory(m, s, c, &in) == 0 && in);
+        from = s + c;
+    }
+    *b = now;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct input in = {data, size};
+    struct fuzz_input in = {data, size};
     struct dynmem_memmap *map = NULL;
     dynmem_session_host *h = NULL;
     REQUIRE(dynmem_memmap_new(&map, NULL) == 0);
@@ -133,13 +183,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     REQUIRE(dynmem_session_host_new(&h, map, NULL) == 0);
     REQUIRE(dynmem_session_host_set_param(h, DYNMEM_SESSION_HOST_POST_INIT_WAIT_MS, 1000) == 0);
     REQUIRE(dynmem_session_host_open(h, 0) == 0);
+    struct books b = {0};
+    books_read(&b, map);
     uint64_t now = 0;
     unsigned char buf[DYNMEM_PROTO_MSG_SIZE_MAX];
     while (in.n) {
-        unsigned op = byte(&in) % 8;
+        unsigned op = fuzz_byte(&in) % 8;
+        int reset = 0;
         switch (op) {
         case 0: {
-            size_t len = u16(&in) % (DYNMEM_PROTO_MSG_SIZE_MAX + 16);
+            size_t len = fuzz_u16(&in) % (DYNMEM_PROTO_MSG_SIZE_MAX + 16);
             if (len > in.n)
                 len = in.n;
             (void)dynmem_session_host_recv(h, now, in.p, len);
@@ -148,44 +201,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 1:
-            now += (uint64_t)u16(&in) * 16;
+            now += (uint64_t)fuzz_u16(&in) * 16;
             REQUIRE(dynmem_session_host_tick(h, now) == 0);
             break;
         case 2:
-            REQUIRE(dynmem_session_host_set_target(h, now, (uint64_t)u16(&in) << 21) == 0);
+            REQUIRE(dynmem_session_host_set_target(h, now, (uint64_t)fuzz_u16(&in) << 21) == 0);
             break;
         case 3: {
-            uint32_t kind = 1 + byte(&in) % 4;
-            uint64_t bytes = ((uint64_t)u16(&in) + 1) << 21;
+            uint32_t kind = 1 + fuzz_byte(&in) % 4;
+            uint64_t bytes = ((uint64_t)fuzz_u16(&in) + 1) << 21;
             REQUIRE(dynmem_session_host_start_action(h, now, kind, bytes, now + 1) == 0);
             break;
         }
         case 4: {
             size_t len;
-            struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
-            int events = 0;
             while (dynmem_session_host_next_send(h, buf, sizeof buf, &len) == 1)
                 REQUIRE(len >= 8 && len <= sizeof buf);
-            while (dynmem_session_host_next_event(h, &ev) == 1) {
-                REQUIRE(++events <= 64);
-                REQUIRE(dynmem_session_event_kind_name(ev.kind) != NULL);
-            }
             break;
         }
         case 5: response(h, now, &in); break;
         case 6: handshake(h, now, &in); break;
         default: {
-            unsigned what = byte(&in) % 4;
+            unsigned what = fuzz_byte(&in) % 4;
             if (what == 0)
                 REQUIRE(dynmem_session_host_close(h, now) == 0);
             else if (what == 3)
                 (void)dynmem_session_host_open(h, now);
             else
                 REQUIRE(dynmem_session_host_reset(h, now, (enum dynmem_session_reset)what) == 0);
+            if (what == 1 || what == 2)
+                reset = (int)what;
             break;
         }
         }
         check(map, h);
+        check_books(&b, map, h, reset);
     }
     dynmem_session_host_free(h);
     dynmem_memmap_free(map);

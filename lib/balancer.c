@@ -7,54 +7,9 @@
 
 #define NO_SLOT UINT32_MAX
 
-/* ---- configuration ---------------------------------------------------- */
-
-#define KNOWN_VM_FLAGS \
-    (DYNMEM_VM_DYNAMIC | DYNMEM_VM_CAN_BALLOON | DYNMEM_VM_CAN_HOT_ADD | DYNMEM_VM_CAN_HOT_REMOVE)
-#define ALIGNMENT_MAX (UINT64_C(1) << 30)
-
 static bool is_size(uint64_t x)
 {
     return x > 0 && x <= BYTES_MAX && x % UNIT == 0;
-}
-
-static int config_struct_check(const struct dynmem_vm_config *c)
-{
-    if (!c)
-        return DYNMEM_ERR_INVALID_ARGUMENT;
-    int rc = dynmem__struct_check(c, c->size, sizeof *c, sizeof *c);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < sizeof c->reserved / sizeof c->reserved[0]; i++)
-        if (c->reserved[i])
-            return DYNMEM_ERR_STRUCT_RESERVED;
-    return DYNMEM_OK;
-}
-
-int dynmem_vm_config_check(const struct dynmem_vm_config *c)
-{
-    int rc = config_struct_check(c);
-    if (rc)
-        return rc;
-    if (!is_size(c->startup_bytes))
-        return DYNMEM_ERR_CONFIG_STARTUP;
-    if (!is_size(c->minimum_bytes) || c->minimum_bytes > c->startup_bytes)
-        return DYNMEM_ERR_CONFIG_MINIMUM;
-    if (!is_size(c->maximum_bytes) || c->maximum_bytes < c->startup_bytes)
-        return DYNMEM_ERR_CONFIG_MAXIMUM;
-    if (c->buffer_percent < 5 || c->buffer_percent > 2000)
-        return DYNMEM_ERR_CONFIG_BUFFER;
-    if (c->weight > 10000)
-        return DYNMEM_ERR_CONFIG_WEIGHT;
-    uint64_t a = c->hot_add_alignment_bytes;
-    if (a < UNIT || a > ALIGNMENT_MAX || (a & (a - 1)) != 0)
-        return DYNMEM_ERR_CONFIG_ALIGNMENT;
-    if (c->flags & ~(uint32_t)KNOWN_VM_FLAGS)
-        return DYNMEM_ERR_CONFIG_FLAGS;
-    if (!(c->flags & DYNMEM_VM_DYNAMIC) &&
-        (c->minimum_bytes != c->startup_bytes || c->maximum_bytes != c->startup_bytes))
-        return DYNMEM_ERR_CONFIG_FLAGS;
-    return DYNMEM_OK;
 }
 
 /* ---- settings ----------------------------------------------------------- */
@@ -118,7 +73,7 @@ int dynmem_balancer_param_bounds(enum dynmem_balancer_param param, int64_t *min,
  * so fifteen 2 GiB VMs fit as on Hyper-V with 2 GiB for the host), where
  * Hyper-V 2008 R2's 384 MiB + 64 MiB per GiB would keep 2.4 GiB there and
  * 8.4 GiB on a 128 GiB host. */
-static uint64_t default_reserve(uint64_t total)
+uint64_t dynmem__bal_default_reserve(uint64_t total)
 {
     uint64_t r = UINT64_C(899) << 20;
     uint64_t knee = UINT64_C(28) << 30;
@@ -129,7 +84,7 @@ static uint64_t default_reserve(uint64_t total)
 
 static uint64_t reserve_for(int64_t total, int64_t setting)
 {
-    uint64_t r = setting >= 0 ? (uint64_t)setting : default_reserve((uint64_t)total);
+    uint64_t r = setting >= 0 ? (uint64_t)setting : dynmem__bal_default_reserve((uint64_t)total);
     return min_u64(r, (uint64_t)total);
 }
 

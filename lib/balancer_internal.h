@@ -152,6 +152,8 @@ struct dynmem_balancer {
      * books change so that free memory is known without walking every VM;
      * dynmem_balancer_check() recounts it. */
     uint64_t used;
+    /* Ticks take the reference path (dynmem__bal_set_reference). */
+    bool reference;
 };
 
 /* VM ids: the slot in the low 32 bits, the slot's generation above. The
@@ -184,6 +186,9 @@ static inline struct vm *dynmem__bal_vm_change(const struct dynmem_balancer *b, 
 }
 
 /* Books helpers (balancer.c). */
+/* The reserve kept when none is set, for a host of `total` bytes (also the
+ * host check's, config_check.c). */
+uint64_t dynmem__bal_default_reserve(uint64_t total);
 uint64_t dynmem__bal_reserve(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_used(const struct dynmem_balancer *b);
 uint64_t dynmem__bal_free(const struct dynmem_balancer *b);
@@ -307,5 +312,13 @@ void dynmem__peer_fit(struct dynmem_balancer *b, uint64_t budget, uint64_t growt
 
 /* Tick engine (balancer_tick.c). */
 int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms);
+/* For white-box tests only: with `on`, every tick of `b` takes the
+ * reference path, the same decisions made plainly, without the fast
+ * tick's shortcuts: every running VM is refreshed from its estimator
+ * (no clean VMs kept, no assignment-only update), the memory in use is
+ * recounted, and the planning pass visits every VM. A twin balancer fed
+ * the same calls must then decide exactly as the fast one
+ * (tests/unit/test_balancer_reference.c). */
+void dynmem__bal_set_reference(struct dynmem_balancer *b, bool on);
 
 #endif

@@ -510,15 +510,41 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
     *sums_out = sums;
 }
 
+/* The reference path's refresh (see dynmem__bal_set_reference): every
+ * running VM from scratch, its estimator read as if a report had come, and
+ * the memory in use counted again from the records. */
+static void refresh_all_plainly(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fixed,
+                                struct dynmem__plan_sums *sums)
+{
+    b->used = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        struct vm *v = &b->vms[i];
+        if (!v->in_use || !v->running)
+            continue;
+        b->used += vm_holding(v);
+        v->dirty = true;
+        refresh_vm(b, v, now_ms);
+        account(v, fixed, sums);
+    }
+}
+
+void dynmem__bal_set_reference(struct dynmem_balancer *b, bool on)
+{
+    b->reference = on;
+}
+
 int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms)
 {
     b->last_tick_ms = now_ms;
     uint64_t fixed = 0;
     struct dynmem__plan_sums sums = {0, 0, 0};
-    refresh_all(b, now_ms, &fixed, &sums);
+    if (b->reference)
+        refresh_all_plainly(b, now_ms, &fixed, &sums);
+    else
+        refresh_all(b, now_ms, &fixed, &sums);
     uint64_t limit = (uint64_t)b->host_total - dynmem__bal_reserve(b);
     bool kept = dynmem__policy_entitle(b, limit > fixed ? limit - fixed : 0, &sums);
-    plan_actions(b, now_ms, kept);
+    plan_actions(b, now_ms, kept && !b->reference);
     return DYNMEM_OK;
 }
 

@@ -197,8 +197,7 @@ int dynmem_memmap_unballoon_take(struct dynmem_memmap *map, uint64_t max_count,
     return dynmem_pageset_pop(&map->ballooned, max_count, out_start, out_count);
 }
 
-int dynmem_memmap_hot_remove_record(struct dynmem_memmap *map, uint64_t start, uint64_t count,
-                                    uint64_t *out_unballooned)
+int dynmem_memmap_hot_remove_record(struct dynmem_memmap *map, uint64_t start, uint64_t count)
 {
     uint64_t end;
     int rc = check_args(map, start, count, &end);
@@ -206,16 +205,14 @@ int dynmem_memmap_hot_remove_record(struct dynmem_memmap *map, uint64_t start, u
         return rc;
     if (!is_guest_memory(map, start, end))
         return DYNMEM_ERR_PAGES_OUTSIDE;
-    /* Two sets change: reserve for both so neither change can fail. */
+    /* Ballooned pages are the host's already: the guest cannot give them
+     * again, and counting them would free the same memory twice. */
+    if (dynmem__pageset_count_in(&map->ballooned, start, end) != 0)
+        return DYNMEM_ERR_PAGES_BALLOONED;
     rc = dynmem__pageset_reserve(&map->removed);
-    if (!rc)
-        rc = dynmem__pageset_reserve(&map->ballooned);
     if (rc)
         return rc;
     dynmem__pageset_add(&map->removed, start, end);
-    uint64_t unballooned = dynmem__pageset_cut(&map->ballooned, start, end);
-    if (out_unballooned)
-        *out_unballooned = unballooned;
     return DYNMEM_OK;
 }
 

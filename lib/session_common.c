@@ -16,6 +16,21 @@ static struct dynmem_session_event *evq_at(struct dynmem__evq *q, unsigned i)
     return &q->ev[(q->head + i) % DYNMEM__EVQ_CAP];
 }
 
+/* Folds the next piece of a transaction into the unread fact before it: the
+ * result is the one fact that would have been queued had the caller read
+ * nothing until now. Pieces carry no request and no error; the final one
+ * may carry both. */
+static void fact_merge(struct dynmem_session_event *last, const struct dynmem_session_event *ev)
+{
+    last->bytes += ev->bytes;
+    last->flags |= ev->flags;
+    last->time_ms = ev->time_ms;
+    if (ev->requested_bytes)
+        last->requested_bytes = ev->requested_bytes;
+    if (ev->error)
+        last->error = ev->error;
+}
+
 void dynmem__evq_push(struct dynmem__evq *q, const struct dynmem_session_event *ev)
 {
     if (q->count) {
@@ -24,10 +39,7 @@ void dynmem__evq_push(struct dynmem__evq *q, const struct dynmem_session_event *
         if (ev->kind == DYNMEM_SESSION_EVENT_FACT && last->kind == DYNMEM_SESSION_EVENT_FACT &&
             !(last->flags & DYNMEM_SESSION_FLAG_FINAL) && last->action_kind == ev->action_kind &&
             last->action_id == ev->action_id) {
-            last->bytes += ev->bytes;
-            last->flags |= ev->flags;
-            last->time_ms = ev->time_ms;
-            last->requested_bytes = ev->requested_bytes;
+            fact_merge(last, ev);
             return;
         }
     }

@@ -314,11 +314,11 @@ int dynmem_session_guest_tick(dynmem_session_guest *g, uint64_t now_ms)
         push(g, DYNMEM_SESSION_EVENT_FAILED, DYNMEM_ERR_SESSION_TIMEOUT, 0);
     }
     if (g->status_armed && now_ms >= g->status_at) {
+        /* Counted from the post, not from when it was due: a late tick
+         * never brings two reports closer than the interval (as Linux,
+         * which posts at most once a second). */
         post_status(g);
-        uint64_t iv = (uint64_t)g->param[DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS];
-        g->status_at += iv;
-        if (g->status_at <= now_ms)
-            g->status_at = now_ms + iv;
+        g->status_at = now_ms + (uint64_t)g->param[DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS];
     }
     return 0;
 }
@@ -477,14 +477,18 @@ static void on_caps_response(dynmem_session_guest *g, const struct dynmem_proto_
     }
 }
 
-static void on_balloon(dynmem_session_guest *g, uint64_t num)
+/* Starts the answer to a balloon or hot-remove request. Both give pages
+ * the guest's own use does not need, so both stop at the same point: the
+ * committed pages and the floor stay (a request is partly fulfilled). */
+static void start_giving(dynmem_session_guest *g, uint64_t num, bool remove)
 {
     uint64_t avail = avail_pages(g), fl = floor_pages(g);
     if (avail < num || avail - num < fl)
-        num = avail > fl ? avail - fl : 0; /* partly fulfilled */
+        num = avail > fl ? avail - fl : 0;
     g->left = num;
     g->small_pages = false;
-    g->balloon_active = true;
+    g->balloon_active = !remove;
+    g->remove_active = remove;
 }
 
 static int on_unballoon(dynmem_session_guest *g, const struct dynmem_proto_msg *m)
@@ -503,8 +507,6 @@ static int on_unballoon(dynmem_session_guest *g, const struct dynmem_proto_msg *
         struct dynmem_proto_msg a = DYNMEM_PROTO_MSG_INIT;
         a.type = DYNMEM_PROTO_UNBALLOON_RESPONSE;
         (void)send(g, &a);
-        if (g->status_armed && g->status_at > g->now)
-            g->status_at = g->now; /* Linux posts a status report soon after */
     }
     return 0;
 }
@@ -554,16 +556,14 @@ static int dispatch(dynmem_session_guest *g, const struct dynmem_proto_msg *m)
     case DYNMEM_PROTO_BALLOON_REQUEST:
         if (g->remove_active)
             return DYNMEM_ERR_SESSION_WRONG_STATE;
-        on_balloon(g, m->body.balloon_request.num_pages);
+        start_giving(g, m->body.balloon_request.num_pages, false);
         return 0;
     case DYNMEM_PROTO_UNBALLOON_REQUEST: return on_unballoon(g, m);
     case DYNMEM_PROTO_HOT_ADD_REQUEST: on_hot_add(g, m); return 0;
     case DYNMEM_PROTO_HOT_REMOVE_REQUEST:
         if (g->balloon_active || !g->param[DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE])
             return DYNMEM_ERR_SESSION_WRONG_STATE;
-        g->left = m->body.hot_remove_request.page_count;
-        g->small_pages = false;
-        g->remove_active = true;
+        start_giving(g, m->body.hot_remove_request.page_count, true);
         return 0;
     case DYNMEM_PROTO_INFO_MESSAGE:
         if (m->body.info_message.info_type == DYNMEM_PROTO_INFO_MAX_PAGE_COUNT) {

@@ -19,6 +19,7 @@ static const struct param_info host_params[DYNMEM__HOST_PARAMS] = {
     [DYNMEM_SESSION_HOST_STATUS_REPORTS] = {1, 0, 1},
     [DYNMEM_SESSION_HOST_STATUS_MIN_INTERVAL_MS] = {250, 0, 60000},
     [DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE] = {0, 0, 1},
+    [DYNMEM_SESSION_HOST_STATUS_BURST] = {60, 1, 3600},
 };
 
 static bool param_known(int p)
@@ -257,15 +258,34 @@ static int on_caps(dynmem_session_host *h, const struct dynmem_proto_msg *m)
     return 0;
 }
 
+/* The flood rule, a token bucket: one report per STATUS_MIN_INTERVAL_MS on
+ * average, and up to STATUS_BURST at once after a quiet spell. Credit is kept
+ * in ms; a report costs one interval. A guest at Linux's pace (one report a
+ * second) is never refused, even when a slow channel delivers a minute of its
+ * reports at one instant. */
+static bool status_allowed(dynmem_session_host *h)
+{
+    uint64_t iv = (uint64_t)h->param[DYNMEM_SESSION_HOST_STATUS_MIN_INTERVAL_MS];
+    uint64_t cap = iv * (uint64_t)h->param[DYNMEM_SESSION_HOST_STATUS_BURST];
+    uint64_t quiet = h->now - h->status_refill_at;
+    if (!h->have_status || quiet >= cap || h->status_credit_ms >= cap - quiet)
+        h->status_credit_ms = cap;
+    else
+        h->status_credit_ms += quiet;
+    h->have_status = true;
+    h->status_refill_at = h->now;
+    if (h->status_credit_ms < iv)
+        return false;
+    h->status_credit_ms -= iv;
+    return true;
+}
+
 static int on_status(dynmem_session_host *h, const struct dynmem_proto_msg *m)
 {
-    uint64_t gap = (uint64_t)h->param[DYNMEM_SESSION_HOST_STATUS_MIN_INTERVAL_MS];
-    if (h->have_status && h->now - h->last_status < gap) {
+    if (!status_allowed(h)) {
         h->c.status_flood++;
         return DYNMEM_ERR_SESSION_FLOOD;
     }
-    h->have_status = true;
-    h->last_status = h->now;
     h->c.status_reports++;
     const struct dynmem_proto_status_report *s = &m->body.status_report;
     struct dynmem_session_event ev = {.kind = DYNMEM_SESSION_EVENT_STATUS, .time_ms = h->now};

@@ -8,7 +8,7 @@
 
 #include "session_internal.h"
 
-#define DYNMEM__HOST_PARAMS 10
+#define DYNMEM__HOST_PARAMS 11
 
 struct dynmem_session_host {
     struct dynmem__alloc alloc;
@@ -27,9 +27,9 @@ struct dynmem_session_host {
     /* timers */
     bool post_init_armed, reply_armed;
     uint64_t post_init_at, reply_at;
-    /* status reports */
+    /* status reports: the flood rule's bucket (empty of history when false) */
     bool have_status;
-    uint64_t last_status;
+    uint64_t status_refill_at, status_credit_ms;
     /* what is wanted: a target, or one action */
     bool target_set, target_stalled;
     uint64_t target_pages;

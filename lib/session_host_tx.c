@@ -274,7 +274,7 @@ static int take_ranges(dynmem_session_host *h, const struct dynmem_proto_msg *m,
                 continue;
             r.page_count = left;
         }
-        int rc = remove ? dynmem_memmap_hot_remove_record(h->map, r.start_page, r.page_count, NULL)
+        int rc = remove ? dynmem_memmap_hot_remove_record(h->map, r.start_page, r.page_count)
                         : dynmem_memmap_balloon_record(h->map, r.start_page, r.page_count);
         if (rc) {
             h->c.ranges_refused++;

@@ -37,7 +37,8 @@ static void usage(FILE *to)
 "  vmem=ID         virtio-mem device id for growth past boot memory\n"
 "  balloon=PATH    balloon QOM path (default /machine/peripheral/balloon0)\n"
 "  name=NAME       name in the log (default vmN)\n"
-"SIZE takes K, M, G or T (powers of 1024); a bare number means MiB.\n"
+"SIZE takes K, M, G or T (powers of 1024); a bare number means MiB. Every\n"
+"setting is checked first; one that cannot be honoured exits with status 2.\n"
 "\n"
 "OPTIONS:\n"
 "  --host-memory SIZE   memory the VMs may share (default: MemTotal)\n"
@@ -146,6 +147,10 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
     }
     if (o->nvm == 0) {
         fprintf(stderr, "dynmem-kvm: no VM given (--vm or --config)\n");
+        return -1;
+    }
+    if (kvm_check_options(o, err, sizeof err)) {
+        fprintf(stderr, "dynmem-kvm: %s\n", err);
         return -1;
     }
     return 0;

@@ -1,7 +1,6 @@
 /* Settings parsing for dynmem-kvm. */
 #include "kvmconf.h"
 
-#include <dynmem/dynmem.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -155,4 +154,53 @@ uint64_t kvm_host_memtotal(void)
             break;
     fclose(f);
     return kib * 1024;
+}
+
+uint64_t kvm_host_total(const struct kvm_options *o)
+{
+    return o->host_total ? o->host_total : kvm_host_memtotal() & ~(DYNMEM_SIZE_UNIT - 1);
+}
+
+struct dynmem_vm_config kvm_spec_config(const struct kvm_vm_spec *vm)
+{
+    struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
+    c.flags = DYNMEM_VM_DYNAMIC | DYNMEM_VM_CAN_BALLOON | (vm->vmem[0] ? DYNMEM_VM_CAN_HOT_ADD : 0);
+    c.startup_bytes = vm->startup;
+    c.minimum_bytes = vm->minimum;
+    c.maximum_bytes = vm->maximum;
+    c.buffer_percent = vm->buffer;
+    c.weight = vm->weight;
+    return c;
+}
+
+int kvm_check_options(const struct kvm_options *o, char *err, size_t errlen)
+{
+    struct dynmem_host_config host = DYNMEM_HOST_CONFIG_INIT;
+    host.total_bytes = kvm_host_total(o);
+    host.reserve_bytes = o->reserve;
+    struct dynmem_vm_config cfg[KVM_MAX_VMS];
+    struct dynmem_config_vm set[KVM_MAX_VMS];
+    for (size_t i = 0; i < o->nvm; i++) {
+        cfg[i] = kvm_spec_config(&o->vm[i]);
+        set[i] = (struct dynmem_config_vm)DYNMEM_CONFIG_VM_INIT;
+        set[i].name = o->vm[i].name;
+        set[i].endpoint_field = "qmp";
+        set[i].endpoint = o->vm[i].qmp;
+        set[i].config = &cfg[i];
+    }
+    char why[512];
+    size_t at = 0;
+    if (dynmem_config_check(&host, set, o->nvm, &at, why, sizeof why)) {
+        snprintf(err, errlen, "%s%s", at == o->nvm ? "--host-memory/--reserve: " : "", why);
+        return -1;
+    }
+    for (size_t i = 0; i < o->nvm; i++)
+        if (cfg[i].maximum_bytes > cfg[i].startup_bytes && !o->vm[i].vmem[0]) {
+            snprintf(err, errlen, "vm '%s': maximum %llu MiB above startup %llu MiB needs vmem= "
+                     "(virtio-mem): the balloon cannot give a guest more than it booted with",
+                     o->vm[i].name, (unsigned long long)(cfg[i].maximum_bytes >> 20),
+                     (unsigned long long)(cfg[i].startup_bytes >> 20));
+            return -1;
+        }
+    return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef DYNMEM_KVM_CONF_H
 #define DYNMEM_KVM_CONF_H
 
+#include <dynmem/dynmem.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,5 +44,18 @@ int kvm_read_config(struct kvm_options *o, const char *path, char *err, size_t e
 
 /* The host's MemTotal in bytes, 0 if unknown. */
 uint64_t kvm_host_memtotal(void);
+
+/* Host memory the VMs share: --host-memory, else MemTotal in whole 2 MiB
+ * units. */
+uint64_t kvm_host_total(const struct kvm_options *o);
+
+/* A VM's configuration as its spec gives it (sizes, buffer, weight; the
+ * balloon, and hot-add when it has a virtio-mem device). */
+struct dynmem_vm_config kvm_spec_config(const struct kvm_vm_spec *vm);
+
+/* Checks every setting with the library's check (host, each VM, names and
+ * QMP sockets used once) and that growth past startup has a virtio-mem
+ * device; returns 0, or -1 with a message naming the setting in err. */
+int kvm_check_options(const struct kvm_options *o, char *err, size_t errlen);
 
 #endif

@@ -166,20 +166,15 @@ static int read_sizes(struct loop *l, struct vm *v)
 
 static struct dynmem_vm_config vm_config(const struct vm *v)
 {
-    struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
-    c.flags = DYNMEM_VM_DYNAMIC | DYNMEM_VM_CAN_BALLOON;
-    if (v->spec->vmem[0] && v->vmem_max)
-        c.flags |= DYNMEM_VM_CAN_HOT_ADD;
+    struct dynmem_vm_config c = kvm_spec_config(v->spec);
+    if (!v->vmem_max)
+        c.flags &= ~(uint32_t)DYNMEM_VM_CAN_HOT_ADD;
     if (v->vmem_size)
         c.flags |= DYNMEM_VM_CAN_HOT_REMOVE; /* virtio-mem removes only what it plugged */
-    c.startup_bytes = v->spec->startup;
-    c.minimum_bytes = v->spec->minimum;
-    c.maximum_bytes = v->spec->maximum;
-    /* without virtio-mem a guest cannot grow past boot */
+    /* the virtio-mem device QEMU has may be smaller than maximum - startup
+     * (logged when the VM is managed) */
     if (c.maximum_bytes > c.startup_bytes + v->vmem_max)
         c.maximum_bytes = c.startup_bytes + v->vmem_max;
-    c.buffer_percent = v->spec->buffer;
-    c.weight = v->spec->weight;
     return c;
 }
 
@@ -255,6 +250,10 @@ static void try_connect(struct loop *l, struct vm *v, long long now)
           "minimum %llu MiB, maximum %llu MiB, buffer %u%%, weight %u",
           v->spec->qmp, MIB(v->boot), MIB(v->actual), MIB(v->vmem_size), MIB(v->vmem_max),
           MIB(c.minimum_bytes), MIB(c.maximum_bytes), c.buffer_percent, c.weight);
+    if (c.maximum_bytes < v->spec->maximum)
+        logf_(v, "note: virtio-mem device %s holds at most %llu MiB: maximum lowered from %llu "
+              "to %llu MiB", v->spec->vmem, MIB(v->vmem_max), MIB(v->spec->maximum),
+              MIB(c.maximum_bytes));
     if (held(v) != v->boot)
         logf_(v, "note: QEMU holds %llu MiB, not the startup size; the next action corrects the books",
               MIB(held(v)));
@@ -443,8 +442,7 @@ static int setup(struct loop *l)
 {
     const struct kvm_options *o = l->o;
     int e = dynmem_balancer_new(&l->b, NULL);
-    uint64_t total = o->host_total ? o->host_total : kvm_host_memtotal();
-    total &= ~(DYNMEM_SIZE_UNIT - 1);
+    uint64_t total = kvm_host_total(o);
     if (!e)
         e = dynmem_balancer_set_param(l->b, DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES, (int64_t)total);
     if (!e && o->reserve >= 0)

@@ -107,6 +107,19 @@ static int get_mib(struct ctx *c, json_t *obj, json_t *fb, const char *path, con
     return 0;
 }
 
+/* A whole number (>= 0): buffer and weight are integers in the library. */
+static int get_whole(struct ctx *c, json_t *obj, json_t *fb, const char *path, const char *key,
+                     double def, double *out)
+{
+    if (get_num(c, obj, fb, path, key, false, def, out))
+        return -1;
+    if (*out == floor(*out))
+        return 0;
+    char p[256];
+    sub(p, sizeof p, json_object_get(obj, key) || !fb ? path : "vm_defaults", key);
+    return fail(c, p, "must be a whole number");
+}
+
 static int get_ms(struct ctx *c, json_t *obj, json_t *fb, const char *path, const char *key,
                   bool required, uint64_t def_ms, uint64_t *out)
 {
@@ -314,8 +327,8 @@ static int parse_config(struct ctx *c, json_t *o, json_t *fb, const char *path,
                 DYNMEM_SIZE_UNIT, &cfg->maximum_bytes) ||
         get_mib(c, o, fb, path, "hot_add_alignment_mib", false, cfg->hot_add_alignment_bytes,
                 DYNMEM_SIZE_UNIT, &align) ||
-        get_num(c, o, fb, path, "buffer_percent", false, cfg->buffer_percent, &buffer) ||
-        get_num(c, o, fb, path, "weight", false, cfg->weight, &weight) ||
+        get_whole(c, o, fb, path, "buffer_percent", cfg->buffer_percent, &buffer) ||
+        get_whole(c, o, fb, path, "weight", cfg->weight, &weight) ||
         get_bool(c, o, fb, path, "dynamic", cfg->flags & DYNMEM_VM_DYNAMIC, &dynamic))
         return -1;
     cfg->startup_bytes = startup;
@@ -329,9 +342,9 @@ static int parse_config(struct ctx *c, json_t *o, json_t *fb, const char *path,
     if (!dynamic && required && !json_object_get(o, "minimum_mib") &&
         !json_object_get(o, "maximum_mib"))
         cfg->minimum_bytes = cfg->maximum_bytes = startup;
-    int rc = dynmem_vm_config_check(cfg);
-    if (rc)
-        return fail(c, path, "bad configuration: %s", dynmem_strerror(rc));
+    char why[256];
+    if (dynmem_vm_config_explain(cfg, why, sizeof why))
+        return fail(c, path, "%s", why);
     return 0;
 }
 
@@ -356,9 +369,6 @@ static int parse_vm(struct ctx *c, json_t *o, json_t *fb, const char *path,
                     SIM_NAME_MAX - 1);
     else
         strcpy(vm->name, name);
-    for (int i = 0; i < idx; i++)
-        if (!strcmp(sc->vms[i].name, vm->name))
-            return fail(c, path, "duplicate VM name '%s'", vm->name);
     vm->config = (struct dynmem_vm_config)DYNMEM_VM_CONFIG_INIT;
     if (parse_config(c, o, fb, path, &vm->config, true))
         return -1;
@@ -475,6 +485,14 @@ static int parse_host(struct ctx *c, json_t *h, struct sim_scenario *sc)
             return -1;
         sc->calm_period_ms = (int64_t)v;
     }
+    struct dynmem_host_config hc = DYNMEM_HOST_CONFIG_INIT;
+    hc.total_bytes = sc->host_bytes;
+    hc.reserve_bytes = sc->reserve_bytes;
+    char why[256];
+    int rc = dynmem_host_config_check(&hc, why, sizeof why);
+    if (rc)
+        return fail(c, rc == DYNMEM_ERR_CONFIG_HOST_MEMORY ? "host.memory_mib"
+                       : sc->reserve_bytes >= 0 ? "host.reserve_mib" : "host", "%s", why);
     sc->policy = -1;
     const char *pol = get_str(h, NULL, "policy");
     if (pol && (sc->policy = sim_policy_parse(pol)) < 0)
@@ -532,6 +550,27 @@ static int resolve_events(struct ctx *c, json_t *evs, struct sim_scenario *sc)
     return 0;
 }
 
+/* Every VM's name used once (the library's set check; configurations and
+ * the host were checked as they were read). */
+static int unique_names(struct ctx *c, const struct sim_scenario *sc)
+{
+    struct dynmem_config_vm *set = calloc((size_t)sc->n_vms, sizeof *set);
+    if (!set)
+        return fail(c, "vms", "out of memory");
+    for (int i = 0; i < sc->n_vms; i++) {
+        set[i] = (struct dynmem_config_vm)DYNMEM_CONFIG_VM_INIT;
+        set[i].name = sc->vms[i].name;
+    }
+    char why[256], p[64];
+    size_t at = 0;
+    int rc = dynmem_config_check(NULL, set, (size_t)sc->n_vms, &at, why, sizeof why);
+    free(set);
+    if (!rc)
+        return 0;
+    snprintf(p, sizeof p, "vms[%zu]", at);
+    return fail(c, p, "%s", why);
+}
+
 static int parse_root(struct ctx *c, json_t *root, struct sim_scenario *sc)
 {
     static const char *const keys[] = {"name", "description", "seed", "duration_s", "tick_ms",
@@ -584,6 +623,8 @@ static int parse_root(struct ctx *c, json_t *root, struct sim_scenario *sc)
             sc->events[sc->n_events++] = start;
         }
     }
+    if (unique_names(c, sc))
+        return -1;
     for (size_t i = 0; evs && i < json_array_size(evs); i++) {
         char p[64];
         snprintf(p, sizeof p, "events[%zu]", i);

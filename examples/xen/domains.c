@@ -92,6 +92,33 @@ static struct xdom *add(struct xdoms *ds, unsigned domid)
 static uint64_t round_up(uint64_t x) { return (x + UNIT - 1) / UNIT * UNIT; }
 static uint64_t round_down(uint64_t x) { return x / UNIT * UNIT; }
 
+/* The library's check of a domain's configuration (1 when refused), then
+ * of its name against the managed domains' (2); why says what is wrong. */
+static int refused(struct xdoms *ds, const struct xdom *d, const struct dynmem_vm_config *c,
+                   char *why, size_t len)
+{
+    if (dynmem_vm_config_explain(c, why, len))
+        return 1;
+    struct dynmem_config_vm *set = calloc(ds->n, sizeof *set);
+    char (*ids)[16] = calloc(ds->n, sizeof *ids);
+    size_t n = 0;
+    for (size_t i = 0; set && ids && i < ds->n; i++) {
+        const struct xdom *o = &ds->v[i];
+        if (!o->managed && o != d)
+            continue;
+        set[n] = (struct dynmem_config_vm)DYNMEM_CONFIG_VM_INIT;
+        set[n].name = o->name;
+        set[n].endpoint_field = "domid";
+        snprintf(ids[n], sizeof ids[n], "%u", o->domid);
+        set[n].endpoint = ids[n];
+        n++;
+    }
+    int rc = set && ids ? dynmem_config_check(NULL, set, n, NULL, why, len) : 0;
+    free(set);
+    free(ids);
+    return rc ? 2 : 0;
+}
+
 /* Registers and starts a newly found domain. Its books start from what it
  * holds now (memory/target); it may grow to memory/static-max. */
 static void manage(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
@@ -121,28 +148,41 @@ static void manage(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
         d->retry_ms = now_ms + RETRY_MS;
         return;
     }
+    /* What it holds now is its startup (rounded up: the books never count
+     * less than it holds); it may grow to static-max (rounded down) or the
+     * configured maximum. A configured minimum or maximum it cannot honour
+     * is refused, never clamped; the default minimum follows startup. */
     struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
     c.maximum_bytes = round_down(smax_kib * 1024);
     if (s.maximum && s.maximum < c.maximum_bytes)
-        c.maximum_bytes = round_down(s.maximum);
+        c.maximum_bytes = s.maximum;
     c.startup_bytes = round_up(target_kib * 1024);
-    if (c.startup_bytes > c.maximum_bytes)
-        c.startup_bytes = c.maximum_bytes;
     if (s.startup && round_up(s.startup) != c.startup_bytes)
         xdom_log(ds, "dom %u (%s): configured startup %" PRIu64 " MiB, but it holds %" PRIu64
               " MiB (memory/target): starting from what it holds", d->domid, d->name,
               MIB(s.startup), MIB(c.startup_bytes));
-    c.minimum_bytes = round_up(s.minimum ? s.minimum : DEFAULT_MINIMUM);
-    if (c.minimum_bytes > c.startup_bytes)
+    c.minimum_bytes = s.minimum ? s.minimum : DEFAULT_MINIMUM;
+    if (!s.minimum && c.minimum_bytes > c.startup_bytes)
         c.minimum_bytes = c.startup_bytes;
     c.buffer_percent = s.buffer;
     c.weight = s.weight;
     c.hot_add_alignment_bytes = UNIT;
+    char why[320];
+    int bad = refused(ds, d, &c, why, sizeof why);
+    if (bad == 1)
+        xdom_log(ds, "dom %u (%s): not managed: %s (startup: memory/target %" PRIu64 " KiB; "
+              "maximum: memory/static-max %" PRIu64 " KiB or less)", d->domid, d->name, why,
+              target_kib, smax_kib);
+    else if (bad)
+        xdom_log(ds, "dom %u (%s): not managed: %s", d->domid, d->name, why);
+    if (bad) {
+        d->ignored = true;
+        return;
+    }
     int rc = dynmem_balancer_vm_add(ds->b, &c, &d->vm_id);
     if (rc) {
-        xdom_log(ds, "dom %u (%s): configuration refused: %s (startup %" PRIu64 " MiB, minimum %" PRIu64
-              " MiB, maximum %" PRIu64 " MiB)", d->domid, d->name, dynmem_strerror(rc),
-              MIB(c.startup_bytes), MIB(c.minimum_bytes), MIB(c.maximum_bytes));
+        xdom_log(ds, "dom %u (%s): configuration refused: %s", d->domid, d->name,
+              dynmem_strerror(rc));
         d->ignored = true;
         return;
     }

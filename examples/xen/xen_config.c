@@ -162,16 +162,19 @@ static char *trim(char *s)
 }
 
 /* Opens a "[host]", "[defaults]" or "[domain NAME]" section. */
-static const char *section(struct xen_config *c, char *head, struct xen_vm_settings **vm, bool *host)
+static const char *section(struct xen_config *c, char *head, unsigned line,
+                           struct xen_vm_settings **vm, bool *host)
 {
     *vm = NULL;
     *host = false;
     if (!strcmp(head, "host")) {
         *host = true;
+        c->host_line = line;
         return NULL;
     }
     if (!strcmp(head, "defaults")) {
         *vm = &c->defaults;
+        c->defaults_line = line;
         return NULL;
     }
     if (strncmp(head, "domain ", 7))
@@ -179,18 +182,86 @@ static const char *section(struct xen_config *c, char *head, struct xen_vm_setti
     char *name = trim(head + 7);
     if (!*name || strlen(name) >= sizeof c->domains[0].name)
         return "bad domain name";
-    for (size_t i = 0; i < c->ndomains; i++)
-        if (!strcmp(c->domains[i].name, name))
-            return "domain listed twice";
     struct xen_domain_settings *d = realloc(c->domains, (c->ndomains + 1) * sizeof *d);
     if (!d)
         return "out of memory";
     c->domains = d;
     d = &c->domains[c->ndomains++];
-    *d = (struct xen_domain_settings){0};
+    *d = (struct xen_domain_settings){.line = line};
     strcpy(d->name, name);
     *vm = &d->s;
     return NULL;
+}
+
+struct dynmem_vm_config xen_settings_config(const struct xen_vm_settings *s, bool *guessed)
+{
+    struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
+    *guessed = !s->startup;
+    /* a guessed startup in whole units, so that a size error is the set field's */
+    uint64_t guess = s->maximum ? s->maximum : s->minimum ? s->minimum : DYNMEM_SIZE_UNIT;
+    guess = (guess + DYNMEM_SIZE_UNIT - 1) / DYNMEM_SIZE_UNIT * DYNMEM_SIZE_UNIT;
+    c.startup_bytes = s->startup ? s->startup : guess;
+    c.minimum_bytes = s->minimum ? s->minimum : c.startup_bytes;
+    c.maximum_bytes = s->maximum ? s->maximum
+                      : c.startup_bytes > c.minimum_bytes ? c.startup_bytes : c.minimum_bytes;
+    c.buffer_percent = s->buffer;
+    c.weight = s->weight;
+    return c;
+}
+
+/* One section's settings through the library's check. */
+static int check_section(const struct xen_vm_settings *s, const char *path, unsigned line,
+                         const char *head, FILE *err)
+{
+    bool guessed;
+    struct dynmem_vm_config vc = xen_settings_config(s, &guessed);
+    char why[256];
+    if (!dynmem_vm_config_explain(&vc, why, sizeof why))
+        return 0;
+    fprintf(err, "%s:%u: %s: %s%s\n", path, line, head, why,
+            guessed && strstr(why, "startup") ? s->maximum ? " (startup not set: taken as the maximum)"
+                                                           : " (startup not set: taken as the minimum)"
+                                              : "");
+    return -1;
+}
+
+/* Everything the file sets, with the library's checks: the host, each
+ * section as it applies to a domain, every domain name once. */
+static int check(const struct xen_config *c, const char *path, FILE *err)
+{
+    struct dynmem_host_config h = DYNMEM_HOST_CONFIG_INIT;
+    h.total_bytes = c->host_memory;
+    h.reserve_bytes = c->host_reserve;
+    char why[256];
+    if (dynmem_host_config_check(&h, why, sizeof why)) {
+        fprintf(err, "%s:%u: [host]: %s\n", path, c->host_line, why);
+        return -1;
+    }
+    struct xen_vm_settings d = xen_config_lookup(c, NULL);
+    if (c->defaults_line && check_section(&d, path, c->defaults_line, "[defaults]", err))
+        return -1;
+    struct dynmem_config_vm *set = calloc(c->ndomains ? c->ndomains : 1, sizeof *set);
+    if (!set) {
+        fprintf(err, "%s: out of memory\n", path);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < c->ndomains; i++) {
+        char head[160];
+        snprintf(head, sizeof head, "[domain %s]", c->domains[i].name);
+        d = xen_config_lookup(c, c->domains[i].name);
+        rc = check_section(&d, path, c->domains[i].line, head, err);
+        set[i] = (struct dynmem_config_vm)DYNMEM_CONFIG_VM_INIT;
+        set[i].name = c->domains[i].name;
+    }
+    size_t at = 0;
+    if (rc == 0 && dynmem_config_check(NULL, set, c->ndomains, &at, why, sizeof why)) {
+        fprintf(err, "%s:%u: [domain %s]: %s\n", path, c->domains[at].line, c->domains[at].name,
+                why);
+        rc = -1;
+    }
+    free(set);
+    return rc;
 }
 
 int xen_config_load(struct xen_config *c, const char *path, FILE *err)
@@ -220,7 +291,7 @@ int xen_config_load(struct xen_config *c, const char *path, FILE *err)
                 break;
             }
             *close = '\0';
-            msg = section(c, trim(s + 1), &vm, &host);
+            msg = section(c, trim(s + 1), lineno, &vm, &host);
             continue;
         }
         char *eq = strchr(s, '=');
@@ -246,7 +317,7 @@ int xen_config_load(struct xen_config *c, const char *path, FILE *err)
         fprintf(err, "%s:%u: %s\n", path, lineno, msg);
         return -1;
     }
-    return 0;
+    return check(c, path, err);
 }
 
 static void overlay(struct xen_vm_settings *to, const struct xen_vm_settings *from)

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <dynmem/dynmem.h>
+
 /* One domain's memory settings; a zero field is unset (the next level of
  * defaults applies). Sizes in bytes. */
 struct xen_vm_settings {
@@ -19,6 +21,7 @@ struct xen_vm_settings {
 
 struct xen_domain_settings {
     char name[128];
+    unsigned line;   /* of its [domain NAME] header, for messages */
     struct xen_vm_settings s;
 };
 
@@ -30,6 +33,7 @@ struct xen_config {
     bool manage_dom0;
     char confirm_key[128];    /* relative to the domain's path; "" = none */
     struct xen_vm_settings defaults;
+    unsigned host_line, defaults_line; /* of their headers, 0 if absent */
     struct xen_domain_settings *domains;
     size_t ndomains;
 };
@@ -47,5 +51,11 @@ int xen_parse_size(const char *s, uint64_t *bytes);
 
 /* The settings for a domain: its section over [defaults] over built-ins. */
 struct xen_vm_settings xen_config_lookup(const struct xen_config *c, const char *name);
+
+/* The configuration settings give before a domain is seen: a startup not
+ * set is taken as the maximum, else the minimum, rounded up to 2 MiB
+ * (*guessed then says so), a minimum not set as the startup, a maximum not
+ * set as the larger of the two. Sizes as given, for the library's check. */
+struct dynmem_vm_config xen_settings_config(const struct xen_vm_settings *s, bool *guessed);
 
 #endif

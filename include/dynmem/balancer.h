@@ -31,7 +31,9 @@
  *
  * @par Thread safety
  * A balancer is used by one thread at a time; distinct balancers are
- * independent. dynmem_vm_config_check() and dynmem_action_describe() are pure.
+ * independent. dynmem_vm_config_check(), dynmem_vm_config_explain(),
+ * dynmem_host_config_check(), dynmem_config_check() and
+ * dynmem_action_describe() are pure.
  */
 #ifndef DYNMEM_BALANCER_H
 #define DYNMEM_BALANCER_H
@@ -111,6 +113,111 @@ struct dynmem_vm_config {
  *         DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_STRUCT_RESERVED
  */
 DYNMEM_API int dynmem_vm_config_check(const struct dynmem_vm_config *config);
+
+/**
+ * Check a VM configuration as dynmem_vm_config_check() does, and say what is
+ * wrong in one line of English that names the field and its values, e.g.
+ * "minimum 512 MiB above startup 256 MiB" (sizes in MiB when whole MiB).
+ * The one check behind every front end's settings (B1).
+ * @param config the configuration
+ * @param[out] msg receives the message, "" when the configuration is valid;
+ *        cut to fit and always NUL-terminated when msg_len > 0; may be NULL
+ *        when msg_len is 0
+ * @param msg_len size of msg in bytes
+ * @return the same value as dynmem_vm_config_check(); also
+ *         DYNMEM_ERR_INVALID_ARGUMENT when msg is NULL and msg_len is not 0
+ */
+DYNMEM_API int dynmem_vm_config_explain(const struct dynmem_vm_config *config, char *msg,
+                                        size_t msg_len);
+
+/**
+ * A host's settings, as dynmem_host_config_check() checks them: the values a
+ * front end will give DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES and
+ * DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES. Size-prefixed: initialise with
+ * DYNMEM_HOST_CONFIG_INIT.
+ */
+struct dynmem_host_config {
+    /** sizeof(struct dynmem_host_config) as compiled by the caller. */
+    uint32_t size;
+    /** Must be zero. */
+    uint32_t reserved0;
+    /** Host memory the VMs share, reserve included: a non-zero multiple of
+     *  2 MiB. */
+    uint64_t total_bytes;
+    /** Memory kept for the host: a multiple of 2 MiB below total_bytes, or
+     *  -1 for the balancer's default (which must be below it too). */
+    int64_t reserve_bytes;
+    /** Must be zero. */
+    uint64_t reserved[4];
+};
+
+/** Initializer for a struct dynmem_host_config: no memory, default reserve. */
+#define DYNMEM_HOST_CONFIG_INIT { sizeof(struct dynmem_host_config), 0, 0, -1, {0, 0, 0, 0} }
+
+/**
+ * Check a host's settings (B11), with a message as dynmem_vm_config_explain()
+ * writes, e.g. "reserve 8192 MiB at or above host memory 8192 MiB". Pure.
+ * @param host the settings
+ * @param[out] msg receives the message, "" when valid (see
+ *        dynmem_vm_config_explain())
+ * @param msg_len size of msg in bytes
+ * @return 0, DYNMEM_ERR_CONFIG_HOST_MEMORY, DYNMEM_ERR_CONFIG_RESERVE (not a
+ *         2 MiB multiple, below -1, or, the default included, not below
+ *         the host memory), DYNMEM_ERR_INVALID_ARGUMENT,
+ *         DYNMEM_ERR_STRUCT_SIZE or DYNMEM_ERR_STRUCT_RESERVED
+ */
+DYNMEM_API int dynmem_host_config_check(const struct dynmem_host_config *host, char *msg,
+                                        size_t msg_len);
+
+/** One VM of a set checked by dynmem_config_check(). Size-prefixed:
+ *  initialise with DYNMEM_CONFIG_VM_INIT. */
+struct dynmem_config_vm {
+    /** sizeof(struct dynmem_config_vm) as compiled by the caller. */
+    uint32_t size;
+    /** Must be zero. */
+    uint32_t reserved0;
+    /** The VM's name, unique in the set; NULL or "" for none (messages then
+     *  say "VM n", its position from 1). */
+    const char *name;
+    /** What the front end calls the field that reaches the VM, for messages
+     *  (e.g. "qmp", "domid"); NULL for "endpoint". */
+    const char *endpoint_field;
+    /** How the front end reaches the VM (a socket path, a domain id as
+     *  text), unique in the set; NULL for none. */
+    const char *endpoint;
+    /** Its configuration, or NULL when not known yet (then only the name
+     *  and the endpoint are checked). */
+    const struct dynmem_vm_config *config;
+    /** Must be zero. */
+    uint64_t reserved[2];
+};
+
+/** Initializer for a struct dynmem_config_vm with nothing set. */
+#define DYNMEM_CONFIG_VM_INIT { sizeof(struct dynmem_config_vm), 0, NULL, NULL, NULL, NULL, {0, 0} }
+
+/**
+ * Check a host and its VMs together, as a front end's configuration (a
+ * daemon's options, a scenario file): the host as dynmem_host_config_check(),
+ * each VM's configuration as dynmem_vm_config_explain() (its message
+ * prefixed with "vm 'NAME': "), every name and every endpoint used once.
+ * Stops at the first problem. Pure; n_vms^2 string comparisons, meant for
+ * configurations, not for a balancer's fleet each tick.
+ * @param host the host's settings, or NULL to check only the VMs
+ * @param vms the VMs, in the order the front end lists them
+ * @param n_vms how many (vms may be NULL when 0)
+ * @param[out] bad_vm if not NULL, on error: the position of the VM the
+ *        problem is about, or n_vms when it is about the host
+ * @param[out] msg receives the message, "" when valid (see
+ *        dynmem_vm_config_explain())
+ * @param msg_len size of msg in bytes
+ * @return 0, any error of dynmem_host_config_check() or
+ *         dynmem_vm_config_check(), DYNMEM_ERR_CONFIG_DUPLICATE (a name or an
+ *         endpoint used twice), DYNMEM_ERR_INVALID_ARGUMENT,
+ *         DYNMEM_ERR_STRUCT_SIZE or DYNMEM_ERR_STRUCT_RESERVED (of an entry)
+ */
+DYNMEM_API int dynmem_config_check(const struct dynmem_host_config *host,
+                                   const struct dynmem_config_vm *vms, size_t n_vms,
+                                   size_t *bad_vm, char *msg, size_t msg_len);
 
 /** Balancing policies (DYNMEM_BALANCER_PARAM_POLICY). */
 enum dynmem_policy {

@@ -106,6 +106,9 @@ DYNMEM_BEGIN_DECLS
     X(ADMISSION,        -407, "not enough free host memory to start the VM") \
     X(PARTIAL,          -408, "the change was only partly possible") \
     X(INVARIANT,        -409, "the balancer's books are inconsistent") \
+    X(CONFIG_HOST_MEMORY, -410, "host memory must be a non-zero multiple of 2 MiB") \
+    X(CONFIG_RESERVE,   -411, "host reserve must be a multiple of 2 MiB below host memory") \
+    X(CONFIG_DUPLICATE, -412, "two VMs share a name or an endpoint") \
     /* protocol sessions (session.h): -500..-599 */ \
     X(SESSION_WRONG_STATE,    -500, "message not expected in the session's current state") \
     X(SESSION_TIME_BACKWARDS, -501, "time is before the session's latest time") \

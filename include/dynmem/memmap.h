@@ -236,19 +236,21 @@ DYNMEM_API int dynmem_memmap_unballoon_take(struct dynmem_memmap *map, uint64_t 
 
 /**
  * Record that the guest hot-removed a range (protocol 2.0 guests): the
- * pages leave the guest for good and the visible maximum shrinks. Pages of
- * the range that were ballooned leave the balloon books with it.
+ * pages leave the guest for good and the visible maximum and the current
+ * figure shrink by @p count. As with dynmem_memmap_balloon_record(), the
+ * range is refused whole, and nothing is counted, if any page of it is not
+ * guest memory or is ballooned: ballooned pages are the host's already, so
+ * a guest that offers them again gives nothing back.
  * @param map the map
  * @param start first page
  * @param count number of pages (at least 1)
- * @param[out] out_unballooned if not NULL, receives how many of the pages
- *        were ballooned
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_OUT_OF_RANGE,
- *         DYNMEM_ERR_PAGES_OUTSIDE (some page is not guest memory) or
+ *         DYNMEM_ERR_PAGES_OUTSIDE (some page is not guest memory),
+ *         DYNMEM_ERR_PAGES_BALLOONED (some page is ballooned) or
  *         DYNMEM_ERR_NO_MEMORY
  */
 DYNMEM_API int dynmem_memmap_hot_remove_record(struct dynmem_memmap *map, uint64_t start,
-                                               uint64_t count, uint64_t *out_unballooned);
+                                               uint64_t count);
 
 /**
  * Is every page of a range guest memory now (boot or hot-added, not

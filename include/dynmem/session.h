@@ -140,12 +140,21 @@ enum dynmem_session_host_param {
     /** 1: ask the guest for status reports; 0: tell it to suppress them.
      *  Default 1. */
     DYNMEM_SESSION_HOST_STATUS_REPORTS = 7,
-    /** Status reports closer together than this are dropped and counted as
-     *  a flood, ms. Default 250, bounds 0..60000. */
+    /** The flood rule's rate: status reports are taken at one per this
+     *  interval on average, with bursts of up to
+     *  DYNMEM_SESSION_HOST_STATUS_BURST (a token bucket); a report beyond
+     *  that is dropped and counted as a flood, ms. 0 takes every report.
+     *  Default 250 (four a second, four times Linux's pace), bounds
+     *  0..60000. */
     DYNMEM_SESSION_HOST_STATUS_MIN_INTERVAL_MS = 8,
     /** 1: shrink a guest that can hot-remove (protocol 2.0, capability
      *  set) by hot-remove instead of ballooning. Default 0. */
-    DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE = 9
+    DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE = 9,
+    /** The flood rule's burst: status reports taken at one instant after a
+     *  quiet spell, so that reports a slow channel held back and delivers
+     *  together are not mistaken for a flood. Default 60 (a minute of
+     *  reports at Linux's pace of one a second), bounds 1..3600. */
+    DYNMEM_SESSION_HOST_STATUS_BURST = 10
 };
 
 /** Kinds of event (dynmem_session_event::kind). */
@@ -523,7 +532,8 @@ enum dynmem_session_guest_param {
     /** Delay before the first status report after negotiation, ms.
      *  Default 45000. */
     DYNMEM_SESSION_GUEST_STATUS_DELAY_MS = 6,
-    /** Interval between status reports, ms; 0 sends none. Default 1000. */
+    /** Interval between status reports, ms; 0 sends none. Default 1000.
+     *  Reports are never closer than this, however late the ticks come. */
     DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS = 7,
     /** Pages the guest's own use commits (reported, and never ballooned).
      *  Default 0. */

@@ -3,15 +3,6 @@
 
 #include "balsim.h"
 
-static struct dynmem_vm_config cfg(uint64_t startup, uint64_t minimum, uint64_t maximum)
-{
-    struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
-    c.startup_bytes = startup;
-    c.minimum_bytes = minimum;
-    c.maximum_bytes = maximum;
-    return c;
-}
-
 Test(config, defaults_are_hyperv)
 {
     struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
@@ -23,19 +14,19 @@ Test(config, defaults_are_hyperv)
 
 Test(config, each_field_named)
 {
-    struct dynmem_vm_config c = cfg(GIB(2), MIB(512), GIB(4));
+    struct dynmem_vm_config c = balsim_config(GIB(2), MIB(512), GIB(4));
     cr_assert_eq(dynmem_vm_config_check(&c), 0);
     c.startup_bytes = 0;
     cr_assert_eq(dynmem_vm_config_check(&c), DYNMEM_ERR_CONFIG_STARTUP);
     c.startup_bytes = GIB(2) + 4096; /* not whole 2 MiB units */
     cr_assert_eq(dynmem_vm_config_check(&c), DYNMEM_ERR_CONFIG_STARTUP);
-    c = cfg(GIB(2), GIB(3), GIB(4));
+    c = balsim_config(GIB(2), GIB(3), GIB(4));
     cr_assert_eq(dynmem_vm_config_check(&c), DYNMEM_ERR_CONFIG_MINIMUM, "minimum above startup");
-    c = cfg(GIB(2), 0, GIB(4));
+    c = balsim_config(GIB(2), 0, GIB(4));
     cr_assert_eq(dynmem_vm_config_check(&c), DYNMEM_ERR_CONFIG_MINIMUM, "minimum zero");
-    c = cfg(GIB(2), MIB(512), GIB(1));
+    c = balsim_config(GIB(2), MIB(512), GIB(1));
     cr_assert_eq(dynmem_vm_config_check(&c), DYNMEM_ERR_CONFIG_MAXIMUM);
-    c = cfg(GIB(2), MIB(512), GIB(4));
+    c = balsim_config(GIB(2), MIB(512), GIB(4));
     c.buffer_percent = 4;
     cr_assert_eq(dynmem_vm_config_check(&c), DYNMEM_ERR_CONFIG_BUFFER);
     c.buffer_percent = 2001;
@@ -56,7 +47,7 @@ Test(config, each_field_named)
 
 Test(config, static_vm_has_one_size)
 {
-    struct dynmem_vm_config c = cfg(GIB(2), MIB(512), GIB(4));
+    struct dynmem_vm_config c = balsim_config(GIB(2), MIB(512), GIB(4));
     c.flags &= ~(uint32_t)DYNMEM_VM_DYNAMIC;
     cr_assert_eq(dynmem_vm_config_check(&c), DYNMEM_ERR_CONFIG_FLAGS);
     c.minimum_bytes = c.maximum_bytes = GIB(2);
@@ -65,7 +56,7 @@ Test(config, static_vm_has_one_size)
 
 Test(config, struct_abi)
 {
-    struct dynmem_vm_config c = cfg(GIB(2), MIB(512), GIB(4));
+    struct dynmem_vm_config c = balsim_config(GIB(2), MIB(512), GIB(4));
     c.reserved[2] = 1;
     cr_assert_eq(dynmem_vm_config_check(&c), DYNMEM_ERR_STRUCT_RESERVED);
     c.reserved[2] = 0;
@@ -80,24 +71,24 @@ Test(config, running_changes)
     balsim_init(&s, GIB(16), DYNMEM_POLICY_DYNMEM);
     int i = balsim_add(&s, GIB(2), GIB(1), GIB(4), 5000, GUEST_COOPERATIVE);
     cr_assert_eq(balsim_start(&s, i), 0);
-    struct dynmem_vm_config c = cfg(GIB(2), MIB(512), GIB(8));
+    struct dynmem_vm_config c = balsim_config(GIB(2), MIB(512), GIB(8));
     cr_assert_eq(dynmem_balancer_vm_configure(s.b, s.vm[i].id, &c), 0, "lower min, raise max");
-    c = cfg(GIB(2), GIB(1), GIB(8));
+    c = balsim_config(GIB(2), GIB(1), GIB(8));
     cr_assert_eq(dynmem_balancer_vm_configure(s.b, s.vm[i].id, &c), DYNMEM_ERR_BAD_STATE,
                  "raising the minimum needs the VM off");
-    c = cfg(GIB(2), MIB(512), GIB(4));
+    c = balsim_config(GIB(2), MIB(512), GIB(4));
     cr_assert_eq(dynmem_balancer_vm_configure(s.b, s.vm[i].id, &c), DYNMEM_ERR_BAD_STATE,
                  "lowering the maximum needs the VM off");
-    c = cfg(GIB(2), GIB(2), GIB(2));
+    c = balsim_config(GIB(2), GIB(2), GIB(2));
     c.flags &= ~(uint32_t)DYNMEM_VM_DYNAMIC;
     cr_assert_eq(dynmem_balancer_vm_configure(s.b, s.vm[i].id, &c), DYNMEM_ERR_BAD_STATE,
                  "dynamic memory is switched only while off");
-    c = cfg(GIB(2), MIB(512), GIB(8));
+    c = balsim_config(GIB(2), MIB(512), GIB(8));
     c.weight = 9000;
     c.buffer_percent = 50;
     cr_assert_eq(dynmem_balancer_vm_configure(s.b, s.vm[i].id, &c), 0, "soft settings");
     balsim_stop(&s, i);
-    c = cfg(GIB(2), GIB(2), GIB(2));
+    c = balsim_config(GIB(2), GIB(2), GIB(2));
     c.flags &= ~(uint32_t)DYNMEM_VM_DYNAMIC;
     cr_assert_eq(dynmem_balancer_vm_configure(s.b, s.vm[i].id, &c), 0, "anything while off");
     balsim_fini(&s);
@@ -129,7 +120,7 @@ Test(admission, no_host_total)
 {
     dynmem_balancer *b;
     cr_assert_eq(dynmem_balancer_new(&b, NULL), 0);
-    struct dynmem_vm_config c = cfg(GIB(2), GIB(1), GIB(4));
+    struct dynmem_vm_config c = balsim_config(GIB(2), GIB(1), GIB(4));
     uint64_t id;
     cr_assert_eq(dynmem_balancer_vm_add(b, &c, &id), 0);
     cr_assert_eq(dynmem_balancer_vm_start(b, id, 0, NULL), DYNMEM_ERR_BAD_STATE);
@@ -170,7 +161,7 @@ Test(settings, refused_values_leave_state)
     cr_assert_eq(dynmem_balancer_param_bounds((enum dynmem_balancer_param)0, &lo, &hi), DYNMEM_ERR_NOT_FOUND);
     /* Shrinking the host under running VMs would break the invariant. */
     cr_assert_eq(dynmem_balancer_set_param(b, DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES, (int64_t)GIB(8)), 0);
-    struct dynmem_vm_config c = cfg(GIB(4), GIB(1), GIB(4));
+    struct dynmem_vm_config c = balsim_config(GIB(4), GIB(1), GIB(4));
     uint64_t id;
     cr_assert_eq(dynmem_balancer_vm_add(b, &c, &id), 0);
     cr_assert_eq(dynmem_balancer_vm_start(b, id, 0, NULL), 0);

@@ -454,9 +454,10 @@ Test(hostile, status_report_flood)
             now++;
         accepted += send_raw(s, sizeof s) == 0;
     }
-    cr_assert_eq(accepted, 1);
+    /* The burst (60 by default) in the first 100 ms, and nothing more. */
+    cr_assert_eq(accepted, 60);
     struct dynmem_session_host_counters c = counters();
-    cr_assert_eq(c.status_flood, 99999);
+    cr_assert_eq(c.status_flood, 100000 - 60);
     struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
     int events = 0;
     while (dynmem_session_host_next_event(h, &ev) == 1)
@@ -464,6 +465,20 @@ Test(hostile, status_report_flood)
     cr_assert_leq(events, 64);
     now += 1000;
     cr_assert_eq(send_raw(s, sizeof s), 0);
+    still_usable();
+}
+
+/* Ten reports a second for a minute: the burst, then four a second. */
+Test(hostile, sustained_status_reports_above_the_rate)
+{
+    unsigned char s[48] = {5, 0, 48, 0};
+    int accepted = 0;
+    for (int i = 0; i < 600; i++) {
+        now += 100;
+        accepted += send_raw(s, sizeof s) == 0;
+    }
+    cr_assert_eq(accepted, 60 + (600 * 100 - 100) / 250);
+    cr_assert_eq(counters().status_flood, (uint64_t)(600 - accepted));
     still_usable();
 }
 
@@ -554,5 +569,119 @@ Test(hostile, reset_in_the_middle_of_an_attack)
     cr_assert_eq(balloon_response(&r, 1, false), DYNMEM_ERR_SESSION_CLOSED);
     cr_assert_eq(dynmem_session_host_open(h, now), 0);
     negotiate(DYNMEM_PROTO_VERSION_WIN7, false);
+    still_usable();
+}
+
+/* The sum of the FACT bytes the host queued since the last call, by kind
+ * (index: enum dynmem_action_kind), and the flags of the FINAL ones. */
+struct fact_sums {
+    uint64_t bytes[5];
+    uint32_t final_flags;
+    int32_t final_error;
+};
+
+static struct fact_sums read_facts(void)
+{
+    struct fact_sums s = {0};
+    struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
+    while (dynmem_session_host_next_event(h, &ev) == 1) {
+        if (ev.kind != DYNMEM_SESSION_EVENT_FACT)
+            continue;
+        cr_assert_lt(ev.action_kind, 5);
+        s.bytes[ev.action_kind] += ev.bytes;
+        if (ev.flags & DYNMEM_SESSION_FLAG_FINAL) {
+            s.final_flags |= ev.flags;
+            s.final_error = ev.error;
+        }
+    }
+    return s;
+}
+
+static int hot_remove_response(const struct dynmem_proto_range *r, uint32_t n, bool more)
+{
+    struct dynmem_proto_msg x = DYNMEM_PROTO_MSG_INIT;
+    x.type = DYNMEM_PROTO_HOT_REMOVE_RESPONSE;
+    x.body.hot_remove_response.result = 1;
+    x.body.hot_remove_response.more_pages = more;
+    x.body.hot_remove_response.ranges.unpacked = n ? r : NULL;
+    x.body.hot_remove_response.ranges.count = n;
+    return send_msg(&x);
+}
+
+static void ask_hot_remove(uint64_t pages, uint64_t id)
+{
+    cr_assert_eq(dynmem_session_host_start_action(h, now, DYNMEM_ACTION_HOT_REMOVE, pages << 12,
+                                                  id), 0);
+    unsigned char buf[4096];
+    struct dynmem_proto_msg m;
+    cr_assert(take(&m, buf));
+    cr_assert_eq(m.type, DYNMEM_PROTO_HOT_REMOVE_REQUEST);
+}
+
+/* Pages the guest ballooned are the host's already: offering them again as
+ * hot-removed gives nothing back, so the range is refused whole and no fact
+ * counts it twice. The facts of each transaction add up to the change of
+ * the books. */
+Test(hostile, hot_remove_of_pages_it_already_ballooned)
+{
+    ask_balloon(1024);
+    struct dynmem_proto_range r = {GIB_PAGES, 1024};
+    cr_assert_eq(balloon_response(&r, 1, false), 0);
+    struct fact_sums s = read_facts();
+    cr_assert_eq(s.bytes[DYNMEM_ACTION_BALLOON], 1024 << 12);
+    uint64_t visible = fig(DYNMEM_MEMMAP_VISIBLE), current = fig(DYNMEM_MEMMAP_CURRENT);
+
+    ask_hot_remove(1024, 7);
+    cr_assert_eq(hot_remove_response(&r, 1, false), DYNMEM_ERR_PAGES_BALLOONED);
+    s = read_facts();
+    cr_assert_eq(s.bytes[DYNMEM_ACTION_HOT_REMOVE], 0);
+    cr_assert(s.final_flags & DYNMEM_SESSION_FLAG_FINAL);
+    cr_assert(s.final_flags & DYNMEM_SESSION_FLAG_FAILED);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_REMOVED), 0);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_VISIBLE), visible);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_CURRENT), current);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_BALLOONED), 1024);
+
+    /* Half ballooned, half not: refused whole as well; a clean range counts. */
+    ask_hot_remove(2048, 8);
+    struct dynmem_proto_range two[2] = {{GIB_PAGES - 512, 1024}, {2 * GIB_PAGES, 1024}};
+    cr_assert_eq(hot_remove_response(two, 2, false), DYNMEM_ERR_PAGES_BALLOONED);
+    s = read_facts();
+    cr_assert_eq(s.bytes[DYNMEM_ACTION_HOT_REMOVE], 1024 << 12);
+    cr_assert(s.final_flags & DYNMEM_SESSION_FLAG_PARTIAL);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_REMOVED), 1024);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_VISIBLE), visible - 1024);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_CURRENT), current - 1024);
+    cr_assert_eq(fig(DYNMEM_MEMMAP_BALLOONED), 1024);
+    still_usable();
+}
+
+/* A piece of a transaction the caller has not read yet, then the reply
+ * timeout: the one merged fact has every field of the final one, the
+ * timeout's error included. */
+Test(hostile, timeout_after_an_unread_piece_keeps_its_error)
+{
+    ask_balloon(1000);
+    uint64_t t0 = now;
+    struct dynmem_proto_range r = {0, 500};
+    cr_assert_eq(balloon_response(&r, 1, true), 0);
+    now += 10000;
+    cr_assert_eq(dynmem_session_host_tick(h, now), 0);
+    struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
+    int facts = 0;
+    while (dynmem_session_host_next_event(h, &ev) == 1) {
+        if (ev.kind != DYNMEM_SESSION_EVENT_FACT)
+            continue;
+        facts++;
+        cr_assert_eq(ev.bytes, 500 << 12);
+        cr_assert_eq(ev.requested_bytes, 1000 << 12);
+        cr_assert_eq(ev.action_kind, DYNMEM_ACTION_BALLOON);
+        cr_assert_eq(ev.time_ms, now);
+        cr_assert(ev.flags & DYNMEM_SESSION_FLAG_FINAL);
+        cr_assert(ev.flags & DYNMEM_SESSION_FLAG_TIMED_OUT);
+        cr_assert_eq(ev.error, DYNMEM_ERR_SESSION_TIMEOUT);
+    }
+    cr_assert_eq(facts, 1);
+    cr_assert_gt(now, t0);
     still_usable();
 }

@@ -506,3 +506,95 @@ Test(session, argument_checks)
     dynmem_session_host_free(NULL);
     dynmem_session_guest_free(NULL);
 }
+
+/* Moves packets both ways like sesspair_pump(), and checks on the way that
+ * the guest never posts two status reports less than a second apart. */
+static uint64_t last_status_at;
+static int statuses;
+
+static void pump_checking_pace(void)
+{
+    unsigned char buf[DYNMEM_PROTO_MSG_SIZE_MAX];
+    for (int moved = 1; moved;) {
+        size_t len;
+        moved = 0;
+        while (dynmem_session_host_next_send(P.h, buf, sizeof buf, &len) == 1) {
+            dynmem_session_guest_recv(P.g, P.now, buf, len);
+            moved = 1;
+        }
+        while (dynmem_session_guest_next_send(P.g, buf, sizeof buf, &len) == 1) {
+            moved = 1;
+            if (buf[0] == DYNMEM_PROTO_STATUS_REPORT && buf[1] == 0) {
+                if (statuses++)
+                    cr_assert_geq(P.now - last_status_at, 1000, "status at %llu after %llu",
+                                  (unsigned long long)P.now,
+                                  (unsigned long long)last_status_at);
+                last_status_at = P.now;
+            }
+            cr_assert_eq(dynmem_session_host_recv(P.h, P.now, buf, len), 0);
+        }
+    }
+}
+
+/* Ten minutes of a Linux-like guest growing and shrinking at odd times
+ * (right after a periodic report, between two, several times a second):
+ * it posts at most one status report a second, and the host refuses none. */
+Test(session, an_honest_guest_is_never_refused_as_a_flood)
+{
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS, 0);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, 0);
+    dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS, 1000);
+    sesspair_connect(&P);
+    statuses = 0;
+    uint64_t rng = 12345;
+    while (P.now < 600000) {
+        rng = rng * 6364136223846793005u + 1442695040888963407u;
+        uint64_t step = 1 + (rng >> 33) % 1300;
+        uint64_t until = P.now + step, d;
+        while (dynmem_session_guest_next_deadline(P.g, &d) == 1 && d <= until) {
+            P.now = d > P.now ? d : P.now;
+            dynmem_session_guest_tick(P.g, P.now);
+            dynmem_session_host_tick(P.h, P.now);
+            pump_checking_pace();
+        }
+        P.now = until;
+        dynmem_session_host_tick(P.h, P.now);
+        uint64_t gib = 2 + (rng >> 40) % 3; /* 2, 3 or 4 GiB */
+        cr_assert_eq(dynmem_session_host_set_target(P.h, P.now, gib << 30), 0);
+        pump_checking_pace();
+    }
+    struct dynmem_session_host_counters c = DYNMEM_SESSION_HOST_COUNTERS_INIT;
+    cr_assert_eq(dynmem_session_host_counters(P.h, &c), 0);
+    cr_assert_gt(c.status_reports, 450);
+    cr_assert_eq(c.status_flood, 0);
+    cr_assert_eq(c.refused, 0);
+    cr_assert_gt(c.transactions, 300);
+    cr_assert(sesspair_books_agree(&P));
+}
+
+/* The same guest's reports held back by a slow channel and delivered in a
+ * bunch (thirty seconds' worth at one instant) are all taken. */
+Test(session, reports_delivered_in_a_bunch_are_taken)
+{
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS, 0);
+    sesspair_connect(&P);
+    unsigned char held[30][DYNMEM_PROTO_MSG_SIZE_MAX];
+    size_t len[30];
+    int n = 0;
+    while (n < 30) {
+        uint64_t d;
+        cr_assert_eq(dynmem_session_guest_next_deadline(P.g, &d), 1);
+        P.now = d;
+        dynmem_session_guest_tick(P.g, P.now);
+        while (n < 30 && dynmem_session_guest_next_send(P.g, held[n], sizeof held[n], &len[n]) == 1)
+            n++;
+    }
+    struct dynmem_session_host_counters before = DYNMEM_SESSION_HOST_COUNTERS_INIT;
+    dynmem_session_host_counters(P.h, &before);
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(dynmem_session_host_recv(P.h, P.now, held[i], len[i]), 0, "report %d", i);
+    struct dynmem_session_host_counters c = DYNMEM_SESSION_HOST_COUNTERS_INIT;
+    dynmem_session_host_counters(P.h, &c);
+    cr_assert_eq(c.status_reports - before.status_reports, 30);
+    cr_assert_eq(c.status_flood, 0);
+}

@@ -66,12 +66,21 @@ static void fini(void)
     g = NULL;
 }
 
-static void balloon(uint32_t pages)
+/* A balloon or hot-remove request for `pages`. */
+static void ask(uint16_t type, uint32_t pages)
 {
     struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
-    m.type = DYNMEM_PROTO_BALLOON_REQUEST;
-    m.body.balloon_request.num_pages = pages;
+    m.type = type;
+    if (type == DYNMEM_PROTO_BALLOON_REQUEST)
+        m.body.balloon_request.num_pages = pages;
+    else
+        m.body.hot_remove_request.page_count = pages;
     feed(&m, 0);
+}
+
+static void balloon(uint32_t pages)
+{
+    ask(DYNMEM_PROTO_BALLOON_REQUEST, pages);
 }
 
 Test(session_guest, two_mib_units_then_single_pages, .fini = fini)
@@ -267,4 +276,60 @@ Test(session_guest, negotiation_times_out_on_a_silent_host, .fini = fini)
     cr_assert_eq(dynmem_session_guest_connect(g, 5200), 0);
     feed(&r, 0);
     cr_assert_eq(dynmem_session_guest_version(g), DYNMEM_PROTO_VERSION_WIN10);
+}
+
+/* Pages the guest gives in its answers (balloon or hot-remove) until it
+ * has nothing more to send. */
+static uint64_t answered_pages(void)
+{
+    struct dynmem_proto_msg m;
+    uint64_t pages = 0;
+    while (take(&m)) {
+        cr_assert(m.type == DYNMEM_PROTO_BALLOON_RESPONSE ||
+                  m.type == DYNMEM_PROTO_HOT_REMOVE_RESPONSE);
+        const struct dynmem_proto_ranges *l = dynmem_proto_msg_ranges(&m);
+        for (uint32_t i = 0; i < l->count; i++) {
+            struct dynmem_proto_range r;
+            dynmem_proto_ranges_get(&r, l, i);
+            pages += r.page_count;
+        }
+    }
+    return pages;
+}
+
+/* A guest of 4 GiB, 1 GiB of it committed, Linux's floor; hot-remove on. */
+static void big_guest(void)
+{
+    ready(UINT64_C(1) << 20);
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE, 1), 0);
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, -1), 0);
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES,
+                                                UINT64_C(1) << 18), 0);
+}
+
+/* Requests for 2^32 - 1 pages, three times over: hot-remove gives exactly
+ * what balloon gives, so the guest keeps its committed pages and its floor
+ * (Linux's, which shrinks with the memory the guest has left). */
+Test(session_guest, hot_remove_keeps_the_floor_and_committed_pages, .fini = fini)
+{
+    uint64_t by_balloon[3], left_by_balloon;
+    big_guest();
+    for (int i = 0; i < 3; i++) {
+        balloon(UINT32_MAX);
+        by_balloon[i] = answered_pages();
+    }
+    left_by_balloon = dynmem_pageset_pages(dynmem_session_guest_memory(g)) -
+                      dynmem_pageset_pages(dynmem_session_guest_ballooned(g));
+    /* 4 GiB less 1 GiB committed less the 488 MiB floor of a 4 GiB guest. */
+    cr_assert_eq(by_balloon[0], (UINT64_C(1) << 20) - (UINT64_C(1) << 18) - 488 * 256);
+    fini();
+
+    big_guest();
+    for (int i = 0; i < 3; i++) {
+        ask(DYNMEM_PROTO_HOT_REMOVE_REQUEST, UINT32_MAX);
+        cr_assert_eq(answered_pages(), by_balloon[i], "request %d", i);
+    }
+    cr_assert_eq(dynmem_pageset_pages(dynmem_session_guest_memory(g)), left_by_balloon);
+    cr_assert_eq(dynmem_pageset_pages(dynmem_session_guest_ballooned(g)), 0);
+    cr_assert_geq(left_by_balloon, UINT64_C(1) << 18);
 }

@@ -39,6 +39,17 @@ struct balsim {
     bool verbose;
 };
 
+/* A configuration with the defaults (DYNMEM_VM_CONFIG_INIT) and these sizes. */
+static inline struct dynmem_vm_config balsim_config(uint64_t startup, uint64_t minimum,
+                                                    uint64_t maximum)
+{
+    struct dynmem_vm_config c = DYNMEM_VM_CONFIG_INIT;
+    c.startup_bytes = startup;
+    c.minimum_bytes = minimum;
+    c.maximum_bytes = maximum;
+    return c;
+}
+
 /* Host of `total` bytes, policy `policy`, everything else default; room
  * for `cap` VMs (0 = 64). */
 void balsim_init_cap(struct balsim *s, uint64_t total, enum dynmem_policy policy, int cap);

@@ -68,6 +68,49 @@ def once(exe, path):
                           capture_output=True, text=True, timeout=30)
 
 
+BAD_SETTINGS = [
+    (["--vm", "name=a,qmp=/x,startup=1G,minimum=2G"],
+     "vm 'a': minimum 2048 MiB above startup 1024 MiB"),
+    (["--vm", "name=a,qmp=/x,startup=1G,maximum=512M"],
+     "vm 'a': maximum 512 MiB below startup 1024 MiB"),
+    (["--vm", "name=a,qmp=/x,startup=1G,buffer=3"], "vm 'a': buffer 3 % outside 5..2000 %"),
+    (["--vm", "name=a,qmp=/x,startup=1G,weight=10001"], "vm 'a': weight 10001 outside 0..10000"),
+    (["--vm", "name=a,qmp=/x,startup=1001M"],
+     "vm 'a': startup 1001 MiB is not a whole number of 2 MiB units"),
+    (["--vm", "name=a,qmp=/x,startup=1G,minimum=511M"],
+     "vm 'a': minimum 511 MiB is not a whole number of 2 MiB units"),
+    (["--vm", "name=a,qmp=/x,startup=1G,maximum=2G"],
+     "vm 'a': maximum 2048 MiB above startup 1024 MiB needs vmem= (virtio-mem)"),
+    (["--reserve", "4G", "--vm", "name=a,qmp=/x,startup=1G"],
+     "--host-memory/--reserve: reserve 4096 MiB at or above host memory 4096 MiB"),
+    (["--reserve", "5G", "--vm", "name=a,qmp=/x,startup=1G"],
+     "--host-memory/--reserve: reserve 5120 MiB at or above host memory 4096 MiB"),
+    (["--host-memory", "1001M", "--vm", "name=a,qmp=/x,startup=1G"],
+     "--host-memory/--reserve: host memory 1001 MiB is not a whole number of 2 MiB units"),
+    (["--vm", "name=a,qmp=/x,startup=1G", "--vm", "name=a,qmp=/y,startup=1G"],
+     "vm 'a': name also used by the VM at qmp /x"),
+    (["--vm", "name=a,qmp=/x,startup=1G", "--vm", "name=b,qmp=/x,startup=1G"],
+     "vm 'b': qmp /x also used by vm 'a'"),
+]
+
+
+def bad_settings(exe):
+    """Each refused with status 2 and a message naming the field; --once so
+    that a daemon which accepts them ends (status 1: no QEMU) instead of
+    waiting for QEMU for ever."""
+    failures = []
+    for args, words in BAD_SETTINGS:
+        if "--reserve" not in args:
+            args = ["--reserve", "0"] + args
+        if "--host-memory" not in args:
+            args = ["--host-memory", "4G"] + args
+        r = subprocess.run([exe, "--once"] + args, capture_output=True, text=True, timeout=30)
+        if r.returncode != 2 or words not in r.stderr:
+            failures.append("%s: status %d, expected 2 and %r; said %r"
+                            % (" ".join(args), r.returncode, words, (r.stdout + r.stderr)[-300:]))
+    return failures
+
+
 def main():
     exe = sys.argv[1]
     failures = []
@@ -102,6 +145,9 @@ def main():
             r = subprocess.run([exe] + args, capture_output=True, text=True, timeout=10)
             if r.returncode != 2:
                 failures.append("%s: status %d, expected 2" % (args, r.returncode))
+        # 5. settings it cannot honour are refused, naming the field (the
+        # library's check, as every front end)
+        failures += bad_settings(exe)
     for f in failures:
         print("FAIL:", f)
     if failures:

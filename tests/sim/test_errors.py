@@ -38,9 +38,24 @@ def test_a_good_file_runs():
     # Unknown key (a typo), on the line of the VM.
     (scenario(vm='{ "name": "a",\n      "startup_mb": 1024, "demand": 500 }'), 6,
      "vms[0].startup_mb: unknown key"),
-    # A configuration the library refuses names the field.
+    # A configuration the library refuses names the field and its values.
     (scenario(vm='{ "name": "a", "startup_mib": 1024,\n "minimum_mib": 2048, "demand": 1 }'), 5,
-     "vms[0]: bad configuration"),
+     "vms[0]: minimum 2048 MiB above startup 1024 MiB"),
+    (scenario(vm='{ "name": "a", "startup_mib": 1024, "maximum_mib": 512, "demand": 1 }'), 5,
+     "vms[0]: maximum 512 MiB below startup 1024 MiB"),
+    (scenario(vm='{ "name": "a", "startup_mib": 1024, "weight": 10001, "demand": 1 }'), 5,
+     "vms[0]: weight 10001 outside 0..10000"),
+    (scenario(vm='{ "name": "a", "startup_mib": 1024, "buffer_percent": 20.5, "demand": 1 }'), 5,
+     "vms[0].buffer_percent: must be a whole number"),
+    # The host: a reserve at or above its memory (the default's too).
+    (scenario(host='{ "memory_mib": 4096, "reserve_mib": 4096 }'), 3,
+     "host.reserve_mib: reserve 4096 MiB at or above host memory 4096 MiB"),
+    (scenario(host='{ "memory_mib": 4096, "reserve_mib": 5000 }'), 3,
+     "host.reserve_mib: reserve 5000 MiB at or above host memory 4096 MiB"),
+    (scenario(host='{ "memory_mib": 512 }'), 3,
+     "host: reserve 900 MiB (the default for this host) at or above host memory 512 MiB"),
+    # Two VMs with one name.
+    (scenario(vm=GOOD_VM + ',\n    ' + GOOD_VM), 6, "vms[1]: vm 'a': name also used by VM 1"),
     # Sizes in whole 2 MiB units.
     (scenario(vm='{ "name": "a", "startup_mib": 1023, "demand": 1 }'), 5,
      "vms[0].startup_mib: must be a multiple of 2 MiB"),

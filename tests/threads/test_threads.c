@@ -214,6 +214,10 @@ static uint64_t pure_digest(uint64_t seed, int *err)
         c.startup_bytes = MIB(splitmix_next(&rng) % 4096);
         c.maximum_bytes = MIB(splitmix_next(&rng) % 4096);
         digest_mix(&h, (uint64_t)dynmem_vm_config_check(&c));
+        char why[128];
+        digest_mix(&h, (uint64_t)dynmem_vm_config_explain(&c, why, sizeof why));
+        for (const char *p = why; *p; p++)
+            digest_mix(&h, (unsigned char)*p);
         uint64_t target = 0;
         digest_mix(&h, (uint64_t)dynmem_pressure_target(c.startup_bytes, 20, MIB(256), MIB(8192), &target));
         digest_mix(&h, target);

@@ -70,7 +70,7 @@ static int memmap_life(struct failalloc *fa, void *ctx, uint64_t *d)
         digest_mix(d, start);
     }
     for (uint64_t i = 0; i < 200 && !rc; i++)
-        FAILALLOC_RETRY(rc, dynmem_memmap_hot_remove_record(m, (1u << 23) + i * 1001, 1, NULL));
+        FAILALLOC_RETRY(rc, dynmem_memmap_hot_remove_record(m, (1u << 23) + i * 1001, 1));
     for (int f = DYNMEM_MEMMAP_BOOT; f <= DYNMEM_MEMMAP_UNUSABLE && !rc; f++) {
         uint64_t v = 0;
         dynmem_memmap_pages(m, (enum dynmem_memmap_figure)f, &v);

@@ -52,7 +52,7 @@ static int memmap_steps(struct sweep *sw, struct dynmem_memmap *m)
     for (uint64_t i = 0; i < 3000 && !rc; i++)
         GUARDED(sw, m, dynmem_memmap_balloon_record(m, i * 300, 2));
     for (uint64_t i = 0; i < 300 && !rc; i++)
-        GUARDED(sw, m, dynmem_memmap_hot_remove_record(m, i * 3001 + 1, 1, NULL));
+        GUARDED(sw, m, dynmem_memmap_hot_remove_record(m, i * 3000 + 150, 1));
     while (!rc) {
         rc = dynmem_memmap_unballoon_take(m, 1000, &start, &count);
         if (!count)

@@ -128,13 +128,81 @@ def once_and_dry_run(exe, tmp):
                 ("[host]\nmemory = 4Q\n", ":2: expected a size"),
                 ("[defaults]\nbuffer = 20\n", ": [host] memory is required"),
                 ("[host]\nmemory = 4G\nspeed = 9\n", ":3: unknown key"),
-                ("minimum = 1G\n", ":1: key outside a section")):
+                ("minimum = 1G\n", ":1: key outside a section"),
+                # settings it cannot honour, named by the library's check
+                ("[host]\nmemory = 4G\nreserve = 4G\n",
+                 ":1: [host]: reserve 4096 MiB at or above host memory 4096 MiB"),
+                ("[host]\nmemory = 4G\nreserve = 5G\n",
+                 ":1: [host]: reserve 5120 MiB at or above host memory 4096 MiB"),
+                ("[host]\nmemory = 512M\n",
+                 ":1: [host]: reserve 900 MiB (the default for this host) at or above host "
+                 "memory 512 MiB"),
+                ("[host]\nmemory = 4097M\n",
+                 ":1: [host]: host memory 4097 MiB is not a whole number of 2 MiB units"),
+                ("[host]\nmemory = 4G\n[domain x]\nminimum = 2G\nmaximum = 1G\n",
+                 ":3: [domain x]: minimum 2048 MiB above startup 1024 MiB and maximum 1024 MiB "
+                 "(startup not set: taken as the maximum)"),
+                ("[host]\nmemory = 4G\n[defaults]\nminimum = 1000K\n",
+                 ":3: [defaults]: minimum 1000 KiB is not a whole number of 2 MiB units"),
+                ("[host]\nmemory = 4G\n[defaults]\nminimum = 2G\n[domain x]\nmaximum = 1G\n",
+                 ":5: [domain x]: minimum 2048 MiB above startup 1024 MiB and maximum 1024 MiB"),
+                ("[host]\nmemory = 4G\n[domain x]\nstartup = 2G\nmaximum = 1G\n",
+                 ":3: [domain x]: maximum 1024 MiB below startup 2048 MiB"),
+                ("[host]\nmemory = 4G\n[domain x]\nweight = 1\n[domain x]\nweight = 2\n",
+                 ":5: [domain x]: vm 'x': name also used by VM 1")):
             with open(bad, "w") as f:
                 f.write(text)
             out = subprocess.run([exe, "--config", bad, "--once"], env=r.env, timeout=10,
                                  capture_output=True, text=True)
             r.check("a bad configuration is refused: %s" % message.split(": ")[-1],
                     out.returncode == 2 and "bad.conf" + message in out.stderr, out.stderr)
+    finally:
+        r.stop()
+
+
+REFUSALS = """
+[host]
+memory = 4G
+reserve = 0
+tick-ms = 50
+[domain big]
+minimum = 1G
+[domain small]
+maximum = 512M
+"""
+
+
+def runtime_refusals(exe, tmp):
+    """Settings a running domain cannot honour are refused for that domain,
+    naming the field, and it is left alone (never clamped into the books)."""
+    r = Run(exe, tmp)
+    try:
+        r.guests.add(fx.Guest(r.store, 1, "big", 2048, 512, demand=[(0, 300)]))
+        r.guests.add(fx.Guest(r.store, 2, "small", 2048, 1024, demand=[(0, 300)]))
+        r.guests.add(fx.Guest(r.store, 3, "twin", 1024, 512, demand=[(0, 300)]))
+        r.guests.add(fx.Guest(r.store, 4, "twin", 1024, 512, demand=[(0, 300)]))
+        r.guests.add(fx.Guest(r.store, 5, "fine", 1024, 512, demand=[(0, 300)]))
+        path = os.path.join(tmp, "refusals.conf")
+        with open(path, "w") as f:
+            f.write(REFUSALS)
+        r.start("--config", path)
+        r.wait("the valid domain managed", lambda: "dom 5 (fine): managed" in r.log())
+        time.sleep(0.5)
+        log = r.log()
+        r.check("a minimum above what the domain holds is refused",
+                "dom 1 (big): not managed: minimum 1024 MiB above startup 512 MiB" in log, log)
+        r.check("a maximum below what the domain holds is refused",
+                "dom 2 (small): not managed: maximum 512 MiB below startup 1024 MiB" in log, log)
+        r.check("a second domain with one name is refused",
+                "dom 4 (twin): not managed: vm 'twin': name also used by the VM at domid 3" in log
+                or "dom 3 (twin): not managed: vm 'twin': name also used by the VM at domid 4"
+                in log, log)
+        r.check("refused domains are left as they are",
+                r.target(1) == 512 * MIB_KIB and r.target(2) == 1024 * MIB_KIB,
+                (r.target(1), r.target(2)))
+    except Failure:
+        print(r.log()[-4000:], file=sys.stderr)
+        raise
     finally:
         r.stop()
 
@@ -247,6 +315,8 @@ def main():
     try:
         with tempfile.TemporaryDirectory(prefix="dynmem-xen-") as tmp:
             once_and_dry_run(exe, tmp)
+        with tempfile.TemporaryDirectory(prefix="dynmem-xen-") as tmp:
+            runtime_refusals(exe, tmp)
         with tempfile.TemporaryDirectory(prefix="dynmem-xen-") as tmp:
             main_scenario(exe, tmp)
     except Failure as e:

@@ -83,10 +83,89 @@ class VMConfig:
         c.weight = u32('weight', self.weight)
         return c
 
+    def explain(self):
+        """What is wrong with this configuration, naming the field and its
+        values (dynmem_vm_config_explain()), e.g. 'minimum 512 MiB above
+        startup 256 MiB'; '' if it is valid."""
+        return _explained(lib.dynmem_vm_config_explain, self._to_c())[1]
+
     def check(self):
-        """Raise Error (CONFIG_STARTUP, CONFIG_MINIMUM, ...) naming the first
-        bad field, as dynmem_vm_config_check(); return None if valid."""
-        check(lib.dynmem_vm_config_check(self._to_c()), 'dynmem_vm_config_check')
+        """Raise Error (CONFIG_STARTUP, CONFIG_MINIMUM, ...) for the first bad
+        field, its ``detail`` naming the field and values as explain() does;
+        return None if valid."""
+        c = self._to_c()
+        if lib.dynmem_vm_config_check(c) < 0:
+            rc, text = _explained(lib.dynmem_vm_config_explain, c)
+            check(rc, 'dynmem_vm_config_check', detail=text)
+
+
+_MSG_LEN = 512
+
+
+def _explained(fn, *args):
+    """(rc, message) of a check that writes its message into a buffer."""
+    buf = ffi.new('char[]', _MSG_LEN)
+    rc = fn(*args, buf, _MSG_LEN)
+    return rc, ffi.string(buf).decode()
+
+
+def _host_c(total_bytes, reserve_bytes):
+    h = new_sized('struct dynmem_host_config')
+    h.total_bytes = u64('host_total_bytes', total_bytes)
+    h.reserve_bytes = i64('host_reserve_bytes', reserve_bytes)
+    return h
+
+
+def check_host(total_bytes, reserve_bytes=-1):
+    """Check a host's settings as dynmem_host_config_check(): host memory in
+    whole 2 MiB units, a reserve (-1: the library's default) below it. Raise
+    Error (CONFIG_HOST_MEMORY, CONFIG_RESERVE) with a ``detail`` naming the
+    field and values; return None if valid."""
+    rc, text = _explained(lib.dynmem_host_config_check, _host_c(total_bytes, reserve_bytes))
+    check(rc, 'dynmem_host_config_check', detail=text)
+
+
+@dataclass
+class ConfigEntry:
+    """One VM for check_config() (struct dynmem_config_vm): its name, its
+    VMConfig (None: only the name and endpoint are checked), and how the
+    front end reaches it (e.g. endpoint='/run/web.qmp', endpoint_field='qmp')."""
+    name: str
+    config: 'VMConfig' = None
+    endpoint: str = None
+    endpoint_field: str = None
+
+
+def check_config(vms, host_total_bytes=None, host_reserve_bytes=-1):
+    """Check a host and its VMs together, as dynmem_config_check(): the host
+    (when host_total_bytes is given), each VM's configuration, every name and
+    endpoint used once. ``vms`` is a sequence of ConfigEntry. Raise Error
+    with ``detail`` (prefixed "vm 'NAME': " for a VM) and ``vm_index`` (the
+    position of the VM at fault, None for the host); return None if valid."""
+    vms = list(vms)
+    if not all(isinstance(v, ConfigEntry) for v in vms):
+        raise TypeError('check_config() takes a sequence of dynmem.ConfigEntry')
+    keep = []  # C strings and structs must outlive the call
+    entries = ffi.new('struct dynmem_config_vm[]', max(1, len(vms)))
+    for i, v in enumerate(vms):
+        e = entries[i]
+        e.size = ffi.sizeof('struct dynmem_config_vm')
+        for field in ('name', 'endpoint', 'endpoint_field'):
+            value = getattr(v, field)
+            if value is not None:
+                if not isinstance(value, str):
+                    raise TypeError(f'ConfigEntry.{field} must be a str')
+                keep.append(ffi.new('char[]', value.encode()))
+                setattr(e, field, keep[-1])
+        if v.config is not None:
+            keep.append(v.config._to_c())
+            e.config = keep[-1]
+    host = ffi.NULL if host_total_bytes is None else _host_c(host_total_bytes, host_reserve_bytes)
+    at = ffi.new('size_t *')
+    rc, text = _explained(lib.dynmem_config_check, host, entries, len(vms), at)
+    if rc < 0:
+        check(rc, 'dynmem_config_check', detail=text,
+              vm_index=at[0] if at[0] < len(vms) else None)
 
 
 def _config_arg(config, fields):
@@ -178,6 +257,11 @@ class Balancer(ParamAccess):
     _PREFIX = 'dynmem_balancer'
     _CTYPE = 'dynmem_balancer'
 
+    def __init__(self, **params):
+        if 'host_total_bytes' in params:
+            check_host(params['host_total_bytes'], params.get('host_reserve_bytes', -1))
+        super().__init__(**params)
+
     def _param_in(self, key, value):
         return param(Policy, value) if key == BalancerParam.POLICY else value
 
@@ -190,8 +274,11 @@ class Balancer(ParamAccess):
         """Register a VM (off until start_vm()); return its id. Give a VMConfig,
         its fields as keyword arguments, or both (the keywords override)."""
         vm_id = ffi.new('uint64_t *')
-        check(lib.dynmem_balancer_vm_add(self._handle, _config_arg(config, fields), vm_id),
-              'dynmem_balancer_vm_add')
+        c = _config_arg(config, fields)
+        rc = lib.dynmem_balancer_vm_add(self._handle, c, vm_id)
+        if rc < 0:
+            check(rc, 'dynmem_balancer_vm_add',
+                  detail=_explained(lib.dynmem_vm_config_explain, c)[1] or None)
         return vm_id[0]
 
     def remove_vm(self, vm_id):
@@ -305,5 +392,5 @@ class Balancer(ParamAccess):
 
 
 __all__ = ['SIZE_UNIT', 'VMFlag', 'VMState', 'Policy', 'BalancerParam', 'ActionKind', 'Reason',
-           'VMConfig', 'Action', 'Balancer']
+           'VMConfig', 'Action', 'Balancer', 'ConfigEntry', 'check_config', 'check_host']
 

@@ -24,8 +24,10 @@ class Error(Exception):
     Attributes: ``code`` (an ErrorCode, or a plain int for a code newer than
     these bindings), ``name`` (dynmem_error_name(), e.g.
     'DYNMEM_ERR_ADMISSION'), ``message`` (dynmem_strerror()), ``function``
-    (the C function that failed) and any figures the function reported with
-    it (e.g. ``missing_bytes``), also collected in ``details``.
+    (the C function that failed), ``detail`` (what exactly is wrong, when
+    the library said it, e.g. 'minimum 512 MiB above startup 256 MiB';
+    otherwise None) and any figures the function reported with it (e.g.
+    ``missing_bytes``), also collected in ``details``.
     Invalid arguments caught in Python raise TypeError or ValueError instead.
     """
 
@@ -34,10 +36,11 @@ class Error(Exception):
         self.name = error_name(code)
         self.message = strerror(code)
         self.function = function
+        self.detail = None
         self.details = details
         for key, value in details.items():
             setattr(self, key, value)
-        text = f'{self.name}: {self.message}'
+        text = f'{self.name}: {self.detail or self.message}'
         if function:
             text += f' ({function})'
         super().__init__(text)

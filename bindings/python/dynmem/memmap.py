@@ -84,12 +84,11 @@ class MemoryMap:
         return Range(start[0], count[0]) if count[0] else None
 
     def hot_remove_record(self, start, count):
-        """Record a hot-removed range; return how many of its pages were ballooned."""
-        out = ffi.new('uint64_t *')
+        """Record a hot-removed range. Refused whole (PAGES_OUTSIDE,
+        PAGES_BALLOONED) if a page of it is not guest memory or is ballooned."""
         check(lib.dynmem_memmap_hot_remove_record(self._m, u64('start', start),
-                                                  _count('count', count), out),
+                                                  _count('count', count)),
               'dynmem_memmap_hot_remove_record')
-        return out[0]
 
     def is_guest_memory(self, start, count=1):
         """True if every page of the range is guest memory now."""

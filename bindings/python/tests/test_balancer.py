@@ -220,3 +220,59 @@ def test_partial_resize_and_failed_action():
     assert 'hot_add_failed' in c['state'] and c['flags'] & dynmem.VMState.HOT_ADD_FAILED
     assert c['physical_bytes'] == 1 * GIB
     b.check()
+
+
+def test_config_messages_name_the_field():
+    """VMConfig.check() and add_vm() say what is wrong, as every front end
+    (dynmem_vm_config_explain())."""
+    bad = dynmem.VMConfig(startup_bytes=256 * MIB, minimum_bytes=512 * MIB, maximum_bytes=GIB)
+    assert bad.explain() == 'minimum 512 MiB above startup 256 MiB'
+    with pytest.raises(dynmem.Error) as e:
+        bad.check()
+    assert e.value.code == dynmem.ErrorCode.CONFIG_MINIMUM
+    assert e.value.detail == 'minimum 512 MiB above startup 256 MiB'
+    assert 'minimum 512 MiB above startup 256 MiB' in str(e.value)
+    b = dynmem.Balancer(host_total_bytes=8 * GIB)
+    with pytest.raises(dynmem.Error) as e:
+        b.add_vm(bad)
+    assert e.value.detail == 'minimum 512 MiB above startup 256 MiB'
+    ok = dataclasses.replace(bad, startup_bytes=GIB)
+    assert ok.explain() == ''
+    ok.check()
+
+
+def test_host_settings_checked():
+    """A reserve (the default's too) at or above host memory is refused."""
+    with pytest.raises(dynmem.Error) as e:
+        dynmem.Balancer(host_total_bytes=4 * GIB, host_reserve_bytes=4 * GIB)
+    assert e.value.code == dynmem.ErrorCode.CONFIG_RESERVE
+    assert e.value.detail == 'reserve 4096 MiB at or above host memory 4096 MiB'
+    with pytest.raises(dynmem.Error) as e:
+        dynmem.Balancer(host_total_bytes=512 * MIB)
+    assert e.value.detail == ('reserve 900 MiB (the default for this host) at or above host '
+                              'memory 512 MiB')
+    with pytest.raises(dynmem.Error) as e:
+        dynmem.check_host(1001 * MIB, 0)
+    assert e.value.code == dynmem.ErrorCode.CONFIG_HOST_MEMORY
+    assert dynmem.check_host(8 * GIB) is None
+    assert dynmem.Balancer(host_total_bytes=4 * GIB, host_reserve_bytes=GIB)
+
+
+def test_check_config_set():
+    """Host and named VMs together: names and endpoints used once."""
+    ok = dynmem.VMConfig(startup_bytes=GIB, minimum_bytes=GIB // 2, maximum_bytes=2 * GIB)
+    vms = [dynmem.ConfigEntry('web', ok, endpoint='/run/web.qmp', endpoint_field='qmp'),
+           dynmem.ConfigEntry('db', ok, endpoint='/run/db.qmp', endpoint_field='qmp')]
+    assert dynmem.check_config(vms, host_total_bytes=8 * GIB) is None
+    dup = vms + [dynmem.ConfigEntry('batch', None, endpoint='/run/db.qmp', endpoint_field='qmp')]
+    with pytest.raises(dynmem.Error) as e:
+        dynmem.check_config(dup, host_total_bytes=8 * GIB)
+    assert e.value.code == dynmem.ErrorCode.CONFIG_DUPLICATE
+    assert e.value.detail == "vm 'batch': qmp /run/db.qmp also used by vm 'db'"
+    assert e.value.vm_index == 2
+    with pytest.raises(dynmem.Error) as e:
+        dynmem.check_config(vms, host_total_bytes=GIB, host_reserve_bytes=GIB)
+    assert e.value.vm_index is None
+    assert e.value.detail == 'reserve 1024 MiB at or above host memory 1024 MiB'
+    with pytest.raises(TypeError):
+        dynmem.check_config([('web', ok)])

@@ -42,8 +42,13 @@ def test_balloon_books():
     assert e.value.code == dynmem.ErrorCode.PAGES_OUTSIDE
     assert m.unballoon_take(4) == Range(506, 4)
     assert m.pages_of('current') == 1000 - 56
-    assert m.hot_remove_record(100, 60) == 50
+    with pytest.raises(dynmem.Error) as e:
+        m.hot_remove_record(100, 60)  # pages 100..149 are ballooned
+    assert e.value.code == dynmem.ErrorCode.PAGES_BALLOONED
+    assert m.pages_of('visible') == 1000
+    m.hot_remove_record(150, 60)
     assert m.pages_of('visible') == 940
+    assert m.pages_of('current') == 1000 - 56 - 60
     m.reset_channel()
     assert m.pages_of('ballooned') == 0
     m.reset_system()
