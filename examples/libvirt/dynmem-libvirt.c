@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lvadmit.h"
+#include "metrics.h"
 #include "lvconf.h"
 #include "lvd.h"
 
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
     virSetErrorFunc(NULL, quiet);
     if (o.command == LV_CMD_ADMIT)
         return lv_admit(&o);
+    if (o.command == LV_CMD_STATUS)
+        return metrics_status(o.metrics_file, stdout, stderr);
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);

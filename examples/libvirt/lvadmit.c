@@ -93,10 +93,14 @@ static int candidate(virDomainPtr dom, const char *name, struct dynmem_vm_config
 static int setup(struct admit *A)
 {
     virNodeInfo info;
-    A->host = A->o->host_total;
-    if (!A->host && virNodeGetInfo(A->c, &info) == 0)
-        A->host = (uint64_t)info.memory << 10;
-    A->host &= ~(UNIT - 1);
+    uint64_t reported = 0;
+    char err[256];
+    if (!A->o->host_total && virNodeGetInfo(A->c, &info) == 0)
+        reported = (uint64_t)info.memory << 10;
+    if (lv_host_memory(A->o, reported, &A->host, err, sizeof err)) {
+        fprintf(stderr, "dynmem-libvirt: %s\n", err);
+        return -1;
+    }
     A->reserve = A->o->reserve;
     dynmem_balancer *b = NULL;
     int e = 0;

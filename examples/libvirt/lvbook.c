@@ -106,13 +106,17 @@ static void book_outside(struct lv_daemon *D, struct lv_dom *d)
     lv_book_sync_total(D);
 }
 
-void lv_book_refresh_outside(struct lv_daemon *D, struct lv_dom *d)
+void lv_book_refresh_outside(struct lv_daemon *D, struct lv_dom *d, long long now)
 {
     char err[256];
     if (d->managed || !d->d || lv_read(d->d, &d->r, err, sizeof err))
         return;
     if (round_up(lv_held(&d->r)) != d->outside)
         book_outside(D, d);
+    if (d->unread) { /* readable at last (e.g. an incoming migration ended) */
+        d->unread = 0;
+        lv_book_adopt(D, d, now);
+    }
 }
 
 /* Settings for a running domain at @p startup: a minimum above what it holds
@@ -341,7 +345,9 @@ struct lv_dom *lv_dom_track(struct lv_daemon *D, virDomainPtr dom, long long now
     d->d = dom;
     if (lv_read(dom, &d->r, err, sizeof err)) {
         /* cannot read it: book what libvirt's definition says it may hold */
-        ex_log(d->name, "cannot read its memory (%s): booked at its maximum", err);
+        ex_log(d->name, "cannot read its memory (%s): booked at its maximum until it can be read",
+               err);
+        d->unread = 1;
         virDomainInfo info;
         d->r.actual = virDomainGetInfo(dom, &info) == 0 ? (uint64_t)info.maxMem << 10 : 0;
         d->r.mem.nvmem = 0;
@@ -367,7 +373,7 @@ void lv_dom_forget(struct lv_daemon *D, struct lv_dom *d, const char *why)
 int lv_book_setup(struct lv_daemon *D, uint64_t host_total)
 {
     const struct lv_options *o = D->o;
-    D->host_total = host_total & ~(UNIT - 1);
+    D->host_total = host_total;
     D->total = (int64_t)D->host_total;
     int e = dynmem_balancer_new(&D->b, NULL);
     if (!e)

@@ -12,6 +12,7 @@ void lv_usage(FILE *to)
     fputs(
 "usage: dynmem-libvirt [OPTIONS]                 run the daemon\n"
 "       dynmem-libvirt [OPTIONS] admit DOMAIN    can DOMAIN start now, and what is missing\n"
+"       dynmem-libvirt --status --metrics-file PATH\n"
 "Dynamic Memory for libvirt domains: balloon statistics in, balloon and\n"
 "virtio-mem sizes out through libvirt's API, decided by libdynmem's balancer.\n"
 "A domain is managed when its XML has dynmem metadata (docs/libvirt.md):\n"
@@ -32,6 +33,10 @@ void lv_usage(FILE *to)
 "  --keepalive S,N      libvirt keepalive: probe every S s, give up after N misses\n"
 "                       (default 5,3; 0 turns it off)\n"
 "  --reconnect-max MS   longest wait between reconnection attempts (default 30000)\n"
+"  --metrics-file PATH  write the host and domain counters there (Prometheus text,\n"
+"                       replaced atomically after every round; docs/metrics.md)\n"
+"  --status             print the counters a running dynmem-libvirt writes to\n"
+"                       --metrics-file PATH as a table, and exit\n"
 "  --once               connect, read, decide and act once, print status, exit\n"
 "  --dry-run            decide and log, never change a domain\n"
 "  -v, --verbose        also log every guest statistics sample\n"
@@ -107,6 +112,10 @@ static int option(struct lv_options *o, const char *a, const char *val)
         return parse_keepalive(val, o);
     if (!strcmp(a, "--reconnect-max"))
         return parse_ms(val, &o->reconnect_max_ms);
+    if (!strcmp(a, "--metrics-file")) {
+        o->metrics_file = val;
+        return 0;
+    }
     return -2;
 }
 
@@ -128,6 +137,8 @@ int lv_parse_args(int argc, char **argv, struct lv_options *o)
             o->dry_run = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             o->verbose = 1;
+        } else if (!strcmp(a, "--status") && o->command == LV_CMD_RUN) {
+            o->command = LV_CMD_STATUS;
         } else if (!strcmp(a, "admit") && o->command == LV_CMD_RUN) {
             if (!val || val[0] == '-') {
                 fprintf(stderr, "dynmem-libvirt: admit needs a domain name\n");
@@ -152,5 +163,25 @@ int lv_parse_args(int argc, char **argv, struct lv_options *o)
             i++;
         }
     }
+    if (o->command == LV_CMD_STATUS && !o->metrics_file) {
+        fprintf(stderr, "dynmem-libvirt: --status needs --metrics-file PATH (the daemon's)\n");
+        return -1;
+    }
+    return 0;
+}
+
+int lv_host_memory(const struct lv_options *o, uint64_t reported, uint64_t *total, char *err,
+                   size_t errlen)
+{
+    struct dynmem_host_config hc = DYNMEM_HOST_CONFIG_INIT;
+    hc.total_bytes = o->host_total ? o->host_total : reported & ~(DYNMEM_SIZE_UNIT - 1);
+    hc.reserve_bytes = o->reserve;
+    char why[200];
+    if (dynmem_host_config_check(&hc, why, sizeof why)) {
+        snprintf(err, errlen, "%s%s", why,
+                 o->host_total ? "" : " (host memory as libvirt reports it)");
+        return -1;
+    }
+    *total = hc.total_bytes;
     return 0;
 }

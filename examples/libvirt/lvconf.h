@@ -20,7 +20,7 @@ struct lv_options {
     int policy;                  /* enum dynmem_policy */
     int keepalive_interval, keepalive_count;
     unsigned reconnect_max_ms;   /* backoff ceiling */
-    const char *counters_path;   /* Prometheus text file, NULL = none */
+    const char *metrics_file;    /* operator counters, Prometheus text; NULL = none */
     int once, dry_run, verbose;
 };
 
@@ -29,5 +29,12 @@ struct lv_options {
 int lv_parse_args(int argc, char **argv, struct lv_options *o);
 
 void lv_usage(FILE *to);
+
+/* The host memory the domains share: --host-memory, or what libvirt reports
+ * (@p reported, bytes, rounded down to 2 MiB), checked with the reserve by
+ * the library's dynmem_host_config_check(). Returns 0, or -1 with err set
+ * ("reserve 8192 MiB at or above host memory 8192 MiB"). */
+int lv_host_memory(const struct lv_options *o, uint64_t reported, uint64_t *total, char *err,
+                   size_t errlen);
 
 #endif

@@ -12,6 +12,7 @@
 #include "lvconn.h"
 #include "lvmeta.h"
 #include "lvread.h"
+#include "metrics.h"
 
 #define LV_MAX_DOMS 256
 #define MIB(x) ((unsigned long long)((x) >> 20))
@@ -31,6 +32,7 @@ struct lv_dom {
     struct lv_settings set;
     struct dynmem_vm_config cfg; /* what the balancer has */
     char refused[256];           /* why it is not managed (logged once) */
+    int unread;                  /* its memory could not be read when it was found */
     long long next_read;
     /* the action being carried out */
     int busy;
@@ -56,6 +58,7 @@ struct lv_daemon {
     uint64_t host_total;         /* real host memory the domains share */
     int64_t total;               /* what the balancer is given now */
     uint64_t debt;               /* books above what the host has (logged on change) */
+    struct metrics m;            /* operator counters (lvmetrics.c) */
     struct lv_dom dom[LV_MAX_DOMS];
 };
 
@@ -67,13 +70,16 @@ int lv_book_adopt(struct lv_daemon *D, struct lv_dom *d, long long now);
 void lv_book_settings_changed(struct lv_daemon *D, struct lv_dom *d, long long now);
 void lv_book_check(struct lv_daemon *D, struct lv_dom *d, long long now);
 void lv_book_sync_total(struct lv_daemon *D);
-void lv_book_refresh_outside(struct lv_daemon *D, struct lv_dom *d);
+void lv_book_refresh_outside(struct lv_daemon *D, struct lv_dom *d, long long now);
 int lv_book_setup(struct lv_daemon *D, uint64_t host_total);
 
 /* lvact.c: carrying out actions and confirming them */
 void lv_act_take(struct lv_daemon *D, long long now);
 void lv_act_follow(struct lv_daemon *D, struct lv_dom *d, long long now);
 void lv_act_stats(struct lv_daemon *D, struct lv_dom *d, long long now);
+
+/* lvmetrics.c: the counters to --metrics-file */
+void lv_metrics_publish(struct lv_daemon *D);
 
 /* lvloop.c */
 int lv_run(const struct lv_options *o, volatile sig_atomic_t *stop);

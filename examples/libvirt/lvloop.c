@@ -79,10 +79,14 @@ static int try_connect(struct lv_daemon *D, long long now)
     if (D->conn.note[0])
         ex_log("dynmem-libvirt", "%s", D->conn.note);
     if (!D->b) {
-        uint64_t total = D->o->host_total;
+        uint64_t reported = 0, total;
         virNodeInfo info;
-        if (!total && virNodeGetInfo(D->conn.c, &info) == 0)
-            total = (uint64_t)info.memory << 10;
+        if (!D->o->host_total && virNodeGetInfo(D->conn.c, &info) == 0)
+            reported = (uint64_t)info.memory << 10;
+        if (lv_host_memory(D->o, reported, &total, err, sizeof err)) {
+            fprintf(stderr, "dynmem-libvirt: %s\n", err);
+            return -2;
+        }
         if (lv_book_setup(D, total))
             return -2;
     } else {
@@ -123,7 +127,7 @@ static void on_event(struct lv_daemon *D, const struct lv_event *e, long long no
     case LV_EV_BALLOON:
     case LV_EV_VMEM_SIZE:
         if (d && !d->managed)
-            lv_book_refresh_outside(D, d);
+            lv_book_refresh_outside(D, d, now);
         break;
     case LV_EV_METADATA:
         if (d)
@@ -165,7 +169,7 @@ static void tick(struct lv_daemon *D, long long now)
             continue;
         if (!d->managed) {
             if (now >= d->next_read) {
-                lv_book_refresh_outside(D, d);
+                lv_book_refresh_outside(D, d, now);
                 d->next_read = now + 1000LL * D->o->stats_interval_s;
             }
             continue;
@@ -194,6 +198,19 @@ static void tick(struct lv_daemon *D, long long now)
     lv_act_take(D, ex_mono_ms());
 }
 
+/* --once: a status line per domain; 1 when a domain's settings were refused. */
+static int once_status(struct lv_daemon *D)
+{
+    int status = 0;
+    for (size_t i = 0; i < LV_MAX_DOMS; i++)
+        if (D->dom[i].used) {
+            status_line(D, &D->dom[i]);
+            if (!D->dom[i].managed && strcmp(D->dom[i].refused, "no metadata"))
+                status = 1;
+        }
+    return status;
+}
+
 static void shut_down(struct lv_daemon *D)
 {
     for (size_t i = 0; i < LV_MAX_DOMS; i++)
@@ -201,6 +218,7 @@ static void shut_down(struct lv_daemon *D)
             virDomainFree(D->dom[i].d);
     lv_conn_close(&D->conn);
     dynmem_balancer_free(D->b);
+    metrics_free(&D->m);
 }
 
 int lv_run(const struct lv_options *o, volatile sig_atomic_t *stop)
@@ -218,37 +236,32 @@ int lv_run(const struct lv_options *o, volatile sig_atomic_t *stop)
         fprintf(stderr, "dynmem-libvirt: cannot set up libvirt's event loop: %s\n", lv_last_error());
         return 2;
     }
+    metrics_init(&D.m, "dynmem-libvirt");
     int status = 0;
     while (!*stop) {
         long long now = ex_mono_ms();
-        if (!D.connected) {
-            if (now >= D.next_connect) {
-                int rc = try_connect(&D, now);
-                if (rc == -2 || (rc < 0 && o->once)) {
-                    status = 2;
-                    break;
-                }
+        if (!D.connected && now >= D.next_connect) {
+            int rc = try_connect(&D, now);
+            if (rc == -2 || (rc < 0 && o->once)) {
+                status = 2;
+                break;
             }
-        } else if (D.conn.closed) {
+        }
+        if (D.connected && D.conn.closed)
             lost(&D, now, lv_close_reason_name(D.conn.close_reason));
-        } else {
-            struct lv_event e;
-            while (D.connected && lv_conn_next_event(&D.conn, &e))
-                on_event(&D, &e, now);
-            if (D.connected && D.conn.overflow)
-                reconcile(&D, now);
-            if (D.connected && (tick_due || o->once)) {
-                tick_due = 0;
+        struct lv_event e;
+        while (D.connected && lv_conn_next_event(&D.conn, &e))
+            on_event(&D, &e, now);
+        if (D.connected && D.conn.overflow)
+            reconcile(&D, now);
+        if (tick_due || (o->once && D.connected)) {
+            tick_due = 0;
+            if (D.connected) /* blind while disconnected: nothing is decided */
                 tick(&D, now);
-                if (o->once) {
-                    for (size_t i = 0; i < LV_MAX_DOMS; i++)
-                        if (D.dom[i].used) {
-                            status_line(&D, &D.dom[i]);
-                            if (!D.dom[i].managed && strcmp(D.dom[i].refused, "no metadata"))
-                                status = 1;
-                        }
-                    break;
-                }
+            lv_metrics_publish(&D);
+            if (o->once) {
+                status = once_status(&D);
+                break;
             }
         }
         if (virEventRunDefaultImpl() < 0) {

@@ -102,18 +102,6 @@ int lv_meta_parse(const char *xml, struct lv_settings *out, char *err, size_t er
     return rc;
 }
 
-static const char *config_field(int e)
-{
-    switch (e) {
-    case DYNMEM_ERR_CONFIG_STARTUP: return "currentMemory";
-    case DYNMEM_ERR_CONFIG_MINIMUM: return "minimum";
-    case DYNMEM_ERR_CONFIG_MAXIMUM: return "maximum";
-    case DYNMEM_ERR_CONFIG_BUFFER: return "buffer";
-    case DYNMEM_ERR_CONFIG_WEIGHT: return "weight";
-    default: return "memory";
-    }
-}
-
 /* The domain's devices allow dynamic memory at all; -1 with err set. */
 static int devices_ok(const struct lv_mem *m, char *err, size_t errlen)
 {
@@ -168,15 +156,10 @@ int lv_meta_config(const struct lv_settings *s, const struct lv_mem *m, uint64_t
                  MIB(c.maximum_bytes), MIB(startup));
         return -1;
     }
-    int e = dynmem_vm_config_check(&c);
-    if (e) {
-        const char *f = config_field(e);
-        if (e == DYNMEM_ERR_CONFIG_MINIMUM || e == DYNMEM_ERR_CONFIG_MAXIMUM)
-            snprintf(err, errlen, "%s: not a whole number of 2 MiB units (%s)", f, dynmem_strerror(e));
-        else
-            snprintf(err, errlen, "%s: %s", f, dynmem_strerror(e));
+    /* the library's check, the one every front end uses; its message
+     * names the field and the values */
+    if (dynmem_vm_config_explain(&c, err, errlen))
         return -1;
-    }
     *out = c;
     return 0;
 }

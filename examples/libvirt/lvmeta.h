@@ -47,8 +47,9 @@ struct lv_mem;
  * definition, for a domain that will hold @p startup bytes when it starts
  * (or holds now, when adopted): minimum and maximum default to the startup
  * size and to the most the domain can reach; checked with
- * dynmem_vm_config_check(). Returns 0, or -1 with err "FIELD: why" naming
- * the metadata field (or the domain XML's, e.g. "currentMemory"). */
+ * dynmem_vm_config_explain(), the library's one check of every front end's
+ * settings. Returns 0, or -1 with err naming the metadata field (or the
+ * domain XML's, e.g. "currentMemory") and its value. */
 int lv_meta_config(const struct lv_settings *s, const struct lv_mem *m, uint64_t startup,
                    struct dynmem_vm_config *out, char *err, size_t errlen);
 

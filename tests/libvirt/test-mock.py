@@ -3,7 +3,8 @@
 behind it, so it runs in every build, sanitizers included): which running
 domains are managed and why not (errors naming the domain and the field),
 the books when the running domains hold more than the host, `admit DOMAIN`
-(yes, no with the missing amount, refused settings), and bad command lines.
+(yes, no with the missing amount, refused settings), the counters file and
+--status, host settings the library refuses, and bad command lines.
 usage: test-mock.py DYNMEM_LIBVIRT WORKDIR"""
 import os
 import subprocess
@@ -76,6 +77,38 @@ def main():
     check("plain: status: booked outside the balancer at 512 MiB" in out, "plain booked outside")
     check("no keepalive on this connection" in out, "a driver without keepalive is said")
 
+    # the counters: a Prometheus file replaced each round, and --status
+    prom = os.path.join(workdir, "libvirt-mock.prom")
+    if os.path.exists(prom):
+        os.unlink(prom)
+    rc, out = run(exe, uri, "--once", "--dry-run", "--reserve", "0", "--metrics-file", prom)
+    text = open(prom).read() if os.path.exists(prom) else ""
+    check('dynmem_daemon_info{daemon="dynmem-libvirt"' in text, "the counters file is written", text)
+    for vm, state in (("web", "managed"), ("plain", "unmanaged"), ("bad", "refused")):
+        check('dynmem_vm_state{vm="%s",state="%s"} 1' % (vm, state) in text,
+              "%s's state is %s in the counters" % (vm, state), text)
+    check('dynmem_vm_assigned_bytes{vm="web"} 1073741824' in text, "web's assigned bytes", text)
+    check('dynmem_vm_assigned_bytes{vm="plain"}' not in text, "plain is not in the balancer")
+    # the host share: 4096 MiB less the 1024 MiB the two unmanaged domains hold
+    check("dynmem_host_memory_bytes 3221225472" in text, "the host memory the balancer shares", text)
+    st = subprocess.run([exe, "--status", "--metrics-file", prom], capture_output=True, text=True,
+                        timeout=30)
+    print(st.stdout)
+    check(st.returncode == 0 and "dynmem-libvirt" in st.stdout
+          and any(line.split()[:2] == ["web", "managed"] for line in st.stdout.splitlines()),
+          "--status prints the table", st.stdout + st.stderr)
+    st = subprocess.run([exe, "--status", "--metrics-file", prom + ".none"], capture_output=True,
+                        text=True, timeout=30)
+    check(st.returncode == 1, "--status without the daemon's file exits 1", st.stderr)
+
+    # host settings the library refuses: the daemon and admit exit 2, naming them
+    rc, out = run(exe, uri, "--once", "--reserve", "4G")
+    check(rc == 2 and "reserve 4096 MiB at or above host memory 4096 MiB" in out,
+          "a reserve at or above the host is refused", out)
+    rc, out = run(exe, uri, "--host-memory", "1001M", "admit", "idle")
+    check(rc == 2 and "not a whole number of 2 MiB units" in out,
+          "a host memory not in 2 MiB units is refused", out)
+
     # more held than the host has: the books say so and nothing grows
     rc, out = run(exe, uri, "--once", "--dry-run", "--reserve", "0", "--host-memory", "1536M")
     print(out)
@@ -107,7 +140,8 @@ def main():
 
     # bad command lines
     for args in (["--tick", "0"], ["--host-memory", "lots"], ["--keepalive", "5"],
-                 ["--policy", "greedy"], ["--bogus", "1"], ["admit"], ["frobnicate"]):
+                 ["--policy", "greedy"], ["--bogus", "1"], ["admit"], ["frobnicate"],
+                 ["--status"]):
         rc, out = run(exe, uri, *args)
         check(rc == 2, "%s exits 2 (got %d)" % (args, rc), out)
     rc, out = run(exe, "test:///nonexistent.xml", "--once")

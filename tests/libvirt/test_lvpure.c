@@ -124,7 +124,7 @@ Test(meta, config_refusals_name_the_field)
                    1024 * MiB, "maximum: 4096 MiB is above what the domain can reach, 1536 MiB "
                    "(boot memory 1024 MiB + virtio-mem 512 MiB)");
     config_refused((struct lv_settings){.given = LV_SET_MINIMUM, .minimum = 300 * MiB + 4096}, &m,
-                   1024 * MiB, "minimum: not a whole number of 2 MiB units");
+                   1024 * MiB, "minimum 307204 KiB is not a whole number of 2 MiB units");
     config_refused((struct lv_settings){0}, &m, 1024 * MiB + 1024,
                    "currentMemory: 1048577 KiB is not a whole number of 2 MiB units");
     struct lv_mem nob = m;
