@@ -96,6 +96,15 @@ def main():
         fail("the domain went below its minimum: %d MiB" % (min(held) // MIB), [web], d)
     if grown == 0 or peak_total <= BOOT * 1024:
         fail("virtio-mem never grew the domain past its boot memory", [web], d)
+    # balloon first, then virtio-mem; back: virtio-mem first, then the balloon
+    plugged = [r["web"] for t, r in samples if "web" in r and r["web"][1] > 0]
+    if plugged and plugged[0][0] != BOOT * MIB:
+        fail("virtio-mem plugged while the balloon still held memory: %s" % (plugged[0],), [web], d)
+    # (one step may do both: the balloon may start while virtio-mem finishes)
+    inflated = [v for t, r in samples if "web" in r and t > t_drop
+                for b, v in [r["web"]] if b < BOOT * MIB]
+    if inflated and inflated[0] >= grown:
+        fail("the balloon inflated before virtio-mem gave anything back", [web], d)
     if web.oom_lines():
         fail("the guest OOM-killed its workload: %s" % web.oom_lines()[:3], [web], d)
     if after[1] != 0 or sum(after) > (MINIMUM + SLACK) * MIB:
