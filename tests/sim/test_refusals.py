@@ -1,7 +1,8 @@
 """A refusal means a hostile or broken guest, nothing else: over every
-shipped scenario and the whole 24 h fleet, no guest that follows the
-protocol (every kind but "lying") has a single message refused by its host
-session, and the lying guests do."""
+shipped scenario (the fleet for its first 6 simulated hours here; the slow
+suite's soak holds a week of it to the same rule under every policy), no
+guest that follows the protocol (every kind but "lying") has a single
+message refused by its host session, and the lying guests do."""
 import glob
 import os
 
@@ -14,7 +15,8 @@ FILES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(SCENARIOS, "*
 
 @pytest.mark.parametrize("name", FILES)
 def test_no_refusals_for_honest_guests(name):
-    _, summary, _ = simulate(name)
+    extra = ("--duration", str(6 * 3600)) if name == "fleet.json" else ()
+    _, summary, _ = simulate(name, *extra)
     lying = 0
     for vm, row in summary.items():
         if row["kind"] == "lying":

@@ -36,3 +36,7 @@ def test_week(policy):
     if policy not in ("static", "esx"):
         liars = [row for row in rows.values() if row["kind"] == "lying"]
         assert sum(int(row["refusals"]) for row in liars) > 0, "lies were refused"
+    # A refusal means a hostile or broken guest: honest ones have none.
+    for vm, row in rows.items():
+        if row["kind"] != "lying":
+            assert int(row["refusals"]) == 0, f"{policy}: {vm} ({row['kind']}) refused"
