@@ -49,7 +49,11 @@ static int send_plan(struct lv_dom *d, const struct lv_plan *p)
     return 0;
 }
 
-/* Carry out an action; 0 when the change is with libvirt. */
+/* Carry out an action: the domain is taken to the size the books will hold
+ * once it is done (not to what it holds now plus the step: a size changed
+ * behind the daemon's back must not carry the domain past its books).
+ * Returns 0 when the change is with libvirt, 1 when the domain is already
+ * there (lv_book_check() brings the books in line), -1 on failure. */
 static int apply(struct lv_dom *d, const struct dynmem_action *a, long long now)
 {
     char err[256];
@@ -58,7 +62,9 @@ static int apply(struct lv_dom *d, const struct dynmem_action *a, long long now)
         return -1;
     }
     uint64_t held = lv_held(&d->r);
-    uint64_t target = is_growth(a->kind) ? held + a->bytes : held - min_u64(held, a->bytes);
+    uint64_t target = a->target_bytes;
+    if (is_growth(a->kind) ? held >= target : held <= target)
+        return 1;
     struct lv_plan p;
     uint64_t reached = lv_plan(&d->r.mem, d->r.actual, target, DYNMEM_SIZE_UNIT, &p);
     if (reached == held)
@@ -182,8 +188,9 @@ void lv_act_take(struct lv_daemon *D, long long now)
             ex_log(d->name, "%s%s", D->o->dry_run ? "dry-run: " : "", text);
         d->dry_kind = a.kind;
         d->dry_target = a.target_bytes;
-        if (held_back || D->o->dry_run || !d->d || apply(d, &a, now)) {
-            int failed = !held_back && !D->o->dry_run;
+        int rc = held_back || D->o->dry_run ? 1 : !d->d ? -1 : apply(d, &a, now);
+        if (rc) {
+            int failed = rc < 0;
             dynmem_balancer_confirm(D->b, d->vm_id, a.action_id, (uint64_t)now, 0,
                                     DYNMEM_CONFIRM_FINAL | (failed ? DYNMEM_CONFIRM_FAILED : 0));
         }

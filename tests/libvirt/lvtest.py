@@ -88,8 +88,9 @@ class Libvirtd:
         self.sockdir = os.path.join(root, "sock")
         self.dirs = {k: os.path.join(root, k) for k in LIBVIRT_DIRS}
         self.dirs["cache"] = cache
-        # a fresh start: no QEMU, definition or state left from a run before
-        self._kill_pids(self.qemu_pids())
+        # a fresh start: no libvirtd, QEMU, definition or state left from a
+        # run that died before tearing down
+        self._kill_pids(self.qemu_pids() + self._pidfile(), ("qemu", "libvirtd"))
         shutil.rmtree(root, ignore_errors=True)
         for d in list(self.dirs.values()) + [self.sockdir]:
             os.makedirs(d, exist_ok=True)
@@ -175,11 +176,19 @@ class Libvirtd:
                 self.proc.kill()
         self._kill_pids(pids)
 
+    def _pidfile(self):
+        try:
+            return [int(open(os.path.join(self.root, "libvirtd.pid")).read().strip())]
+        except (OSError, ValueError):
+            return []
+
     @staticmethod
-    def _kill_pids(pids):
+    def _kill_pids(pids, names=("qemu",)):
+        """Kills those of @pids whose command line names one of @names."""
         for pid in pids:
             try:
-                if "qemu" in open("/proc/%d/cmdline" % pid).read():
+                cmd = open("/proc/%d/cmdline" % pid).read()
+                if any(n in cmd for n in names):
                     os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
@@ -240,7 +249,11 @@ class Domain(Console):
         self.console = os.path.join(self.dir, "console.sock")
         self.xml = domain_xml(name, kernel, initrd, self.console, boot_mib, append, vmem_mib,
                               meta, current_mib)
-        self.dom = lv.conn.defineXML(self.xml)
+        try:
+            self.dom = lv.conn.defineXML(self.xml)
+        except BaseException:
+            lv.stop()  # domains are defined before a test's own clean-up is in place
+            raise
         self.sock = None
 
     def start(self):
