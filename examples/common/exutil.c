@@ -1,10 +1,12 @@
 /* Helpers shared by the example daemons (see exutil.h). */
 #include "exutil.h"
 
+#include <dynmem/dynmem.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 int ex_parse_size(const char *s, uint64_t *out)
@@ -44,6 +46,49 @@ int ex_parse_u32(const char *s, uint32_t *out)
     return 0;
 }
 
+int ex_parse_ms(const char *s, unsigned *out)
+{
+    uint32_t v;
+    if (ex_parse_u32(s, &v) || v == 0 || v > 86400000U)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int ex_parse_policy(const char *s)
+{
+    for (int p = DYNMEM_POLICY_DYNMEM; p <= DYNMEM_POLICY_STATIC; p++)
+        if (!strcmp(s, dynmem_policy_name((uint32_t)p)))
+            return p;
+    return -1;
+}
+
+int64_t ex_stale_ms(unsigned stats_interval_s)
+{
+    int64_t stale = 3000LL * stats_interval_s;
+    return stale > 5000 ? stale : 5000;
+}
+
+/* The one piece of process-wide state here: a signal handler has nowhere
+ * else to write. */
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+volatile sig_atomic_t *ex_stop_on_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return &stop_flag;
+}
+
 long long ex_mono_ms(void)
 {
     struct timespec ts;
@@ -51,7 +96,7 @@ long long ex_mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void ex_log(const char *who, const char *fmt, ...)
+void ex_vlog(const char *who, const char *fmt, va_list ap)
 {
     char stamp[32];
     struct timespec ts;
@@ -60,10 +105,15 @@ void ex_log(const char *who, const char *fmt, ...)
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     printf("%s.%03ldZ %s: ", stamp, ts.tv_nsec / 1000000, who);
-    va_list ap;
-    va_start(ap, fmt);
     vprintf(fmt, ap);
-    va_end(ap);
     putchar('\n');
     fflush(stdout);
+}
+
+void ex_log(const char *who, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ex_vlog(who, fmt, ap);
+    va_end(ap);
 }

@@ -11,9 +11,8 @@
 #include "lvadmit.h"
 #include "metrics.h"
 #include "lvconf.h"
+#include "exutil.h"
 #include "lvd.h"
-
-static volatile sig_atomic_t stop_flag;
 
 /* libvirt's errors are read with virGetLastError() and logged where they
  * matter; its default handler would print each one on stderr as well. */
@@ -21,12 +20,6 @@ static void quiet(void *opaque, virErrorPtr e)
 {
     (void)opaque;
     (void)e;
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
 }
 
 int main(int argc, char **argv)
@@ -43,10 +36,5 @@ int main(int argc, char **argv)
         return lv_admit(&o);
     if (o.command == LV_CMD_STATUS)
         return metrics_status(o.metrics_file, stdout, stderr);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    return lv_run(&o, &stop_flag);
+    return lv_run(&o, ex_stop_on_signals());
 }

@@ -211,9 +211,8 @@ int lv_book_adopt(struct lv_daemon *D, struct lv_dom *d, long long now)
         return -1;
     }
     lv_book_sync_total(D);
-    int64_t stale = 3000LL * D->o->stats_interval_s;
     dynmem_balancer_vm_set_pressure_param(D->b, d->vm_id, DYNMEM_PRESSURE_PARAM_STALE_MS,
-                                          stale > 5000 ? stale : 5000);
+                                          ex_stale_ms(D->o->stats_interval_s));
     d->managed = 1;
     d->set = s;
     d->cfg = c;
@@ -391,10 +390,9 @@ int lv_book_setup(struct lv_daemon *D, uint64_t host_total)
         e = dynmem_balancer_set_param(D->b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, o->calm_ms);
     if (!e)
         e = dynmem_balancer_set_param(D->b, DYNMEM_BALANCER_PARAM_TICK_MS, o->tick_ms);
-    int64_t stale = 3000LL * o->stats_interval_s;
     if (!e)
         e = dynmem_balancer_set_param(D->b, DYNMEM_BALANCER_PARAM_STALE_MS,
-                                      stale > 5000 ? stale : 5000);
+                                      ex_stale_ms(o->stats_interval_s));
     if (e) {
         fprintf(stderr, "dynmem-libvirt: balancer set-up: %s\n", dynmem_strerror(e));
         return -1;

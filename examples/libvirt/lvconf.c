@@ -45,23 +45,6 @@ void lv_usage(FILE *to)
         to);
 }
 
-static int parse_policy(const char *s)
-{
-    for (int p = DYNMEM_POLICY_DYNMEM; p <= DYNMEM_POLICY_STATIC; p++)
-        if (!strcmp(s, dynmem_policy_name((uint32_t)p)))
-            return p;
-    return -1;
-}
-
-static int parse_ms(const char *s, unsigned *out)
-{
-    uint32_t v;
-    if (ex_parse_u32(s, &v) || v == 0 || v > 86400000U)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_keepalive(const char *s, struct lv_options *o)
 {
     unsigned i, n = 0;
@@ -95,23 +78,23 @@ static int option(struct lv_options *o, const char *a, const char *val)
         return 0;
     }
     if (!strcmp(a, "--policy"))
-        return (o->policy = parse_policy(val)) < 0 ? -1 : 0;
+        return (o->policy = ex_parse_policy(val)) < 0 ? -1 : 0;
     if (!strcmp(a, "--stats-interval"))
-        return parse_ms(val, &o->stats_interval_s) || o->stats_interval_s > 3600 ? -1 : 0;
+        return ex_parse_ms(val, &o->stats_interval_s) || o->stats_interval_s > 3600 ? -1 : 0;
     if (!strcmp(a, "--tick"))
-        return parse_ms(val, &o->tick_ms);
+        return ex_parse_ms(val, &o->tick_ms);
     if (!strcmp(a, "--calm")) {
-        if (parse_ms(val, &u))
+        if (ex_parse_ms(val, &u))
             return -1;
         o->calm_ms = u;
         return 0;
     }
     if (!strcmp(a, "--settle"))
-        return parse_ms(val, &o->settle_ms);
+        return ex_parse_ms(val, &o->settle_ms);
     if (!strcmp(a, "--keepalive"))
         return parse_keepalive(val, o);
     if (!strcmp(a, "--reconnect-max"))
-        return parse_ms(val, &o->reconnect_max_ms);
+        return ex_parse_ms(val, &o->reconnect_max_ms);
     if (!strcmp(a, "--metrics-file")) {
         o->metrics_file = val;
         return 0;
