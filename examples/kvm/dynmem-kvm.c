@@ -9,17 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exutil.h"
 #include "kvmconf.h"
 #include "kvmloop.h"
 #include "metrics.h"
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void usage(FILE *to)
 {
@@ -80,24 +73,6 @@ static void usage(FILE *to)
         to);
 }
 
-static int parse_policy(const char *s)
-{
-    for (int p = DYNMEM_POLICY_DYNMEM; p <= DYNMEM_POLICY_STATIC; p++)
-        if (!strcmp(s, dynmem_policy_name((uint32_t)p)))
-            return p;
-    return -1;
-}
-
-static int parse_ms(const char *s, unsigned *out)
-{
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (end == s || *end || *s == '-' || v == 0 || v > 86400000UL)
-        return -1;
-    *out = (unsigned)v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, struct kvm_options *o)
 {
     char err[512];
@@ -135,21 +110,21 @@ static int parse_args(int argc, char **argv, struct kvm_options *o)
             } else if (!strcmp(a, "--metrics-file")) {
                 o->metrics_file = val;
             } else if (!strcmp(a, "--host-memory")) {
-                bad = kvm_parse_size(val, &o->host_total);
+                bad = ex_parse_size(val, &o->host_total);
             } else if (!strcmp(a, "--reserve")) {
-                bad = kvm_parse_size(val, &sz) || sz > INT64_MAX;
+                bad = ex_parse_size(val, &sz) || sz > INT64_MAX;
                 o->reserve = (int64_t)sz;
             } else if (!strcmp(a, "--policy")) {
-                bad = (o->policy = parse_policy(val)) < 0;
+                bad = (o->policy = ex_parse_policy(val)) < 0;
             } else if (!strcmp(a, "--stats-interval")) {
-                bad = parse_ms(val, &o->stats_interval_s) || o->stats_interval_s > 3600;
+                bad = ex_parse_ms(val, &o->stats_interval_s) || o->stats_interval_s > 3600;
             } else if (!strcmp(a, "--tick")) {
-                bad = parse_ms(val, &o->tick_ms);
+                bad = ex_parse_ms(val, &o->tick_ms);
             } else if (!strcmp(a, "--calm")) {
-                bad = parse_ms(val, &u);
+                bad = ex_parse_ms(val, &u);
                 o->calm_ms = u;
             } else if (!strcmp(a, "--settle")) {
-                bad = parse_ms(val, &o->settle_ms);
+                bad = ex_parse_ms(val, &o->settle_ms);
             } else {
                 fprintf(stderr, "dynmem-kvm: unknown option %s\n", a);
                 return -1;
@@ -188,10 +163,5 @@ int main(int argc, char **argv)
     }
     if (o.status)
         return metrics_status(o.metrics_file, stdout, stderr);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    return kvm_run(&o, &stop_flag);
+    return kvm_run(&o, ex_stop_on_signals());
 }

@@ -1,37 +1,13 @@
 /* Settings parsing for dynmem-kvm. */
 #include "kvmconf.h"
 
+#include "exutil.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int kvm_parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *s == '-')
-        return -1;
-    unsigned shift = 20;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    case 'b': case 'B': shift = 0; end++; break;
-    default: break;
-    }
-    if (*end == 'i' || *end == 'B')
-        end++;
-    if (*end == 'B')
-        end++;
-    if (*end || v > (UINT64_MAX >> shift))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
 
 static int parse_u32(const char *s, uint32_t *out)
 {
@@ -72,11 +48,11 @@ static int set_key(struct kvm_vm_spec *vm, const char *key, const char *val)
         return 0;
     }
     if (!strcmp(key, "startup"))
-        return kvm_parse_size(val, &vm->startup);
+        return ex_parse_size(val, &vm->startup);
     if (!strcmp(key, "minimum"))
-        return kvm_parse_size(val, &vm->minimum);
+        return ex_parse_size(val, &vm->minimum);
     if (!strcmp(key, "maximum"))
-        return kvm_parse_size(val, &vm->maximum);
+        return ex_parse_size(val, &vm->maximum);
     if (!strcmp(key, "buffer"))
         return parse_u32(val, &vm->buffer);
     if (!strcmp(key, "weight"))

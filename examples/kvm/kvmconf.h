@@ -35,10 +35,6 @@ struct kvm_options {
     struct kvm_vm_spec vm[KVM_MAX_VMS];
 };
 
-/* Size with an optional K, M, G or T suffix (powers of 1024); no suffix means
- * MiB, as QEMU's -m. Returns 0 or -1. */
-int kvm_parse_size(const char *s, uint64_t *out);
-
 /* Parse "qmp=PATH,startup=1G,minimum=256M,..." into a new VM entry;
  * returns 0 or -1 with err set. */
 int kvm_add_vm(struct kvm_options *o, const char *spec, char *err, size_t errlen);

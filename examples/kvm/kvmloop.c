@@ -11,33 +11,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "exutil.h"
 #include "kvmvm.h"
 #include "metrics.h"
 
 #define METRICS_EVERY_MS 1000
 
-long long kvm_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void kvm_log(const struct vm *v, const char *fmt, ...)
 {
-    char stamp[32];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    printf("%s.%03ldZ %s: ", stamp, ts.tv_nsec / 1000000, v ? v->spec->name : "dynmem-kvm");
     va_list ap;
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    ex_vlog(v ? v->spec->name : "dynmem-kvm", fmt, ap);
     va_end(ap);
-    putchar('\n');
-    fflush(stdout);
 }
 
 static struct vm *booked_vm(struct loop *l, uint64_t id)
@@ -109,10 +94,9 @@ static int setup(struct loop *l)
         e = dynmem_balancer_set_param(l->b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, o->calm_ms);
     if (!e)
         e = dynmem_balancer_set_param(l->b, DYNMEM_BALANCER_PARAM_TICK_MS, o->tick_ms);
-    int64_t stale = 3000LL * o->stats_interval_s;
     if (!e)
         e = dynmem_balancer_set_param(l->b, DYNMEM_BALANCER_PARAM_STALE_MS,
-                                      stale > 5000 ? stale : 5000);
+                                      ex_stale_ms(o->stats_interval_s));
     if (e) {
         fprintf(stderr, "dynmem-kvm: balancer set-up: %s\n", dynmem_strerror(e));
         return -1;
@@ -179,7 +163,7 @@ static long long next_due(struct loop *l, long long next_tick)
 static void wait_events(struct loop *l, long long until, volatile sig_atomic_t *stop)
 {
     while (!*stop && !l->want_tick) {
-        long long left = until - kvm_mono_ms();
+        long long left = until - ex_mono_ms();
         if (left <= 0)
             return;
         struct pollfd p[2 * KVM_MAX_VMS];
@@ -199,9 +183,9 @@ static void wait_events(struct loop *l, long long until, volatile sig_atomic_t *
             if (!p[i].revents)
                 continue;
             if (v->q && p[i].fd == qmp_fd(v->q) && qmp_pump(v->q) < 0)
-                vm_lost(v, "QMP connection closed", kvm_mono_ms());
+                vm_lost(v, "QMP connection closed", ex_mono_ms());
             else if (v->state != VM_WAITING && p[i].fd == kvm_proc_fd(&v->proc))
-                vm_release(v, kvm_mono_ms());
+                vm_release(v, ex_mono_ms());
             if (v->busy && v->moved)
                 return; /* a size changed: follow the action now */
         }
@@ -250,13 +234,13 @@ int kvm_run(const struct kvm_options *o, volatile sig_atomic_t *stop)
     if (setup(&l))
         return 2;
     metrics_init(&m, "dynmem-kvm");
-    long long next_tick = kvm_mono_ms(), next_metrics = next_tick;
+    long long next_tick = ex_mono_ms(), next_metrics = next_tick;
     int status = 0;
     while (!*stop) {
-        long long now = kvm_mono_ms();
+        long long now = ex_mono_ms();
         for (size_t i = 0; i < o->nvm; i++)
             serve(&l, &l.vm[i], now);
-        now = kvm_mono_ms();
+        now = ex_mono_ms();
         if (now >= next_tick || l.want_tick || o->once) {
             l.want_tick = 0;
             int e = dynmem_balancer_tick(l.b, (uint64_t)now, NULL);

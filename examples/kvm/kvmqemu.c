@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "exutil.h"
 #include "kvmvm.h"
 
 #define PAGE UINT64_C(4096)
@@ -219,9 +220,8 @@ static void booked_now(struct vm *v, const struct dynmem_vm_config *c, long long
     v->hot_remove_on = (c->flags & DYNMEM_VM_CAN_HOT_REMOVE) != 0;
     v->next_stats = now;
     v->last_update = 0;
-    int64_t stale = 3000LL * v->loop->o->stats_interval_s;
     dynmem_balancer_vm_set_pressure_param(v->loop->b, v->id, DYNMEM_PRESSURE_PARAM_STALE_MS,
-                                          stale > 5000 ? stale : 5000);
+                                          ex_stale_ms(v->loop->o->stats_interval_s));
     if (v->proc.pid != pid && kvm_proc_watch(&v->proc, pid) && pid)
         kvm_log(v, "QEMU pid %d is not running: its exit cannot be told from a lost "
                 "connection", (int)pid);
@@ -427,7 +427,7 @@ static int command(struct vm *v, const char *cmd, json_t *args, const struct dyn
     char err[256];
     int rc = qmp_call(v->q, cmd, args, NULL, err, sizeof err);
     if (rc < 0)
-        vm_lost(v, err, kvm_mono_ms());
+        vm_lost(v, err, ex_mono_ms());
     else if (rc > 0)
         kvm_log(v, "%s refused by QEMU: %s", dynmem_action_kind_name(a->kind), err);
     return rc ? -1 : 0;

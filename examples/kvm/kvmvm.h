@@ -61,7 +61,6 @@ struct loop {
     struct vm vm[KVM_MAX_VMS];
 };
 
-long long kvm_mono_ms(void);
 void kvm_log(const struct vm *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* kvmqemu.c */

@@ -81,13 +81,77 @@ def build_initramfs(workdir, srcdir, moddir):
     return path
 
 
-class Guest:
-    """One QEMU under TCG; serial lines are timestamped as they arrive."""
+class Console:
+    """A guest's serial console: lines are timestamped as they arrive (from
+    any byte stream), memhog's samples and OOM kills are read from them,
+    and "next" lines written to it pace memhog's phases."""
 
-    def __init__(self, name, workdir, kernel, initrd, mem_mib, append, vmem=None):
+    def __init__(self, name, workdir):
         self.name = name
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
+        self.lines = []  # (host time, text)
+        self.serial = open(os.path.join(self.dir, "serial.log"), "w")
+        self.t0 = time.monotonic()
+
+    def read_from(self, stream):
+        """Reads lines from @stream in a thread until it ends."""
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream):
+        for raw in stream:
+            t = time.monotonic()
+            text = raw.decode(errors="replace").rstrip("\r\n")
+            self.lines.append((t, text))
+            self.serial.write("%8.2f %s\n" % (t - self.t0, text))
+            self.serial.flush()
+
+    def write(self, data):
+        raise NotImplementedError
+
+    def alive(self):
+        return True
+
+    def next_phase(self):
+        """Ends memhog's current "wait" phase (a line on the serial console)."""
+        self.write(b"next\n")
+
+    def wait_line(self, pattern, timeout):
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        seen = 0
+        while time.monotonic() < end:
+            for t, text in self.lines[seen:]:
+                if rx.search(text):
+                    return t, text
+            seen = len(self.lines)
+            if not self.alive():
+                break
+            time.sleep(0.1)
+        sys.exit("%s: no serial line matching %r within %ds" % (self.name, pattern, timeout))
+
+    def hog_samples(self):
+        """[(host time, dict)] from MEMHOG lines."""
+        out = []
+        for t, text in list(self.lines):
+            if text.startswith("MEMHOG up="):
+                try:
+                    kv = dict(f.split("=", 1) for f in text.split()[1:])
+                    out.append((t, {k: float(v) for k, v in kv.items()}))
+                except ValueError:
+                    pass  # a line garbled by console input
+        return out
+
+    def oom_lines(self):
+        return [text for _, text in self.lines
+                if "Out of memory" in text or "oom-kill" in text or "MEMHOG_EXIT" in text]
+
+
+class Guest(Console):
+    """One QEMU under TCG, its serial console on stdio."""
+
+    def __init__(self, name, workdir, kernel, initrd, mem_mib, append, vmem=None):
+        super().__init__(name, workdir)
         self.qmp_daemon = os.path.join(self.dir, "qmp-daemon.sock")
         self.qmp_test = os.path.join(self.dir, "qmp-test.sock")
         self.pidfile = os.path.join(self.dir, "qemu.pid")
@@ -110,55 +174,17 @@ class Guest:
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_test,
                 "-pidfile", self.pidfile]
         self.cmdline = cmd
-        self.lines = []  # (host time, text)
-        self.serial = open(os.path.join(self.dir, "serial.log"), "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         self.t0 = time.monotonic()
-        threading.Thread(target=self._read, daemon=True).start()
+        self.read_from(self.proc.stdout)
 
-    def _read(self):
-        for raw in self.proc.stdout:
-            t = time.monotonic()
-            text = raw.decode(errors="replace").rstrip("\r\n")
-            self.lines.append((t, text))
-            self.serial.write("%8.2f %s\n" % (t - self.t0, text))
-            self.serial.flush()
-
-    def next_phase(self):
-        """Ends memhog's current "wait" phase (a line on the serial console)."""
-        self.proc.stdin.write(b"next\n")
+    def write(self, data):
+        self.proc.stdin.write(data)
         self.proc.stdin.flush()
 
-    def wait_line(self, pattern, timeout):
-        rx = re.compile(pattern)
-        end = time.monotonic() + timeout
-        seen = 0
-        while time.monotonic() < end:
-            for t, text in self.lines[seen:]:
-                if rx.search(text):
-                    return t, text
-            seen = len(self.lines)
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        sys.exit("%s: no serial line matching %r within %ds" % (self.name, pattern, timeout))
-
-    def hog_samples(self):
-        """[(host time, dict)] from MEMHOG lines."""
-        out = []
-        for t, text in list(self.lines):
-            if text.startswith("MEMHOG up="):
-                try:
-                    kv = dict(f.split("=", 1) for f in text.split()[1:])
-                    out.append((t, {k: float(v) for k, v in kv.items()}))
-                except ValueError:
-                    pass  # a line garbled by console input
-        return out
-
-    def oom_lines(self):
-        return [text for _, text in self.lines
-                if "Out of memory" in text or "oom-kill" in text or "MEMHOG_EXIT" in text]
+    def alive(self):
+        return self.proc.poll() is None
 
     def kill(self):
         if self.proc.poll() is None:
@@ -361,8 +387,9 @@ class Sampler:
 
 
 class Daemon:
-    def __init__(self, exe, workdir, args):
-        self.path = os.path.join(workdir, "dynmem-kvm.log")
+    def __init__(self, exe, workdir, args, name="dynmem-kvm"):
+        self.name = name
+        self.path = os.path.join(workdir, name + ".log")
         self.out = open(self.path, "w")
         self.proc = subprocess.Popen([exe] + args, stdout=self.out, stderr=subprocess.STDOUT)
 
@@ -386,6 +413,6 @@ def fail(msg, guests=(), daemon=None):
         for _, text in g.lines[-30:]:
             print(text)
     if daemon:
-        print("---- dynmem-kvm log (last 40 lines)")
+        print("---- %s log (last 40 lines)" % daemon.name)
         print("\n".join(daemon.text().splitlines()[-40:]))
     sys.exit(1)
