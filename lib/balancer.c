@@ -352,6 +352,7 @@ static void vm_power_on(dynmem_balancer *b, struct vm *v, uint64_t backed, uint6
     v->busy = v->stuck = v->hot_add_failed = v->has_available = v->resizing = false;
     v->assigned = backed;
     v->in_flight = 0;
+    vm_forget_plans(v);
     v->visible = startup;
     v->paged = startup - backed;
     vm_end_surplus(v);
@@ -429,6 +430,7 @@ int dynmem_balancer_vm_stop(dynmem_balancer *b, uint64_t vm_id)
     b->used -= vm_holding(v);
     v->running = v->busy = v->stuck = false;
     v->assigned = v->in_flight = v->visible = v->paged = 0;
+    vm_forget_plans(v);
     return DYNMEM_OK;
 }
 

@@ -44,6 +44,9 @@ static void apply_progress(dynmem_balancer *b, struct vm *v, uint64_t n)
         b->used -= n;
         v->visible -= n;
         v->removed += n;
+        /* The guest has room again for what it gave back: a hot-add that
+         * failed before (its window used up) may succeed now. */
+        v->hot_add_failed = false;
         break;
     }
     if (is_growth(v->act.kind))
@@ -103,6 +106,8 @@ int dynmem_balancer_confirm(dynmem_balancer *b, uint64_t vm_id, uint64_t action_
             v->resizing = false;
         v->busy = false;
         v->stuck = false;
+        struct outstanding over = v->act;
+        dynmem__bal_action_over(b, v, &over, now_ms);
     }
     return DYNMEM_OK;
 }
@@ -154,7 +159,8 @@ int dynmem_balancer_vm_counters(const dynmem_balancer *b, uint64_t vm_id,
               (v->stale ? DYNMEM_VMSTATE_STALE : 0) | (v->stuck ? DYNMEM_VMSTATE_STUCK : 0) |
               (v->busy ? DYNMEM_VMSTATE_BUSY : 0) |
               (v->obs.flags & DYNMEM_REPORT_DISTRESS ? DYNMEM_VMSTATE_DISTRESS : 0) |
-              (v->hot_add_failed ? DYNMEM_VMSTATE_HOT_ADD_FAILED : 0);
+              (v->hot_add_failed ? DYNMEM_VMSTATE_HOT_ADD_FAILED : 0) |
+              (v->held ? DYNMEM_VMSTATE_HELD_BACK : 0);
     c.physical_bytes = v->assigned;
     c.in_flight_bytes = v->in_flight;
     c.guest_visible_bytes = v->visible;
@@ -222,7 +228,7 @@ int dynmem_balancer_check(const dynmem_balancer *b)
             return DYNMEM_ERR_INVARIANT;
         if (v->paged > v->cfg.startup_bytes)
             return DYNMEM_ERR_INVARIANT;
-        if (v->in_flight && !v->busy)
+        if ((v->in_flight && !v->busy) || v->chain_bytes > v->in_flight)
             return DYNMEM_ERR_INVARIANT;
         used += vm_holding(v);
     }

@@ -62,6 +62,7 @@ struct vm {
     bool resizing : 1;  /* a static VM's runtime resize is under way */
     bool has_data : 1;
     bool in_surplus : 1; /* surplus_since_ms != UINT64_MAX */
+    bool held : 1;       /* held back after a short shrink (hold_* below) */
     bool stuck;     /* `act` made no progress for the stuck timeout */
     bool plannable; /* takes part in this tick's planning */
     bool stale;
@@ -115,6 +116,17 @@ struct vm {
     uint64_t peer_target;
     uint64_t step_cap; /* most the VM may move in one tick, 0 = no cap */
     double grow_rank;  /* growth from short free memory: higher rank first */
+
+    /* A guest that gave less than a shrink asked is held back: not asked
+     * to go below what it then used (assigned + paged) until hold_until_ms
+     * or until its demand falls below hold_demand; each short answer in a
+     * row doubles the wait (hold_strikes). */
+    uint64_t hold_usable, hold_until_ms, hold_demand;
+    uint32_t hold_strikes;
+    /* The hot-add half of this tick's growth, issued when the unballoon
+     * half is confirmed complete; its bytes are in in_flight meanwhile. */
+    uint32_t chain_reason;
+    uint64_t chain_bytes;
 };
 
 _Static_assert(sizeof(struct vm) % VM_LINE == 0, "VM records fill whole cache lines");
@@ -148,6 +160,10 @@ struct dynmem_balancer {
     int64_t cycle_policy;
     uint64_t cycle_start_ms;
     uint64_t added_total, removed_total;
+    /* Lowest weight of the held-back VMs in this tick's plan, or
+     * UINT32_MAX: VMs of that weight or more that give under scarcity give
+     * more than their share. */
+    uint32_t held_weight;
     /* Host memory the running VMs hold (assigned + in flight), kept as the
      * books change so that free memory is known without walking every VM;
      * dynmem_balancer_check() recounts it. */
@@ -254,6 +270,11 @@ static inline uint64_t vm_balloon(const struct vm *v)
 {
     return v->visible - v->assigned - v->paged;
 }
+/* What the guest can use: host memory held plus its smart-paged gap. */
+static inline uint64_t vm_usable(const struct vm *v)
+{
+    return vm_holding(v) + v->paged;
+}
 static inline uint64_t round_up_unit(uint64_t x)
 {
     return (x + UNIT - 1) / UNIT * UNIT;
@@ -312,6 +333,20 @@ void dynmem__peer_fit(struct dynmem_balancer *b, uint64_t budget, uint64_t growt
 
 /* Tick engine (balancer_tick.c). */
 int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms);
+/* At the FINAL confirmation of a VM's action (balancer_facts.c, the VM no
+ * longer busy): issues the hot-add half of its growth after a complete
+ * unballoon, or returns the memory held for it; holds back a VM whose
+ * shrink was given short. */
+void dynmem__bal_action_over(struct dynmem_balancer *b, struct vm *v, const struct outstanding *act,
+                             uint64_t now_ms);
+/* Forgets what a VM's next actions depended on: its chained hot-add (the
+ * caller settles in_flight and used) and its hold. */
+static inline void vm_forget_plans(struct vm *v)
+{
+    v->chain_bytes = 0;
+    v->held = false;
+    v->hold_strikes = 0;
+}
 /* For white-box tests only: with `on`, every tick of `b` takes the
  * reference path, the same decisions made plainly, without the fast
  * tick's shortcuts: every running VM is refreshed from its estimator

@@ -28,6 +28,7 @@ const char *dynmem_reason_name(uint32_t reason)
     case DYNMEM_REASON_SMART_PAGING_DRAIN: return "smart-paging-drain";
     case DYNMEM_REASON_SMART_PAGING_BACK: return "smart-paging-back";
     case DYNMEM_REASON_POLICY: return "policy";
+    case DYNMEM_REASON_SCARCITY_NEXT: return "scarcity-next";
     }
     return "unknown";
 }
@@ -64,6 +65,8 @@ static const char *reason_rule(uint32_t reason, uint32_t policy)
     case DYNMEM_REASON_SMART_PAGING_DRAIN: return "smart-paged memory drained by ballooning";
     case DYNMEM_REASON_SMART_PAGING_BACK: return "smart-paged memory backed from free memory";
     case DYNMEM_REASON_POLICY: return "the policy's own rule";
+    case DYNMEM_REASON_SCARCITY_NEXT:
+        return "memory needed elsewhere; a VM weights ask first gave less than asked and is held back";
     }
     return "unknown rule";
 }

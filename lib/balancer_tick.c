@@ -132,6 +132,19 @@ static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
         v->obs.trend_bytes_per_s = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
 }
 
+/* A held-back VM (see struct vm) is not brought below what its guest kept
+ * using, host memory and paged gap together: a paged gap there is backed
+ * rather than asked for again. The hold ends at its time or once the
+ * demand falls (the guest may have more to give). */
+static void hold_floor(struct vm *v, uint64_t now_ms)
+{
+    if (now_ms >= v->hold_until_ms || v->obs.demand_bytes < v->hold_demand) {
+        v->held = false;
+        return;
+    }
+    v->floor = max_u64(v->floor, min_u64(v->hold_usable, v->ceiling));
+}
+
 /* Brings the VM's figures up to date and derives floor, need, want and ceiling. */
 static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
@@ -144,23 +157,31 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
     bool distressed = b->policy == DYNMEM_POLICY_DYNMEM && (v->obs.flags & DYNMEM_REPORT_DISTRESS);
     v->floor = can_shrink(v) && !distressed ? min_u64(v->minimum, cur) : cur;
     v->ceiling = max_u64(can_hot_add(v) ? v->maximum : v->visible, cur);
+    if (v->held)
+        hold_floor(v, now_ms);
     /* The estimator's target already uses this VM's buffer and bounds; it
-     * is recomputed only when the lookahead moved the demand. */
+     * is recomputed only when the lookahead moved the demand. What the
+     * lookahead adds beyond Hyper-V's rule may come from the balloon only:
+     * hot-added memory raises the visible maximum for good unless the
+     * guest can hot-remove, so it is not spent on a forecast. */
     uint64_t demand = planning_demand(b, v), target = v->obs.target_bytes;
-    if (demand != v->obs.demand_bytes) /* the configuration was checked when set */
-        target = dynmem__pressure_target(demand, v->buffer_percent, v->minimum, v->maximum);
+    if (demand != v->obs.demand_bytes) { /* the configuration was checked when set */
+        uint64_t ahead = dynmem__pressure_target(demand, v->buffer_percent, v->minimum, v->maximum);
+        target = max_u64(target, min_u64(ahead, v->visible));
+    }
     v->need = clamp_u64(round_up_unit(v->obs.demand_bytes), v->floor, v->ceiling);
     v->want = clamp_u64(target, v->need, v->ceiling);
     v->plannable = v->has_data && !v->stale && !v->stuck && !v->busy && is_dynamic(v) &&
-                   v->paged == 0 && b->policy != DYNMEM_POLICY_STATIC;
+                   b->policy != DYNMEM_POLICY_STATIC;
     /* dynmem and hyperv start every plannable VM at its want and cut from
      * there (balancer_policy.c); everything else starts where it is. */
     bool starts_at_want = v->plannable && !dynmem__is_peer(b->policy);
     v->entitled = starts_at_want ? v->want : cur;
     /* Nothing here moves with time until the VM turns stale, unless it
-     * waits on an action (it may turn stuck) or its lookahead used a
-     * trend (the next tick without a new report drops it). */
-    v->clean = v->has_data && !v->busy && v->obs.trend_bytes_per_s == 0;
+     * waits on an action (it may turn stuck), its lookahead used a trend
+     * (the next tick without a new report drops it) or it is held back
+     * (the hold ends with time). */
+    v->clean = v->has_data && !v->busy && v->obs.trend_bytes_per_s == 0 && !v->held;
 }
 
 /* Peers: the per-tick step a comparison policy set for a VM it planned
@@ -204,44 +225,88 @@ static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64
     }
 }
 
-/* Growth of up to `want` bytes from `*host_free`: unballoon first (the guest
- * already sees that memory), then hot-add in aligned chunks. Returns the
- * bytes issued. */
+/* The hot-add toward `g` more bytes for a VM whose visible memory is
+ * `visible`: whole chunks of its alignment, within its maximum and `limit`
+ * (free memory, step caps); rounded up to a chunk when the limit allows. */
+static uint64_t hot_add_bytes(const struct vm *v, uint64_t g, uint64_t visible, uint64_t limit)
+{
+    uint64_t align = v->cfg.hot_add_alignment_bytes;
+    uint64_t room = v->maximum > visible ? v->maximum - visible : 0;
+    limit = min_u64(room, limit);
+    uint64_t n = min_u64((g + align - 1) / align * align, round_down(limit, align));
+    if (n < g && n + align <= limit)
+        n += align;
+    return n;
+}
+
+/* Growth of up to `want` bytes from `*host_free`: a smart-paged gap is
+ * backed first, then ballooned memory given back (the guest already sees
+ * both), then aligned chunks hot-added. When the balloon does not cover
+ * the growth, the hot-add is chained to the unballoon: its memory is taken
+ * now and it is issued when the unballoon is confirmed complete
+ * (dynmem__bal_action_over). Returns the bytes issued. */
 static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, uint32_t reason,
                         uint64_t now_ms, uint64_t *host_free)
 {
     uint64_t cap = min_u64(b->max_grow ? (uint64_t)b->max_grow : UINT64_MAX, policy_cap(b, v));
     uint64_t g = min_u64(min_u64(want, *host_free), cap);
-    uint64_t balloon = vm_balloon(v);
+    uint64_t balloon = vm_balloon(v), chained = 0;
     uint32_t kind;
     uint64_t n;
-    if (balloon >= PAGE_BYTES) {
+    if (v->paged) {
+        kind = DYNMEM_ACTION_PAGE_IN;
+        n = round_down(min_u64(g, v->paged), PAGE_BYTES);
+        reason = DYNMEM_REASON_SMART_PAGING_BACK;
+    } else if (balloon >= PAGE_BYTES) {
         kind = DYNMEM_ACTION_UNBALLOON;
         n = min_u64(g, balloon);
+        if (g > n && can_hot_add(v))
+            chained = hot_add_bytes(v, g - n, v->visible, min_u64(*host_free, cap) - n);
     } else if (can_hot_add(v)) {
         kind = DYNMEM_ACTION_HOT_ADD;
-        uint64_t align = v->cfg.hot_add_alignment_bytes;
-        uint64_t room = v->maximum > v->visible ? v->maximum - v->visible : 0;
-        uint64_t limit = min_u64(min_u64(room, *host_free), cap);
-        n = min_u64((g + align - 1) / align * align, round_down(limit, align));
-        if (n < g && n + align <= limit)
-            n += align;
+        n = hot_add_bytes(v, g, v->visible, min_u64(*host_free, cap));
     } else {
         return 0;
     }
     if (n == 0)
         return 0;
     /* Partial: this growth will not bring the VM to its target, because
-     * the policy entitled it to less or free memory or the step cap cut it
-     * (an unballoon to be followed by a hot-add is not partial). Peers'
-     * targets are not demand + buffer: only free memory or a cap count. */
+     * the policy entitled it to less or free memory or the step cap cut it.
+     * Peers' targets are not demand + buffer: only free memory or a cap
+     * count. */
     bool short_of_want = !dynmem__is_peer(b->policy) && v->entitled < v->want;
     if (reason == DYNMEM_REASON_GROW && (short_of_want || g < want))
         reason = DYNMEM_REASON_GROW_PARTIAL;
     uint64_t before = *host_free;
-    *host_free -= n;
+    *host_free -= n + chained;
     issue(b, v, kind, n, reason, now_ms, before);
-    return n;
+    if (chained) {
+        v->chain_bytes = chained;
+        v->chain_reason = reason;
+        v->in_flight += chained;
+        b->used += chained;
+    }
+    return n + chained;
+}
+
+/* A guest gives its highest pages, and hot-removed pages can be hot-added
+ * again only as whole aligned chunks (the guest's hot-add alignment). So a
+ * guest that takes hot-add is asked to hot-remove whole chunks only, and
+ * only while nothing is ballooned (ballooned pages sit on top, and the
+ * pages below them are not aligned): otherwise every small hot-remove
+ * would use up a chunk of its hot-add window for good, until it could not
+ * grow at all. Rounds *bytes down to whole chunks; false when not even one
+ * chunk can go this way (then the balloon takes it; a guest without a
+ * balloon still hot-removes what it is asked). */
+static bool hot_remove_whole_chunks(const struct vm *v, uint64_t *bytes)
+{
+    uint64_t align = v->cfg.hot_add_alignment_bytes;
+    if (!(v->cfg_flags & DYNMEM_VM_CAN_HOT_ADD) || align <= UNIT)
+        return true;
+    if (vm_balloon(v) >= PAGE_BYTES || *bytes < align)
+        return false;
+    *bytes = round_down(*bytes, align);
+    return true;
 }
 
 static void shrink_vm(struct dynmem_balancer *b, struct vm *v, uint64_t bytes, uint32_t reason,
@@ -252,9 +317,16 @@ static void shrink_vm(struct dynmem_balancer *b, struct vm *v, uint64_t bytes, u
     bytes = min_u64(bytes, policy_cap(b, v));
     if (bytes < PAGE_BYTES)
         return;
-    uint32_t kind = (v->cfg_flags & DYNMEM_VM_CAN_HOT_REMOVE) ? DYNMEM_ACTION_HOT_REMOVE
-                                                              : DYNMEM_ACTION_BALLOON;
-    issue(b, v, kind, bytes, reason, now_ms, host_free);
+    /* A smart-paged gap drains only by ballooning (the balloon takes the
+     * paged part first, apply_progress in balancer_facts.c). */
+    bool balloon_only = v->paged != 0;
+    if (balloon_only && !(v->cfg_flags & DYNMEM_VM_CAN_BALLOON))
+        return;
+    bool remove = (v->cfg_flags & DYNMEM_VM_CAN_HOT_REMOVE) && !balloon_only;
+    if (remove && (v->cfg_flags & DYNMEM_VM_CAN_BALLOON) && !hot_remove_whole_chunks(v, &bytes))
+        remove = false;
+    issue(b, v, remove ? DYNMEM_ACTION_HOT_REMOVE : DYNMEM_ACTION_BALLOON, bytes, reason, now_ms,
+          host_free);
 }
 
 /* Smart-paged VMs: back the gap from free memory, else drain it by
@@ -270,6 +342,8 @@ static void plan_paged(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms,
     }
     uint64_t usable = v->assigned + v->paged;
     uint64_t goal = v->has_data ? max_u64(v->want, v->minimum) : v->minimum;
+    if (v->held)
+        goal = max_u64(goal, v->hold_usable);
     if (usable > goal && (v->cfg_flags & DYNMEM_VM_CAN_BALLOON))
         issue(b, v, DYNMEM_ACTION_BALLOON, min_u64(v->paged, usable - goal),
               DYNMEM_REASON_SMART_PAGING_DRAIN, now_ms, *host_free);
@@ -321,30 +395,49 @@ static bool wants_growth(const struct dynmem_balancer *b, const struct vm *v)
     /* Peers apply their own deadbands when they entitle. */
     if (dynmem__is_peer(b->policy))
         return v->entitled - cur >= PAGE_BYTES;
-    /* A starving guest grows at once; otherwise the deadband applies. */
-    return v->entitled - cur >= (uint64_t)b->deadband || cur < v->need;
+    /* A starving guest grows at once, and a smart-paged gap is backed
+     * whatever its size; otherwise the deadband applies. */
+    return v->entitled - cur >= (uint64_t)b->deadband || cur < v->need || v->paged;
+}
+
+/* Why a plannable VM gives memory under scarcity: its share, or more
+ * than its share because a VM weights ask first is held back. */
+static uint32_t scarcity_reason(const struct dynmem_balancer *b, const struct vm *v)
+{
+    return b->held_weight <= v->weight ? DYNMEM_REASON_SCARCITY_NEXT : DYNMEM_REASON_SCARCITY;
+}
+
+/* The shrink step of a plannable VM that uses more than its entitlement. A
+ * smart-paged gap goes at once, before any calm period (B15): ballooning
+ * drains it first. */
+static void shrink_planned(struct dynmem_balancer *b, struct vm *v, bool scarce, uint64_t now_ms,
+                           uint64_t host_free)
+{
+    uint64_t over = vm_usable(v) - v->entitled;
+    if (dynmem__is_peer(b->policy)) {
+        shrink_vm(b, v, over, DYNMEM_REASON_POLICY, now_ms, host_free);
+    } else if (scarce) {
+        shrink_vm(b, v, over, scarcity_reason(b, v), now_ms, host_free);
+    } else if (v->paged) {
+        shrink_vm(b, v, min_u64(over, v->paged), DYNMEM_REASON_SMART_PAGING_DRAIN, now_ms,
+                  host_free);
+    } else {
+        uint64_t step = lazy_reclaim(b, v, now_ms);
+        if (step)
+            shrink_vm(b, v, step, DYNMEM_REASON_LAZY_RECLAIM, now_ms, host_free);
+    }
 }
 
 /* The shrink step of one VM (see plan_actions). */
 static void shrink_step(struct dynmem_balancer *b, struct vm *v, bool scarce, uint64_t now_ms,
                         uint64_t *host_free)
 {
-    /* A plannable VM is never smart-paged (refresh_vm). */
-    if (v->plannable && !v->resizing) {
-        if (dynmem__is_peer(b->policy)) {
-            shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_POLICY, now_ms, *host_free);
-        } else if (scarce) {
-            shrink_vm(b, v, vm_holding(v) - v->entitled, DYNMEM_REASON_SCARCITY, now_ms, *host_free);
-        } else {
-            uint64_t step = lazy_reclaim(b, v, now_ms);
-            if (step)
-                shrink_vm(b, v, step, DYNMEM_REASON_LAZY_RECLAIM, now_ms, *host_free);
-        }
-    } else if (v->paged) {
+    if (v->plannable && !v->resizing)
+        shrink_planned(b, v, scarce, now_ms, *host_free);
+    else if (v->paged)
         plan_paged(b, v, now_ms, host_free);
-    } else {
+    else
         plan_resize(b, v, now_ms, host_free);
-    }
 }
 
 /* What the planning pass collects: VMs for the shrink step (slot order),
@@ -365,7 +458,7 @@ static void collect(struct dynmem_balancer *b, uint32_t i, struct collected *c)
             b->order[c->shrinks++] = i;
         return;
     }
-    if (vm_holding(v) > v->entitled) {
+    if (vm_usable(v) > v->entitled) {
         b->order[c->shrinks++] = i;
         return;
     }
@@ -391,7 +484,7 @@ static bool has_plan_work(const struct vm *v)
 {
     if (!v->plannable)
         return !v->busy && !v->stuck && (v->paged || v->resizing);
-    return vm_holding(v) != v->entitled || v->in_surplus;
+    return vm_holding(v) != v->entitled || v->in_surplus || v->paged;
 }
 
 static void mark_work(struct dynmem_balancer *b, uint32_t i, const struct vm *v)
@@ -498,6 +591,7 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
         account(v, &fixed, &sums);
         mark_work(b, i, v);
     }
+    uint32_t held_weight = UINT32_MAX; /* held-back VMs are never clean */
     for (uint32_t k = 0; k < n; k++) {
         if (prefetch)
             prefetch_refresh(b, list, k, n, now_ms);
@@ -505,9 +599,54 @@ static void refresh_all(struct dynmem_balancer *b, uint64_t now_ms, uint64_t *fi
         refresh_vm(b, v, now_ms);
         account(v, &fixed, &sums);
         mark_work(b, list[k], v);
+        if (v->held && v->plannable && v->weight < held_weight)
+            held_weight = v->weight;
     }
+    b->held_weight = held_weight;
     *fixed_out = fixed;
     *sums_out = sums;
+}
+
+/* Back-off of a held-back VM: 5 s, doubling with each short answer in a
+ * row, at most 5 min. */
+#define HOLD_FIRST_MS UINT64_C(5000)
+#define HOLD_MAX_MS UINT64_C(300000)
+
+static void hold_back(struct vm *v, uint64_t now_ms)
+{
+    uint32_t strikes = v->hold_strikes < 7 ? v->hold_strikes : 7;
+    v->hold_strikes = strikes + 1;
+    v->hold_until_ms = now_ms + min_u64(HOLD_FIRST_MS << strikes, HOLD_MAX_MS);
+    v->hold_usable = v->assigned + v->paged;
+    v->hold_demand = v->obs.demand_bytes;
+    v->held = true;
+}
+
+void dynmem__bal_action_over(struct dynmem_balancer *b, struct vm *v, const struct outstanding *act,
+                             uint64_t now_ms)
+{
+    bool complete = act->done == act->bytes;
+    if (act->kind == DYNMEM_ACTION_BALLOON || act->kind == DYNMEM_ACTION_HOT_REMOVE) {
+        if (act->reason == DYNMEM_REASON_RESIZE)
+            return;
+        if (complete)
+            v->hold_strikes = 0;
+        else
+            hold_back(v, now_ms);
+        return;
+    }
+    uint64_t chained = v->chain_bytes;
+    if (!chained)
+        return;
+    v->chain_bytes = 0;
+    v->in_flight -= chained;
+    b->used -= chained;
+    /* A hot-add on top of a balloon the guest did not empty would grow
+     * what it sees while it still has ballooned memory to take back. */
+    bool fits = v->maximum >= v->visible + chained;
+    if (act->kind == DYNMEM_ACTION_UNBALLOON && complete && can_hot_add(v) && fits &&
+        b->qlen < b->cap)
+        issue(b, v, DYNMEM_ACTION_HOT_ADD, chained, v->chain_reason, now_ms, dynmem__bal_free(b));
 }
 
 /* The reference path's refresh (see dynmem__bal_set_reference): every
@@ -517,6 +656,7 @@ static void refresh_all_plainly(struct dynmem_balancer *b, uint64_t now_ms, uint
                                 struct dynmem__plan_sums *sums)
 {
     b->used = 0;
+    b->held_weight = UINT32_MAX;
     for (uint32_t i = 0; i < b->nvms; i++) {
         struct vm *v = &b->vms[i];
         if (!v->in_use || !v->running)
@@ -525,6 +665,8 @@ static void refresh_all_plainly(struct dynmem_balancer *b, uint64_t now_ms, uint
         v->dirty = true;
         refresh_vm(b, v, now_ms);
         account(v, fixed, sums);
+        if (v->held && v->plannable && v->weight < b->held_weight)
+            b->held_weight = v->weight;
     }
 }
 

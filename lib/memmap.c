@@ -10,7 +10,9 @@
 #include "pageset.h"
 
 /* The window is used from the bottom up: [win_start, cursor) is added or
- * skipped, [cursor, limit) remains, [limit, win_end) is given up. */
+ * skipped, [cursor, limit) remains, [limit, win_end) is given up. Pages the
+ * guest hot-removed (boot or added) can be hot-added again, before the
+ * window's rest, until a re-add stops short (reuse_given_up). */
 struct dynmem_memmap {
     struct dynmem__alloc alloc;
     struct dynmem_pageset boot;
@@ -20,6 +22,7 @@ struct dynmem_memmap {
     uint64_t win_start, win_end;
     uint64_t cursor, limit;
     unsigned align_log2; /* in MiB */
+    bool reuse_given_up;
 };
 
 /* 2^n MiB in 4 KiB pages: 256 << n. */
@@ -125,26 +128,80 @@ int dynmem_memmap_set_hot_add_alignment(struct dynmem_memmap *map, unsigned log2
     return DYNMEM_OK;
 }
 
+/* Most pages one hot-add request plans: a chunk, or one alignment unit if
+ * that is larger. */
+static uint64_t plan_cap(uint64_t align)
+{
+    return DYNMEM_MEMMAP_CHUNK_PAGES >= align ? DYNMEM_MEMMAP_CHUNK_PAGES : align;
+}
+
+/* The lowest aligned run inside hot-removed pages: those pages are no
+ * longer the guest's and can be added again. Count 0 if there is none. */
+static void plan_reuse(const struct dynmem_memmap *m, uint64_t wanted, uint64_t align,
+                       uint64_t *start, uint64_t *count)
+{
+    uint64_t s = 0, n = 0;
+    *count = 0;
+    if (m->reuse_given_up)
+        return;
+    for (uint64_t from = 0; dynmem_pageset_next(&m->removed, from, &s, &n) == DYNMEM_OK;
+         from = s + n) {
+        uint64_t first = (s + align - 1) & ~(align - 1), end = (s + n) & ~(align - 1);
+        if (first >= end)
+            continue;
+        uint64_t c = end - first;
+        c = c < wanted ? c : wanted;
+        c = c < plan_cap(align) ? c : plan_cap(align);
+        c &= ~(align - 1);
+        if (c) {
+            *start = first;
+            *count = c;
+            return;
+        }
+    }
+}
+
 int dynmem_memmap_hot_add_plan(const struct dynmem_memmap *map, uint64_t wanted,
                                uint64_t *out_start, uint64_t *out_count)
 {
     if (!map || !out_start || !out_count || wanted == 0)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     uint64_t align = align_pages(map);
+    uint64_t start = 0, count = 0;
+    plan_reuse(map, wanted, align, &start, &count);
+    if (count) {
+        *out_start = start;
+        *out_count = count;
+        return DYNMEM_OK;
+    }
     /* Below 2^40 + 2^23, so the rounding cannot wrap. */
-    uint64_t start = (map->cursor + align - 1) & ~(align - 1);
-    uint64_t count = 0;
+    start = (map->cursor + align - 1) & ~(align - 1);
     if (start < map->limit) {
-        uint64_t cap = DYNMEM_MEMMAP_CHUNK_PAGES >= align ? DYNMEM_MEMMAP_CHUNK_PAGES : align;
         count = map->limit - start;
         if (count > wanted)
             count = wanted;
-        if (count > cap)
-            count = cap;
+        if (count > plan_cap(align))
+            count = plan_cap(align);
         count &= ~(align - 1);
     }
     *out_start = count ? start : 0;
     *out_count = count;
+    return DYNMEM_OK;
+}
+
+/* A re-add of hot-removed pages: the accepted ones are the guest's again;
+ * a guest that stops short is not asked to take removed pages back until a
+ * system reset. */
+static int readd_done(struct dynmem_memmap *map, uint64_t start, uint64_t end, uint64_t accepted)
+{
+    if (accepted) {
+        int rc = dynmem__pageset_reserve(&map->removed);
+        if (rc)
+            return rc;
+        dynmem__pageset_cut(&map->removed, start, start + accepted);
+    }
+    if (start + accepted < end)
+        map->reuse_given_up = true;
     return DYNMEM_OK;
 }
 
@@ -155,9 +212,17 @@ int dynmem_memmap_hot_add_done(struct dynmem_memmap *map, uint64_t start, uint64
     int rc = check_args(map, start, count, &end);
     if (rc)
         return rc;
+    uint64_t accepted = added < count ? added : count;
+    /* Planned ranges are either wholly hot-removed pages or inside what
+     * remains of the window (which holds no removed page). */
+    if (!map->reuse_given_up && dynmem__pageset_count_in(&map->removed, start, end) == count) {
+        rc = readd_done(map, start, end, accepted);
+        if (!rc && out_accepted)
+            *out_accepted = accepted;
+        return rc;
+    }
     if (start < map->cursor || end > map->limit)
         return DYNMEM_ERR_OUT_OF_RANGE;
-    uint64_t accepted = added < count ? added : count;
     if (accepted) {
         rc = dynmem__pageset_reserve(&map->added);
         if (rc)
@@ -284,4 +349,5 @@ void dynmem_memmap_reset_system(struct dynmem_memmap *map)
     dynmem_pageset_clear(&map->removed);
     map->cursor = map->win_start;
     map->limit = map->win_end;
+    map->reuse_given_up = false;
 }

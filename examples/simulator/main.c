@@ -9,15 +9,19 @@
 #endif
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 static const char usage[] =
     "usage: dynmem-sim [options] SCENARIO.json\n"
+    "       dynmem-sim --generate SEED [--vms N] [--hours H] [--host-fraction F] > FLEET.json\n"
+    "       dynmem-sim --quality FLEETS [--vms N] [--hours H] [--quality-csv FILE] [--jobs N]\n"
     "  --policy NAME        dynmem (default), hyperv, static, squeezed, mom, esx, proxmox\n"
     "  --compare            run every policy; print deficit, density, churn, fairness\n"
     "  --no-density         with --compare: skip the density search\n"
+    "  --jobs N             with --compare: runs on N threads (default: one per CPU)\n"
     "  --duration SECONDS   simulate this long instead of the scenario's duration_s\n"
     "  --host-mib MIB       host memory instead of the scenario's host.memory_mib\n"
     "  --out DIR            write DIR/timeline.csv, summary.csv, actions.log, plot.png\n"
@@ -31,13 +35,22 @@ static const char usage[] =
     "  --actions            print every action with its reason (or DIR/actions.log)\n"
     "  --progress           progress on stderr (default for runs over 6 simulated hours)\n"
     "  --quiet              no summary table on stdout\n"
+    "  --generate SEED      write a generated fleet (scenario JSON) to stdout\n"
+    "  --vms N, --hours H   with --generate or --quality: fleet size (40), duration (6)\n"
+    "  --host-fraction F    with --generate: host = F x sum of maxima (0.7)\n"
+    "  --quality FLEETS     every policy on FLEETS generated fleets x 3 host sizes\n"
+    "  --quality-csv FILE   with --quality: one row per fleet, host size and policy\n"
+    "  --quality-summary-csv FILE  with --quality: the ratios table as CSV\n"
     "  --help               this text\n"
     "Exit status: 0 done, 1 the run failed (an invariant broke or the library refused),\n"
     "2 bad usage or scenario, 3 an output could not be written.\n";
 
 struct cli {
     const char *scenario, *out, *timeline, *summary_csv, *compare_csv, *plot;
-    int policy, plot_vms;
+    int policy, plot_vms, jobs, quality;
+    bool generate;
+    struct sim_gen gen;
+    const char *quality_csv, *quality_summary_csv;
     bool compare, density, actions, quiet, progress, progress_set;
     double duration_s, timeline_every_s, host_mib;
 };
@@ -52,7 +65,8 @@ static int parse_num(const char *s, double *out)
 
 static int parse_args(int argc, char **argv, struct cli *c)
 {
-    *c = (struct cli){.policy = -1, .plot_vms = 6, .density = true};
+    *c = (struct cli){.policy = -1, .plot_vms = 6, .density = true,
+                      .gen = (struct sim_gen)SIM_GEN_INIT};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -87,6 +101,39 @@ static int parse_args(int argc, char **argv, struct cli *c)
             NEEDS_VALUE c->compare_csv = v;
         } else if (!strcmp(a, "--plot")) {
             NEEDS_VALUE c->plot = v;
+        } else if (!strcmp(a, "--generate") || !strcmp(a, "--quality") || !strcmp(a, "--vms")) {
+            NEEDS_VALUE
+            if (parse_num(v, &d) || d != floor(d) || d > 1e9 || (d < 1 && strcmp(a, "--generate"))) {
+                fprintf(stderr, "dynmem-sim: %s: a whole number%s, not '%s'\n", a,
+                        strcmp(a, "--generate") ? " of at least 1" : "", v);
+                return -1;
+            }
+            if (!strcmp(a, "--generate")) {
+                c->generate = true;
+                c->gen.seed = (uint64_t)d;
+            } else if (!strcmp(a, "--quality")) {
+                c->quality = (int)d;
+            } else {
+                c->gen.vms = (int)d;
+            }
+        } else if (!strcmp(a, "--hours") || !strcmp(a, "--host-fraction")) {
+            NEEDS_VALUE
+            if (parse_num(v, &d) || d <= 0 || d > (strcmp(a, "--hours") ? 10 : 24 * 30)) {
+                fprintf(stderr, "dynmem-sim: %s: out of range: '%s'\n", a, v);
+                return -1;
+            }
+            *(strcmp(a, "--hours") ? &c->gen.host_fraction : &c->gen.hours) = d;
+        } else if (!strcmp(a, "--quality-csv")) {
+            NEEDS_VALUE c->quality_csv = v;
+        } else if (!strcmp(a, "--quality-summary-csv")) {
+            NEEDS_VALUE c->quality_summary_csv = v;
+        } else if (!strcmp(a, "--jobs")) {
+            NEEDS_VALUE
+            if (parse_num(v, &d) || d < 1 || d > 64 || d != (int)d) {
+                fprintf(stderr, "dynmem-sim: --jobs: a whole number of 1 to 64, not '%s'\n", v);
+                return -1;
+            }
+            c->jobs = (int)d;
         } else if (!strcmp(a, "--plot-vms") || !strcmp(a, "--duration") ||
                    !strcmp(a, "--timeline-every") || !strcmp(a, "--host-mib")) {
             NEEDS_VALUE
@@ -113,8 +160,12 @@ static int parse_args(int argc, char **argv, struct cli *c)
         }
 #undef NEEDS_VALUE
     }
-    if (!c->scenario) {
+    if (!c->scenario && !c->generate && !c->quality) {
         fputs(usage, stderr);
+        return -1;
+    }
+    if (c->scenario && (c->generate || c->quality)) {
+        fprintf(stderr, "dynmem-sim: --generate and --quality take no scenario file\n");
         return -1;
     }
     return 0;
@@ -134,13 +185,18 @@ static const char *in_out(const struct cli *c, const char *given, const char *na
 static int run_compare(const struct cli *c, const struct sim_scenario *sc, uint64_t dur)
 {
     struct sim_compare_row rows[SIM_POLICIES];
-    if (sim_compare(sc, c->density, dur, c->progress, rows))
+    if (sim_compare(sc, c->density, dur, c->progress, c->jobs, rows))
         return 1;
-    sim_print_compare(stdout, sc, rows, c->density);
+    double limit = sim_limit_deficit(sc, dur);
+    if (limit < 0) {
+        fprintf(stderr, "dynmem-sim: out of memory\n");
+        return 1;
+    }
+    sim_print_compare(stdout, sc, rows, c->density, limit);
     char buf[1024];
     const char *csv = in_out(c, c->compare_csv, "compare.csv", buf, sizeof buf);
     if (csv) {
-        if (sim_write_compare_csv(csv, rows)) {
+        if (sim_write_compare_csv(csv, rows, limit)) {
             fprintf(stderr, "dynmem-sim: cannot write %s: %s\n", csv, strerror(errno));
             return 3;
         }
@@ -204,10 +260,18 @@ static int run_one(const struct cli *c, const struct sim_scenario *sc, uint64_t 
     if (act)
         printf("actions: %s\n", act);
     if (plot) {
-        if (sim_plot(tl, plot, sc, c->plot_vms) == 0)
+        /* A plot that fails is an output that could not be written; only a
+         * missing gnuplot is let pass when the plot was not asked for by
+         * name (--out). */
+        char why[300];
+        int prc = sim_plot(tl, plot, sc, c->plot_vms, why, sizeof why);
+        if (prc == 0) {
             printf("plot: %s\n", plot);
-        else if (c->plot)
-            status = 3;
+        } else {
+            fprintf(stderr, "dynmem-sim: no plot written to %s: %s\n", plot, why);
+            if (prc != SIM_PLOT_NO_GNUPLOT || c->plot)
+                status = 3;
+        }
     }
     return status;
 }
@@ -217,6 +281,22 @@ int main(int argc, char **argv)
     struct cli c;
     if (parse_args(argc, argv, &c))
         return 2;
+    if (c.generate) {
+        char *text = sim_generate(&c.gen);
+        if (!text) {
+            fprintf(stderr, "dynmem-sim: out of memory\n");
+            return 1;
+        }
+        int ok = fputs(text, stdout) >= 0 && fputc('\n', stdout) != EOF && fflush(stdout) == 0;
+        free(text);
+        return ok ? 0 : 3;
+    }
+    if (c.quality) {
+        struct sim_quality q = {.fleets = c.quality, .gen = c.gen, .workers = c.jobs,
+                                .progress = !c.progress_set || c.progress,
+                                .runs_csv = c.quality_csv, .summary_csv = c.quality_summary_csv};
+        return sim_quality(&q);
+    }
     struct sim_scenario sc;
     char err[512];
     if (sim_scenario_load(c.scenario, &sc, err, sizeof err)) {

@@ -14,6 +14,8 @@ void sim_totals(const struct sim_result *res, struct sim_totals *t)
     for (int i = 0; i < res->n_vms; i++) {
         const struct sim_vm_metrics *m = &res->vm[i];
         t->deficit_mib_s += m->deficit_mib_s;
+        t->waiting_deficit_mib_s += m->waiting_deficit_mib_s;
+        t->blind_deficit_mib_s += m->blind_deficit_mib_s;
         t->warning_s += m->warning_s; /* waiting for a start is counted there */
         t->vm_s += m->running_s + m->pending_s;
         t->churn_gib += (double)(m->bytes_added + m->bytes_removed) / (double)(1 << 30);
@@ -34,6 +36,10 @@ void sim_totals(const struct sim_result *res, struct sim_totals *t)
     t->deficit_time_pct = t->vm_s > 0 ? 100.0 * t->warning_s / t->vm_s : 0;
     t->fairness = s2 > 0 ? s1 * s1 / (n * s2) : 1.0;
     t->avg_assigned_mib = run_s > 0 ? assigned / run_s : 0;
+    uint64_t reversals = 0;
+    for (int i = 0; i < res->n_vms; i++)
+        reversals += res->vm[i].reversals;
+    t->flapping = run_s > 0 ? (double)reversals / (run_s / 3600.0) : 0;
     t->saved_mib = run_s > 0 ? (stat - assigned) / run_s : 0;
 }
 

@@ -21,7 +21,16 @@ struct vmrun {
     struct sim_link link;
     uint64_t id;
     bool running, pending;
+    bool acted;              /* got an action in this round (act_and_answer) */
+    /* The balancer's physical figure for the VM, read again only after
+     * something that can change it (a confirmation, an event): reading a
+     * VM's counters walks its pressure window. */
+    uint64_t assigned;
+    bool stale_counters;
+    uint64_t demand; /* this tick's, worked out once */
     uint64_t moved;          /* bytes moved by the current action so far */
+    int last_way;            /* +1 grew, -1 shrank last (0: not yet) */
+    bool reported;           /* a status report since the guest booted */
 };
 
 struct run {
@@ -32,6 +41,7 @@ struct run {
     struct vmrun *vm;
     int n;
     uint64_t now, end;
+    double deficit_s; /* VM-seconds in deficit so far, all VMs */
 };
 
 #if defined(__GNUC__)
@@ -95,6 +105,7 @@ static int drain(struct run *r, struct vmrun *v)
     struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
     while (dynmem_session_host_next_event(v->link.h, &ev) == 1) {
         if (ev.kind == DYNMEM_SESSION_EVENT_STATUS && v->running) {
+            v->reported = true;
             struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
             if (lib(r, dynmem_session_event_to_pressure_sample(&s, &ev), "status", v))
                 return -1;
@@ -108,12 +119,17 @@ static int drain(struct run *r, struct vmrun *v)
             if (ev.flags & DYNMEM_SESSION_FLAG_TIMED_OUT)
                 m->timeouts++;
             if (ev.flags & DYNMEM_SESSION_FLAG_FINAL) {
-                if (v->moved)
+                if (v->moved) {
                     (*(grow ? &m->add_ops : &m->remove_ops))++;
+                    int way = grow ? 1 : -1;
+                    m->reversals += v->last_way == -way;
+                    v->last_way = way;
+                }
                 v->moved = 0;
             }
             if (!v->running)
                 continue; /* the balancer already forgot the VM's actions */
+            v->stale_counters = true;
             if (lib(r, dynmem_balancer_confirm(r->b, v->id, ev.action_id, ev.time_ms, ev.bytes,
                                                ev.flags & (DYNMEM_CONFIRM_FINAL |
                                                            DYNMEM_CONFIRM_FAILED)),
@@ -151,6 +167,8 @@ static int try_start(struct run *r, struct vmrun *v)
         logf_action(r, "%s: started after waiting", v->spec.name);
     v->pending = false;
     v->running = true;
+    v->stale_counters = true;
+    v->reported = false;
     return lib(r, sim_link_boot(&v->link, r->now), "boot", v);
 }
 
@@ -166,6 +184,7 @@ static int power_cycle(struct run *r, struct vmrun *v)
 static int apply_event(struct run *r, const struct sim_event *ev)
 {
     struct vmrun *v = &r->vm[ev->vm];
+    v->stale_counters = true;
     int rc;
     uint64_t out = 0;
     switch (ev->type) {
@@ -196,6 +215,7 @@ static int apply_event(struct run *r, const struct sim_event *ev)
         if (lib(r, rc, "restart", v))
             return -1;
         logf_action(r, "%s: restarted, %" PRIu64 " MiB smart-paged", v->spec.name, out >> 20);
+        v->reported = false;
         return lib(r, sim_link_boot(&v->link, r->now), "boot", v);
     case EV_RESIZE:
         if (!v->running)
@@ -220,13 +240,16 @@ static int apply_event(struct run *r, const struct sim_event *ev)
     return 0;
 }
 
+/* Hands every queued action to its VM's host session; returns how many,
+ * or -1. */
 static int take_actions(struct run *r)
 {
     struct dynmem_action a = DYNMEM_ACTION_INIT;
-    int got;
+    int got, taken = 0;
     while ((got = dynmem_balancer_next_action(r->b, &a)) == 1) {
         struct vmrun *v = by_id(r, a.vm_id);
         r->res->actions++;
+        taken++;
         if (r->opt->actions) {
             char why[400];
             dynmem_action_describe(&a, why, sizeof why);
@@ -234,8 +257,10 @@ static int take_actions(struct run *r)
         }
         if (!v)
             return failf(r, "action for an unknown VM");
+        v->acted = true;
         if (a.kind == DYNMEM_ACTION_PAGE_IN) {
             /* Backing smart-paged memory is the VMM's own job: done at once. */
+            v->stale_counters = true;
             if (lib(r, dynmem_balancer_confirm(r->b, a.vm_id, a.action_id, r->now, a.bytes,
                                                DYNMEM_CONFIRM_FINAL), "page-in", v))
                 return -1;
@@ -245,7 +270,34 @@ static int take_actions(struct run *r)
                                                     a.action_id), "action", v))
             return -1;
     }
-    return lib(r, got, "next action", NULL);
+    return lib(r, got, "next action", NULL) ? -1 : taken;
+}
+
+/* The tick's actions go down and the sessions of the VMs that got one run
+ * again at the same instant, so that a prompt guest answers within the
+ * tick (the others ran up to this instant before the tick and have nothing
+ * new). A confirmation may queue the next half of a growth (an unballoon's
+ * hot-add): those are taken and answered too, in rounds, until nothing new
+ * is queued. */
+#define ROUNDS_MAX 8
+static int act_and_answer(struct run *r)
+{
+    int taken = take_actions(r);
+    for (int round = 0; taken > 0; round++) {
+        if (round == ROUNDS_MAX)
+            return failf(r, "actions still queued after %d rounds in one tick", ROUNDS_MAX);
+        for (int i = 0; i < r->n; i++) {
+            struct vmrun *v = &r->vm[i];
+            bool answer = v->running && v->acted;
+            v->acted = false;
+            if (answer && advance(r, v))
+                return -1;
+        }
+        if (check(r, "actions"))
+            return -1;
+        taken = take_actions(r);
+    }
+    return taken < 0 ? -1 : 0;
 }
 
 static const char *status_name(uint32_t s)
@@ -273,10 +325,14 @@ static int measure(struct run *r, uint64_t dt_ms)
         struct vmrun *v = &r->vm[i];
         struct sim_vm_metrics *m = &r->res->vm[i];
         struct dynmem_vm_counters c = DYNMEM_VM_COUNTERS_INIT;
-        if (v->running && lib(r, dynmem_balancer_vm_counters(r->b, v->id, &c), "counters", v))
-            return -1;
-        uint64_t d = (v->running || v->pending) ? sim_demand_at(&v->spec.demand, r->now) : 0;
-        uint64_t a = v->running ? c.physical_bytes : 0;
+        if (v->running && (row || v->stale_counters)) {
+            if (lib(r, dynmem_balancer_vm_counters(r->b, v->id, &c), "counters", v))
+                return -1;
+            v->assigned = c.physical_bytes;
+            v->stale_counters = false;
+        }
+        uint64_t d = (v->running || v->pending) ? v->demand : 0;
+        uint64_t a = v->running ? v->assigned : 0;
         if (v->running || v->pending) {
             double dd = (double)d / mib, aa = (double)a / mib;
             *(v->running ? &m->running_s : &m->pending_s) += dt;
@@ -287,7 +343,12 @@ static int measure(struct run *r, uint64_t dt_ms)
                 m->static_mib_s += (double)v->spec.config.startup_bytes / mib * dt;
             if (a < d) {
                 m->deficit_mib_s += (dd - aa) * dt;
+                if (!v->running)
+                    m->waiting_deficit_mib_s += (dd - aa) * dt;
+                else if (!v->reported)
+                    m->blind_deficit_mib_s += (dd - aa) * dt;
                 m->warning_s += dt;
+                r->deficit_s += dt;
             } else if (aa < dd * (1.0 + v->spec.config.buffer_percent / 100.0)) {
                 m->low_s += dt;
             }
@@ -304,6 +365,23 @@ static int measure(struct run *r, uint64_t dt_ms)
                     (double)hc.available_bytes / mib, (double)hc.reserve_bytes / mib);
     }
     return 0;
+}
+
+/* The most VM-seconds a run can count: every VM from its first start
+ * event to the end. */
+static double vm_seconds_max(const struct run *r)
+{
+    double s = 0;
+    for (int i = 0; i < r->n; i++) {
+        for (int k = 0; k < r->sc->n_events; k++) {
+            const struct sim_event *ev = &r->sc->events[k];
+            if (ev->vm == i && ev->type == EV_START && ev->at_ms < r->end) {
+                s += (double)(r->end - ev->at_ms) / 1000.0;
+                break; /* events are sorted by time: this is the first */
+            }
+        }
+    }
+    return s;
 }
 
 static int setup(struct run *r)
@@ -365,6 +443,9 @@ int sim_run(const struct sim_scenario *sc, const struct sim_options *opt, struct
                                "balloon_mib,pressure,status,host_free_mib,host_reserve_mib\n");
     int next_ev = 0, rc = setup(&r);
     uint64_t report_every = end / 20 ? end / 20 : 1, next_report = report_every;
+    double deficit_s_max = opt->stop_above_deficit_pct / 100.0 * vm_seconds_max(&r);
+    struct sim_progress progress;
+    sim_progress_init(&progress, opt->progress);
     for (r.now = 0; !rc && r.now < end; r.now += sc->tick_ms) {
         for (; !rc && next_ev < sc->n_events && sc->events[next_ev].at_ms <= r.now; next_ev++)
             if (sc->events[next_ev].vm < r.n)
@@ -373,28 +454,29 @@ int sim_run(const struct sim_scenario *sc, const struct sim_options *opt, struct
             struct vmrun *v = &r.vm[i];
             if (v->pending)
                 rc = try_start(&r, v);
+            if (v->running || v->pending)
+                v->demand = sim_demand_at(&v->spec.demand, r.now);
             if (!rc && v->running)
-                rc = lib(&r, sim_link_set_demand(&v->link, r.now,
-                                                 sim_demand_at(&v->spec.demand, r.now)),
-                         "demand", v) || advance(&r, v);
+                rc = lib(&r, sim_link_set_demand(&v->link, r.now, v->demand), "demand", v) ||
+                     advance(&r, v);
         }
         if (rc || check(&r, "facts") ||
             lib(&r, dynmem_balancer_tick(r.b, r.now, NULL), "tick", NULL) || check(&r, "a tick") ||
-            take_actions(&r))
-            break;
-        for (int i = 0; !rc && i < r.n; i++)
-            if (r.vm[i].running)
-                rc = advance(&r, &r.vm[i]);
-        if (rc || check(&r, "actions") ||
+            act_and_answer(&r) ||
             measure(&r, r.now + sc->tick_ms <= end ? sc->tick_ms : end - r.now))
             break;
+        if (opt->stop_above_deficit_pct > 0 && r.deficit_s > deficit_s_max) {
+            res->stopped = true;
+            break;
+        }
         if (opt->progress && r.now >= next_report) {
-            fprintf(stderr, "dynmem-sim: %s, %s: %3.0f%% (%.1f h simulated)\n", sc->name,
-                    dynmem_policy_name((uint32_t)opt->policy), 100.0 * (double)r.now / (double)end,
-                    (double)r.now / 3.6e6);
+            sim_progress_show(&progress, true, "dynmem-sim: %s, %s: %3.0f%% (%.1f h simulated)",
+                              sc->name, dynmem_policy_name((uint32_t)opt->policy),
+                              100.0 * (double)r.now / (double)end, (double)r.now / 3.6e6);
             next_report += report_every;
         }
     }
+    sim_progress_end(&progress);
     for (int i = 0; i < r.n; i++)
         sim_link_fini(&r.vm[i].link);
     dynmem_balancer_free(r.b);

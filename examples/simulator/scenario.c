@@ -638,6 +638,24 @@ static int parse_root(struct ctx *c, json_t *root, struct sim_scenario *sc)
     return resolve_events(c, evs, sc);
 }
 
+/* Parses the scenario text of `c` (n bytes, NUL-terminated). */
+static int load_text(struct ctx *c, size_t n, struct sim_scenario *sc)
+{
+    json_error_t je;
+    json_t *root = json_loadb(c->text, n, JSON_REJECT_DUPLICATES, &je);
+    int rc;
+    if (!root) {
+        snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->file, je.line, je.column, je.text);
+        rc = -1;
+    } else {
+        rc = parse_root(c, root, sc);
+        json_decref(root);
+    }
+    if (rc)
+        sim_scenario_free(sc);
+    return rc;
+}
+
 int sim_scenario_load(const char *path, struct sim_scenario *sc, char *err, size_t errlen)
 {
     memset(sc, 0, sizeof *sc);
@@ -666,20 +684,18 @@ int sim_scenario_load(const char *path, struct sim_scenario *sc, char *err, size
         return -1;
     }
     c.text[n] = 0;
-    json_error_t je;
-    json_t *root = json_loadb(c.text, n, JSON_REJECT_DUPLICATES, &je);
-    int rc;
-    if (!root) {
-        snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
-        rc = -1;
-    } else {
-        rc = parse_root(&c, root, sc);
-        json_decref(root);
-    }
+    int rc = load_text(&c, n, sc);
     free(c.text);
-    if (rc)
-        sim_scenario_free(sc);
     return rc;
+}
+
+int sim_scenario_parse(const char *name, const char *text, struct sim_scenario *sc, char *err,
+                       size_t errlen)
+{
+    memset(sc, 0, sizeof *sc);
+    struct ctx c = {.file = name, .err = err, .errlen = errlen, .text = (char *)text};
+    snprintf(c.dir, sizeof c.dir, ".");
+    return load_text(&c, strlen(text), sc);
 }
 
 void sim_scenario_free(struct sim_scenario *sc)

@@ -99,17 +99,37 @@ struct sim_scenario {
 /* Loads a scenario; on error writes "file:line: message" into err and
  * returns -1. */
 int sim_scenario_load(const char *path, struct sim_scenario *sc, char *err, size_t errlen);
+/* The same from text in memory; `name` stands for the file in messages,
+ * and trace files are looked for in the working directory. */
+int sim_scenario_parse(const char *name, const char *text, struct sim_scenario *sc, char *err,
+                       size_t errlen);
+
 void sim_scenario_free(struct sim_scenario *sc);
+
+/* ---- generated fleets (generate.c) ---- */
+struct sim_gen {
+    uint64_t seed;
+    int vms;              /* VMs in the list */
+    double hours;         /* simulated time */
+    double host_fraction; /* host memory over the sum of the VMs' maxima */
+};
+#define SIM_GEN_INIT {1, 40, 6.0, 0.7}
+/* The scenario's JSON text (malloc'd), or NULL if out of memory. */
+char *sim_generate(const struct sim_gen *g);
 
 /* ---- metrics (metrics.c) ---- */
 struct sim_vm_metrics {
     double running_s, pending_s;     /* running; waiting for a refused start */
     double deficit_mib_s;            /* integral of max(0, demand - assigned) */
+    /* ... of which waiting for a refused start, and running before the
+     * guest's first status report (no policy knows the demand then) */
+    double waiting_deficit_mib_s, blind_deficit_mib_s;
     double warning_s, low_s;         /* assigned < demand; < demand + buffer */
     double assigned_mib_s, demand_mib_s, met_mib_s, static_mib_s;
     uint64_t add_ops, remove_ops;    /* actions that moved memory */
     uint64_t bytes_added, bytes_removed;
     uint64_t refused_starts, refusals, timeouts, partial_resizes;
+    uint64_t reversals;              /* a move the other way from the one before */
     uint64_t peak_assigned;
 };
 
@@ -129,6 +149,10 @@ struct sim_options {
     uint64_t timeline_every_ms; /* thin the timeline (0 = every tick) */
     FILE *actions;              /* every action with its reason, or NULL */
     bool progress;              /* progress on stderr */
+    /* Stop as soon as the deficit time can no longer stay at or under this
+     * percentage of all VM-seconds the run can have (0: never stop early):
+     * a density probe that cannot fit is known long before its end. */
+    double stop_above_deficit_pct;
 };
 
 struct sim_result {
@@ -137,6 +161,7 @@ struct sim_result {
     struct sim_host_metrics host;
     uint64_t actions;
     bool failed;                /* an invariant broke or the library refused: see error */
+    bool stopped;               /* stopped early (stop_above_deficit_pct) */
     char error[256];
 };
 
@@ -147,6 +172,8 @@ void sim_result_free(struct sim_result *res);
 struct sim_totals {
     double deficit_mib_s, deficit_time_pct, warning_s, vm_s, churn_gib, fairness;
     double avg_assigned_mib, saved_mib;
+    double flapping;                 /* reversals per VM-hour of running */
+    double waiting_deficit_mib_s, blind_deficit_mib_s; /* parts of deficit_mib_s */
     uint64_t ops, checks;
     int never_started;
 };
@@ -162,15 +189,84 @@ struct sim_compare_row {
     struct sim_totals t;
     int density;   /* -1 when not computed */
 };
+/* Several scenarios compared side by side on one pool of threads: for
+ * each, every policy's run, and the density search of the policies in
+ * density_mask (bit p for policy p). */
+#define SIM_ALL_POLICIES ((1u << SIM_POLICIES) - 1)
+struct sim_compare_task {
+    const struct sim_scenario *sc;
+    unsigned density_mask;
+    unsigned run_mask;               /* policies run over the whole scenario (0: all) */
+    uint64_t duration_ms;            /* 0: the scenario's */
+    struct sim_compare_row *rows;    /* SIM_POLICIES rows, filled in */
+};
+int sim_compare_batch(const struct sim_compare_task *tasks, int n, bool progress, int workers);
+/* Every policy's run and density search, on `workers` threads (0: one per
+ * CPU). */
 int sim_compare(const struct sim_scenario *sc, bool density, uint64_t duration_ms,
-                bool progress, struct sim_compare_row rows[SIM_POLICIES]);
+                bool progress, int workers, struct sim_compare_row rows[SIM_POLICIES]);
+/* `limit`: sim_limit_deficit() of the scenario, shown beside the policies. */
 void sim_print_compare(FILE *f, const struct sim_scenario *sc,
-                       const struct sim_compare_row rows[SIM_POLICIES], bool density);
-int sim_write_compare_csv(const char *path, const struct sim_compare_row rows[SIM_POLICIES]);
+                       const struct sim_compare_row rows[SIM_POLICIES], bool density,
+                       double limit);
+int sim_write_compare_csv(const char *path, const struct sim_compare_row rows[SIM_POLICIES],
+                          double limit);
+
+/* ---- progress on stderr (progress.c) ---- */
+struct sim_progress {
+    bool on, tty, open;
+    double started, shown; /* monotonic seconds */
+};
+void sim_progress_init(struct sim_progress *p, bool on);
+/* One update: on a terminal the line is rewritten (at most 10 times a
+ * second unless a milestone); elsewhere only milestones are written. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void sim_progress_show(struct sim_progress *p, bool milestone, const char *fmt, ...);
+void sim_progress_end(struct sim_progress *p);
+double sim_progress_elapsed(const struct sim_progress *p);
+
+/* ---- worker threads (pool.c) ---- */
+struct sim_pool_ops {
+    /* Under the pool's lock: the next job to run, or NULL if none is ready
+     * now (a worker then waits for a job to finish); set *finished once no
+     * job will ever be ready again. */
+    void *(*next)(void *ctx, bool *finished);
+    /* Runs a job, outside the lock; nonzero stops the pool. */
+    int (*run)(void *ctx, void *job);
+    /* Under the lock, after run. */
+    void (*done)(void *ctx, void *job, int rc);
+};
+/* `asked` workers, or one per online CPU if asked <= 0 (at most 64). */
+int sim_pool_workers(int asked);
+/* Runs jobs on `workers` threads (this one included) until none is left;
+ * -1 if a job failed. */
+int sim_pool_run(int workers, const struct sim_pool_ops *ops, void *ctx);
+
+/* ---- the physically possible (limit.c) ---- */
+/* The host reserve the library applies to the scenario's host. */
+uint64_t sim_effective_reserve(const struct sim_scenario *sc);
+/* The deficit no policy can avoid, MiB*s (see limit.c); -1 out of memory. */
+double sim_limit_deficit(const struct sim_scenario *sc, uint64_t duration_ms);
+
+/* ---- the quality benchmark (quality.c) ---- */
+struct sim_quality {
+    int fleets;            /* generated fleets, seeds 1..fleets */
+    struct sim_gen gen;    /* their size and duration (seed and host set per case) */
+    int workers;           /* threads, 0: one per CPU */
+    bool progress;
+    const char *runs_csv, *summary_csv; /* or NULL */
+};
+/* Runs it, prints its tables; the exit status for main(). */
+int sim_quality(const struct sim_quality *q);
 
 /* ---- plot (plot.c) ---- */
+/* Returns 0, SIM_PLOT_NO_GNUPLOT, or -1 when gnuplot (or a file) failed;
+ * `why` says what happened (gnuplot's own message when it has one). */
+#define SIM_PLOT_NO_GNUPLOT (-2)
 int sim_plot(const char *timeline_csv, const char *out_path, const struct sim_scenario *sc,
-             int max_vms);
+             int max_vms, char *why, size_t why_len);
 
 int sim_policy_parse(const char *name);
 

@@ -502,7 +502,11 @@ enum dynmem_reason {
     DYNMEM_REASON_SMART_PAGING_BACK = 7,
     /** A comparison policy (squeezed, mom, esx, proxmox) shrinks the VM to
      *  its entitlement under that policy's own rule, at once. */
-    DYNMEM_REASON_POLICY = 8
+    DYNMEM_REASON_POLICY = 8,
+    /** As SCARCITY, and the VM gives more than its share because a VM that
+     *  weights ask first (lower or equal weight) gave less than asked and
+     *  is held back (DYNMEM_VMSTATE_HELD_BACK). */
+    DYNMEM_REASON_SCARCITY_NEXT = 9
 };
 
 /**
@@ -548,7 +552,11 @@ struct dynmem_action {
 
 /**
  * Decide. Queues at most one action per VM that has none outstanding; read
- * them with dynmem_balancer_next_action(). Also detects stuck VMs.
+ * them with dynmem_balancer_next_action(). Also detects stuck VMs. Growth
+ * that needs ballooned memory back and a hot-add is one unballoon now and
+ * the hot-add as soon as the unballoon is confirmed complete (see
+ * dynmem_balancer_confirm()): memory for both counts as used from the tick
+ * on.
  * @param b the balancer
  * @param now_ms current time, not before the previous tick
  * @param[out] queued if not NULL, how many actions are queued now
@@ -572,14 +580,21 @@ enum dynmem_confirm_flag {
     /** The action is over: whatever was not confirmed did not happen. */
     DYNMEM_CONFIRM_FINAL = 1u << 0,
     /** The action ended in failure (with FINAL). For growth the balancer
-     *  stops hot-adding to this VM until its configuration changes. */
+     *  stops hot-adding to this VM until its configuration changes or it
+     *  hot-removes memory (which gives it room again). */
     DYNMEM_CONFIRM_FAILED = 1u << 1
 };
 
 /**
  * Report what a backend really did for an action (facts up). Call it with
  * each piece of progress (e.g. each balloon response), the last one with
- * DYNMEM_CONFIRM_FINAL.
+ * DYNMEM_CONFIRM_FINAL. A FINAL confirmation of an unballoon that gave back
+ * all it asked, where the tick's growth also needs a hot-add, queues that
+ * hot-add at once: take it with dynmem_balancer_next_action() to carry out
+ * both in the same tick (an unballoon short of its bytes gets no hot-add on
+ * top of its balloon; the memory held for it returns to the pool). A FINAL
+ * confirmation of a balloon or hot-remove short of its bytes holds the VM
+ * back (DYNMEM_VMSTATE_HELD_BACK).
  * @param b the balancer
  * @param vm_id the VM
  * @param action_id the action, as taken from dynmem_balancer_next_action()
@@ -610,8 +625,14 @@ enum dynmem_vm_state_flag {
     DYNMEM_VMSTATE_BUSY = 1u << 4,
     /** The guest reported distress (swap-in, major faults, PSI). */
     DYNMEM_VMSTATE_DISTRESS = 1u << 5,
-    /** Hot-add failed for good; growth is by unballoon only. */
-    DYNMEM_VMSTATE_HOT_ADD_FAILED = 1u << 6
+    /** Hot-add failed; growth is by unballoon only until the VM's
+     *  configuration changes or it hot-removes memory. */
+    DYNMEM_VMSTATE_HOT_ADD_FAILED = 1u << 6,
+    /** Its guest gave less than a shrink asked: it is not asked below what
+     *  it kept until a back-off passes (5 s, doubling with each short
+     *  answer in a row up to 5 min) or its demand falls; its share of a
+     *  shortfall goes to the VMs weights ask next. */
+    DYNMEM_VMSTATE_HELD_BACK = 1u << 7
 };
 
 /**

@@ -91,7 +91,8 @@ enum dynmem_memmap_figure {
     DYNMEM_MEMMAP_CURRENT = 4,
     /** Pages hot-added (and confirmed by the guest) since the last system reset. */
     DYNMEM_MEMMAP_ADDED = 5,
-    /** Pages hot-removed since the last system reset. */
+    /** Pages hot-removed since the last system reset and not hot-added
+     *  again. */
     DYNMEM_MEMMAP_REMOVED = 6,
     /** Size of the hot-add window (0 if none). */
     DYNMEM_MEMMAP_WINDOW = 7,
@@ -162,11 +163,14 @@ DYNMEM_API int dynmem_memmap_set_hot_add_alignment(struct dynmem_memmap *map,
                                                    unsigned log2_mib);
 
 /**
- * Plan the next hot-add request towards @p wanted more pages. The range
- * starts at the first aligned page of what remains of the window; its
- * size is min(wanted, remaining) rounded down to the alignment and capped
+ * Plan the next hot-add request towards @p wanted more pages. Pages the
+ * guest hot-removed are no longer its own and are offered first: the
+ * range is the lowest aligned run inside them. Otherwise it starts at the
+ * first aligned page of what remains of the window. Its size is
+ * min(wanted, run or remaining) rounded down to the alignment and capped
  * at DYNMEM_MEMMAP_CHUNK_PAGES rounded down to the alignment (or at one
- * alignment unit if that is larger). Call again after each
+ * alignment unit if that is larger). So a guest that shrank by hot-remove
+ * can grow back to all it had. Call again after each
  * dynmem_memmap_hot_add_done() for the rest. Changes nothing.
  * @param map the map
  * @param wanted pages wanted (at least 1)
@@ -181,11 +185,13 @@ DYNMEM_API int dynmem_memmap_hot_add_plan(const struct dynmem_memmap *map, uint6
 
 /**
  * Record the guest's answer to a hot-add request. The first @p added
- * pages of the range become guest memory. Anything less than the whole
- * range (including a failure, @p added = 0) gives up the rest of the
- * window until a system reset, as a guest that stops short cannot be
- * expected to take more. Pages of the window below @p start that were
- * never added (skipped for alignment) are given up too.
+ * pages of the range become guest memory (pages it had hot-removed leave
+ * the REMOVED figure; window pages join ADDED). Anything less than the
+ * whole range (including a failure, @p added = 0) gives up the rest of
+ * the window, or for a range of hot-removed pages every hot-removed page,
+ * until a system reset, as a guest that stops short cannot be expected to
+ * take more. Pages of the window below @p start that were never added
+ * (skipped for alignment) are given up too.
  * @param map the map
  * @param start first page of the request, as planned
  * @param count pages requested (at least 1)
@@ -194,7 +200,8 @@ DYNMEM_API int dynmem_memmap_hot_add_plan(const struct dynmem_memmap *map, uint6
  * @param[out] out_accepted if not NULL, receives the pages counted:
  *        min(added, count)
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_OUT_OF_RANGE (the
- *         range is not inside what remains of the window) or
+ *         range is neither inside what remains of the window nor a run of
+ *         hot-removed pages that may still be added again) or
  *         DYNMEM_ERR_NO_MEMORY
  */
 DYNMEM_API int dynmem_memmap_hot_add_done(struct dynmem_memmap *map, uint64_t start,
@@ -236,11 +243,12 @@ DYNMEM_API int dynmem_memmap_unballoon_take(struct dynmem_memmap *map, uint64_t 
 
 /**
  * Record that the guest hot-removed a range (protocol 2.0 guests): the
- * pages leave the guest for good and the visible maximum and the current
- * figure shrink by @p count. As with dynmem_memmap_balloon_record(), the
- * range is refused whole, and nothing is counted, if any page of it is not
- * guest memory or is ballooned: ballooned pages are the host's already, so
- * a guest that offers them again gives nothing back.
+ * pages leave the guest and the visible maximum and the current figure
+ * shrink by @p count, until a hot-add gives them back
+ * (dynmem_memmap_hot_add_plan()). As with dynmem_memmap_balloon_record(),
+ * the range is refused whole, and nothing is counted, if any page of it is
+ * not guest memory or is ballooned: ballooned pages are the host's already,
+ * so a guest that offers them again gives nothing back.
  * @param map the map
  * @param start first page
  * @param count number of pages (at least 1)
@@ -305,7 +313,8 @@ DYNMEM_API void dynmem_memmap_reset_channel(struct dynmem_memmap *map);
 /**
  * System reset: the guest reboots with its boot memory only. Balloon,
  * hot-add and hot-remove books are emptied and the whole window can be
- * hot-added again; boot ranges, window and alignment stay. Never fails.
+ * hot-added again (as can hot-removed pages after a re-add stopped short);
+ * boot ranges, window and alignment stay. Never fails.
  * @param map the map; NULL is a no-op
  */
 DYNMEM_API void dynmem_memmap_reset_system(struct dynmem_memmap *map);

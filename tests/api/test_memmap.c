@@ -257,6 +257,50 @@ Test(memmap, hot_remove_shrinks_the_visible_maximum)
     dynmem_memmap_free(m);
 }
 
+/* Pages the guest hot-removed are not its own any more: a later hot-add
+ * gives them back (the lowest aligned run first) before the window's rest,
+ * so a guest that shrank by hot-remove can grow to its maximum again. */
+Test(memmap, hot_removed_pages_are_hot_added_again)
+{
+    struct dynmem_memmap *m = example_vm();
+    hot_add(m, GIB_PAGES, 0x800000, GIB_PAGES, GIB_PAGES, GIB_PAGES);
+    /* The guest gives back 512 MiB of its hot-added top and 256 MiB of
+     * boot memory, in pieces that are not all aligned. */
+    uint64_t top = 0x800000 + GIB_PAGES - 512 * MIB_PAGES;
+    cr_assert_eq(dynmem_memmap_hot_remove_record(m, top, 512 * MIB_PAGES), DYNMEM_OK);
+    cr_assert_eq(dynmem_memmap_hot_remove_record(m, 3 * GIB_PAGES + 64 * MIB_PAGES,
+                                                 256 * MIB_PAGES), DYNMEM_OK);
+    cr_assert_eq(fig(m, DYNMEM_MEMMAP_VISIBLE), 5 * GIB_PAGES - 768 * MIB_PAGES);
+    /* The boot run comes first; only its aligned 128 MiB are planned. */
+    hot_add(m, GIB_PAGES, 3 * GIB_PAGES + 128 * MIB_PAGES, 128 * MIB_PAGES, 128 * MIB_PAGES,
+            128 * MIB_PAGES);
+    bool in;
+    cr_assert_eq(dynmem_memmap_is_guest_memory(m, 3 * GIB_PAGES + 128 * MIB_PAGES,
+                                               128 * MIB_PAGES, &in), DYNMEM_OK);
+    cr_assert(in);
+    /* Then the hot-added top, whole, then the window's rest. */
+    hot_add(m, GIB_PAGES, top, 512 * MIB_PAGES, 512 * MIB_PAGES, 512 * MIB_PAGES);
+    hot_add(m, 256 * MIB_PAGES, 0x800000 + GIB_PAGES, 256 * MIB_PAGES, 256 * MIB_PAGES,
+            256 * MIB_PAGES);
+    cr_assert_eq(fig(m, DYNMEM_MEMMAP_VISIBLE), 5 * GIB_PAGES + 128 * MIB_PAGES);
+    cr_assert_eq(fig(m, DYNMEM_MEMMAP_REMOVED), 128 * MIB_PAGES);
+    cr_assert_eq(fig(m, DYNMEM_MEMMAP_ADDED), GIB_PAGES + 256 * MIB_PAGES);
+    /* A re-add the guest takes only in part: removed pages stay out until
+     * a system reset, and the window serves the next hot-add. */
+    cr_assert_eq(dynmem_memmap_hot_remove_record(m, top, 256 * MIB_PAGES), DYNMEM_OK);
+    hot_add(m, GIB_PAGES, top, 256 * MIB_PAGES, 100 * MIB_PAGES, 100 * MIB_PAGES);
+    hot_add(m, 128 * MIB_PAGES, 0x800000 + GIB_PAGES + 256 * MIB_PAGES, 128 * MIB_PAGES,
+            128 * MIB_PAGES, 128 * MIB_PAGES);
+    uint64_t accepted;
+    cr_assert_eq(dynmem_memmap_hot_add_done(m, top + 128 * MIB_PAGES, 128 * MIB_PAGES,
+                                            128 * MIB_PAGES, &accepted),
+                 DYNMEM_ERR_OUT_OF_RANGE, "not planned any more");
+    dynmem_memmap_reset_system(m);
+    cr_assert_eq(fig(m, DYNMEM_MEMMAP_REMOVED), 0);
+    hot_add(m, GIB_PAGES, 0x800000, GIB_PAGES, GIB_PAGES, GIB_PAGES);
+    dynmem_memmap_free(m);
+}
+
 Test(memmap, configuration_is_checked)
 {
     struct dynmem_memmap *m = example_vm();

@@ -1,6 +1,7 @@
 /* The memory map against a page-by-page model: seeded random sequences of
- * guest claims (true and false), hot-adds that succeed, stop short or fail,
- * unballoons, hot-removes and resets. Every answer and every figure must
+ * guest claims (true and false), hot-adds that succeed, stop short or fail
+ * (into the window, or re-adding hot-removed pages), unballoons,
+ * hot-removes and resets. Every answer and every figure must
  * match the model after every step. */
 #include <criterion/criterion.h>
 #include <dynmem/dynmem.h>
@@ -19,6 +20,7 @@ enum state { ABSENT, PRESENT, BALLOONED, REMOVED };
 struct model {
     unsigned char page[SPACE];
     uint64_t cursor, limit, added, visible, ballooned, removed;
+    bool reuse_off; /* a re-add stopped short: removed pages stay out */
 };
 
 static uint64_t below(uint64_t *x, uint64_t n)
@@ -35,6 +37,7 @@ static void model_boot(struct model *m)
     m->limit = SPACE;
     m->added = m->ballooned = m->removed = 0;
     m->visible = 1536;
+    m->reuse_off = false;
 }
 
 static unsigned count_state(const struct model *m, uint64_t s, uint64_t n, enum state st)
@@ -76,12 +79,33 @@ static void step_unballoon(struct dynmem_memmap *mm, struct model *m, uint64_t *
     m->ballooned -= end - s;
 }
 
+/* The lowest aligned run of removed pages, at most `wanted` (rounded down
+ * to the alignment): what a hot-add plans first. */
+static uint64_t removed_run(const struct model *m, uint64_t wanted, uint64_t *start)
+{
+    for (uint64_t s = 0; s < SPACE; s += ALIGN) {
+        uint64_t n = 0;
+        while (s + n < SPACE && m->page[s + n] == REMOVED && n < wanted)
+            n++;
+        n = n / ALIGN * ALIGN;
+        if (n) {
+            *start = s;
+            return n;
+        }
+    }
+    return 0;
+}
+
 static void step_hot_add(struct dynmem_memmap *mm, struct model *m, uint64_t *x)
 {
     uint64_t wanted = 1 + below(x, 1200), start, count, accepted;
-    uint64_t s = (m->cursor + ALIGN - 1) / ALIGN * ALIGN, n = 0;
-    if (s < m->limit)
-        n = (m->limit - s < wanted ? m->limit - s : wanted) / ALIGN * ALIGN;
+    uint64_t s = 0, n = m->reuse_off ? 0 : removed_run(m, wanted, &s);
+    bool reuse = n != 0;
+    if (!reuse) {
+        s = (m->cursor + ALIGN - 1) / ALIGN * ALIGN;
+        if (s < m->limit)
+            n = (m->limit - s < wanted ? m->limit - s : wanted) / ALIGN * ALIGN;
+    }
     cr_assert_eq(dynmem_memmap_hot_add_plan(mm, wanted, &start, &count), DYNMEM_OK);
     cr_assert_eq(count, n);
     if (!n)
@@ -93,8 +117,13 @@ static void step_hot_add(struct dynmem_memmap *mm, struct model *m, uint64_t *x)
     cr_assert_eq(dynmem_memmap_hot_add_done(mm, start, count, added, &accepted), DYNMEM_OK);
     cr_assert_eq(accepted, acc);
     memset(&m->page[s], PRESENT, acc);
-    m->added += acc;
     m->visible += acc;
+    if (reuse) {
+        m->removed -= acc;
+        m->reuse_off = acc < n;
+        return;
+    }
+    m->added += acc;
     m->cursor = s + acc;
     if (acc < n)
         m->limit = m->cursor;
@@ -102,7 +131,13 @@ static void step_hot_add(struct dynmem_memmap *mm, struct model *m, uint64_t *x)
 
 static void step_hot_remove(struct dynmem_memmap *mm, struct model *m, uint64_t *x)
 {
+    /* Mostly a few pages anywhere; sometimes a whole aligned run, which a
+     * later hot-add can take back. */
     uint64_t n = 1 + below(x, 32), s = below(x, SPACE - n + 1);
+    if (below(x, 4) == 0) {
+        n = ALIGN * (1 + below(x, 2));
+        s = below(x, SPACE / ALIGN - 1) * ALIGN;
+    }
     unsigned present = count_state(m, s, n, PRESENT), b = count_state(m, s, n, BALLOONED);
     int want = present + b < n ? DYNMEM_ERR_PAGES_OUTSIDE
                : b         ? DYNMEM_ERR_PAGES_BALLOONED

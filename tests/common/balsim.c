@@ -135,6 +135,14 @@ static void backend(struct balsim *s, const struct dynmem_action *a)
     uint32_t flags = DYNMEM_CONFIRM_FINAL;
     switch (v->guest) {
     case GUEST_COOPERATIVE: done = a->bytes; break;
+    case GUEST_FLOOR:
+        done = a->bytes;
+        if (a->kind == DYNMEM_ACTION_BALLOON || a->kind == DYNMEM_ACTION_HOT_REMOVE) {
+            uint64_t spare = v->ledger + v->ledger_paged > v->demand
+                                 ? v->ledger + v->ledger_paged - v->demand : 0;
+            done = (a->bytes < spare ? a->bytes : spare) / 4096 * 4096;
+        }
+        break;
     case GUEST_HALF: done = a->bytes / 2 / 4096 * 4096; break;
     case GUEST_REFUSES: flags |= DYNMEM_CONFIRM_FAILED; break;
     case GUEST_SILENT:
@@ -160,6 +168,8 @@ void balsim_step(struct balsim *s)
         dynmem_action_describe(&a, s->last, sizeof s->last);
         if (s->verbose)
             fprintf(stderr, "t=%llu %s\n", (unsigned long long)s->now, s->last);
+        if (s->on_action)
+            s->on_action(s, &a);
         backend(s, &a);
         if (dynmem_balancer_check(s->b))
             s->violations++;

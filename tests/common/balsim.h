@@ -16,7 +16,9 @@ enum balsim_guest {
     GUEST_HALF,        /* gives or takes half of each request, then ends it */
     GUEST_REFUSES,     /* ends every request having done nothing (FAILED) */
     GUEST_SILENT,      /* never answers: the VM ends up stuck */
-    GUEST_NO_DRIVER    /* never reports and never answers */
+    GUEST_NO_DRIVER,   /* never reports and never answers */
+    GUEST_FLOOR        /* as cooperative, but never gives below its demand
+                        * (Linux's rule: it keeps its committed memory) */
 };
 
 struct balsim_vm {
@@ -37,6 +39,9 @@ struct balsim {
     uint64_t actions, violations, ledger_mismatches;
     char last[256]; /* last action described */
     bool verbose;
+    /* Called with every action before the backend plays it, if set. */
+    void (*on_action)(struct balsim *s, const struct dynmem_action *a);
+    void *user;
 };
 
 /* A configuration with the defaults (DYNMEM_VM_CONFIG_INIT) and these sizes. */

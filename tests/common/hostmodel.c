@@ -29,6 +29,7 @@ static void boot_layout(struct hostmodel *m)
 {
     memset(m->count, 0, sizeof m->count);
     m->added = 0;
+    m->reuse_off = false;
     for (unsigned p = 0; p < HM_SPACE; p++) {
         m->page[p] = p < HM_BOOT ? HM_PRESENT : p < HM_WIN_START ? HM_ABSENT : HM_WINDOW;
         m->count[m->page[p]]++;
@@ -107,8 +108,12 @@ static void tx_end(struct hostmodel *m, uint32_t flags)
 {
     if (flags & (F_TIMED_OUT | F_RESET)) {
         flags |= F_FAILED;
-        if (m->tx_kind == DYNMEM_ACTION_HOT_ADD)
-            give_up_window(m, m->tx_start, true); /* a late guest may still add it */
+        /* A late guest may still add the range: the window's rest, or for a
+         * re-add every removed page, is not offered again. */
+        if (m->tx_kind == DYNMEM_ACTION_HOT_ADD && m->tx_readd)
+            m->reuse_off = true;
+        else if (m->tx_kind == DYNMEM_ACTION_HOT_ADD)
+            give_up_window(m, m->tx_start, true);
     }
     if (m->tx_kind == DYNMEM_ACTION_UNBALLOON) {
         /* Handed back when sent: the guest's, whatever the answer. */
@@ -232,10 +237,15 @@ static int hot_add_answer(struct hostmodel *m, const struct dynmem_proto_hot_add
 {
     uint64_t claimed = r->result ? r->page_count : 0;
     uint64_t acc = claimed < m->tx_asked ? claimed : m->tx_asked;
-    give_up_window(m, m->tx_start, false);
-    set_pages(m, m->tx_start, acc, HM_PRESENT);
-    if (acc < m->tx_asked)
-        give_up_window(m, 0, true);
+    if (m->tx_readd) {
+        set_pages(m, m->tx_start, acc, HM_PRESENT);
+        m->reuse_off |= acc < m->tx_asked;
+    } else {
+        give_up_window(m, m->tx_start, false);
+        set_pages(m, m->tx_start, acc, HM_PRESENT);
+        if (acc < m->tx_asked)
+            give_up_window(m, 0, true);
+    }
     m->tx_got = acc;
     m->fact_pages[DYNMEM_ACTION_HOT_ADD] += acc;
     tx_end(m, r->result && r->page_count == 0 ? DYNMEM_SESSION_FLAG_PERMANENT : 0);
@@ -320,19 +330,39 @@ static const char *sent_unballoon(struct hostmodel *m, uint64_t now,
     return NULL;
 }
 
+/* The first page of the lowest aligned run of `unit` hot-removed pages, or
+ * HM_SPACE: hot-removed pages are offered again before the window. */
+static uint64_t removed_run(const struct hostmodel *m, uint64_t unit)
+{
+    if (m->reuse_off)
+        return HM_SPACE;
+    for (uint64_t s = 0; s + unit <= HM_SPACE; s += unit) {
+        uint64_t p = s;
+        while (p < s + unit && m->page[p] == HM_REMOVED)
+            p++;
+        if (p == s + unit)
+            return s;
+    }
+    return HM_SPACE;
+}
+
 static const char *sent_hot_add(struct hostmodel *m, uint64_t now,
                                 const struct dynmem_proto_hot_add_request *a)
 {
     uint64_t unit = UINT64_C(256) << m->align_log2, s = a->range.start_page;
-    uint64_t n = a->range.page_count;
-    if (!m->cap_hot_add || n == 0 || s % unit || n % unit || s < HM_WIN_START ||
-        s + n > HM_SPACE)
-        return "hot-add request not aligned, empty, outside the window or not allowed";
+    uint64_t n = a->range.page_count, first_removed = removed_run(m, unit);
+    if (!m->cap_hot_add || n == 0 || s % unit || n % unit || s + n > HM_SPACE)
+        return "hot-add request not aligned, empty, beyond the map or not allowed";
+    bool readd = s == first_removed;
     for (uint64_t p = s; p < s + n; p++)
-        if (m->page[p] != HM_WINDOW)
-            return "hot-add of a page the window no longer offers";
+        if (m->page[p] != (readd ? HM_REMOVED : HM_WINDOW))
+            return readd ? "re-add of a page that is not hot-removed"
+                         : "hot-add of a page the window no longer offers";
+    if (!readd && first_removed != HM_SPACE)
+        return "hot-add from the window while hot-removed pages can be added again";
     begin(m, now, DYNMEM_SESSION_HOST_HOT_ADD, DYNMEM_ACTION_HOT_ADD, n);
     m->tx_start = s;
+    m->tx_readd = readd;
     return NULL;
 }
 

@@ -24,7 +24,7 @@ enum hm_page {
     HM_ABSENT,    /* never guest memory (the hole, beyond the window) */
     HM_PRESENT,   /* the guest's */
     HM_BALLOONED, /* the guest gave it to the host */
-    HM_REMOVED,   /* hot-removed, gone until a system reset */
+    HM_REMOVED,   /* hot-removed: gone until a hot-add gives it back */
     HM_WINDOW,    /* window page not added yet, still usable */
     HM_GIVEN_UP   /* window page given up until a system reset */
 };
@@ -43,6 +43,8 @@ struct hostmodel {
     unsigned char page[HM_SPACE];
     uint64_t count[HM_GIVEN_UP + 1]; /* pages in each state */
     uint64_t added;                  /* window pages present, ballooned or removed */
+    bool reuse_off;                  /* a re-add stopped short: removed pages
+                                      * are not offered until a system reset */
     /* settings */
     uint64_t reply_timeout_ms, post_init_wait_ms, chunk_pages;
     /* channel */
@@ -57,6 +59,7 @@ struct hostmodel {
     uint32_t tx_kind; /* enum dynmem_action_kind */
     uint64_t tx_asked, tx_got, tx_start, tx_action_id;
     bool tx_for_action;
+    bool tx_readd; /* the hot-add gives hot-removed pages back */
     /* the action */
     bool act_live;
     uint32_t act_kind;

@@ -52,3 +52,18 @@ def simulate(name, *extra):
 
 def near(got, want, tol, what):
     assert abs(got - want) <= tol, f"{what}: got {got}, want {want} +- {tol}"
+
+
+def simulate_dict(spec, *extra):
+    """Runs a scenario given as a dict (written to a temporary file);
+    returns (Timeline, summary rows by VM, stdout)."""
+    import json
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "scenario.json")
+        with open(path, "w") as f:
+            json.dump(spec, f)
+        tl, sm = os.path.join(d, "t.csv"), os.path.join(d, "s.csv")
+        r = run([path, "--timeline", tl, "--summary-csv", sm, "--actions", *extra])
+        with open(sm) as f:
+            summary = {row["vm"]: row for row in csv.DictReader(f)}
+        return Timeline(tl), summary, r.stdout
