@@ -22,9 +22,12 @@
 #include "fuzz.h"
 
 #define MIB 256u /* pages */
-/* Memory the guest may grow to: enough for every path, small enough that
- * ballooning all of it page by page stays within the fuzzer's timeout. */
-#define MEMORY_MAX (2048 * MIB)
+/* Memory the guest boots with and may grow to: enough to cross the Linux
+ * floor's knees at 128 and 512 MiB, small because a guest in Linux's
+ * single-page fallback answers one range per page, and the run's cost
+ * grows with the memory it may give (2 GiB ran at ~70 inputs a second). */
+#define MEMORY_BOOT (256 * MIB)
+#define MEMORY_MAX (640 * MIB)
 
 struct guest {
     dynmem_session_guest *g;
@@ -144,11 +147,11 @@ static void setting(struct guest *s, struct fuzz_input *in)
     switch (which) {
     case 0:
         if (!s->giving && dynmem_session_guest_set_param(
-                              s->g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES, v % (8192 * MIB)) == 0)
-            s->committed = v % (8192 * MIB);
+                              s->g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES, v % MEMORY_MAX) == 0)
+            s->committed = v % MEMORY_MAX;
         break;
     case 1: {
-        int64_t f = (v & 1) ? -1 : (int64_t)(v % (1024 * MIB));
+        int64_t f = (v & 1) ? -1 : (int64_t)(v % MEMORY_MAX);
         if (!s->giving &&
             dynmem_session_guest_set_param(s->g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, f) == 0)
             s->floor = f;
@@ -184,9 +187,9 @@ static void check(const struct guest *s, uint64_t usable_before)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_input in = {data, size};
-    struct guest s = {.floor = -1, .next_boot = 2048 * MIB};
+    struct guest s = {.floor = -1, .next_boot = 1024 * MIB};
     REQUIRE(dynmem_session_guest_new(&s.g, NULL) == 0);
-    REQUIRE(dynmem_session_guest_add_memory(s.g, 0, 1024 * MIB) == 0);
+    REQUIRE(dynmem_session_guest_add_memory(s.g, 0, MEMORY_BOOT) == 0);
     REQUIRE(dynmem_session_guest_set_param(s.g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS, 0) == 0);
     REQUIRE(dynmem_session_guest_connect(s.g, 0) == 0);
     while (in.n) {
@@ -221,7 +224,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 5: setting(&s, &in); break;
         default: {
-            uint64_t pages = (uint64_t)fuzz_u16(&in) % 4096 * 512 + 512;
+            uint64_t pages = (uint64_t)fuzz_u16(&in) % 1024 * 512 + 512;
             if (memory(&s) + pages <= MEMORY_MAX &&
                 dynmem_session_guest_add_memory(s.g, s.next_boot, pages) == 0)
                 s.next_boot += pages;
