@@ -26,7 +26,7 @@ static const struct param_info *param_info(enum dynmem_balancer_param p)
         [DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES] = {-1, (int64_t)BYTES_MAX, -1, true},
         [DYNMEM_BALANCER_PARAM_POLICY] = {DYNMEM_POLICY_DYNMEM, DYNMEM_POLICY_PROXMOX,
                                           DYNMEM_POLICY_DYNMEM, false},
-        [DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS] = {0, INT64_C(86400000), 60000, false},
+        [DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS] = {0, CALM_MAX_MS, 60000, false},
         [DYNMEM_BALANCER_PARAM_STUCK_TIMEOUT_MS] = {1, INT64_C(86400000), 5000, false},
         [DYNMEM_BALANCER_PARAM_DEADBAND_BYTES] = {0, INT64_C(1) << 40, 32 << 20, true},
         [DYNMEM_BALANCER_PARAM_MAX_GROW_PER_TICK_BYTES] = {0, (int64_t)BYTES_MAX, 0, true},

@@ -14,6 +14,8 @@
 #define UNIT DYNMEM_SIZE_UNIT
 /* Largest memory size handled anywhere: 2^52 bytes of guest-physical space. */
 #define BYTES_MAX (UINT64_C(1) << 52)
+/* The longest calm period, the balancer's or a VM's own: a day. */
+#define CALM_MAX_MS INT64_C(86400000)
 
 /* One VM in the weighted cut (balancer_policy.c): its figures copied out
  * of its record, so that the cut's partitioning rounds walk one compact

@@ -376,7 +376,8 @@ static uint64_t lazy_reclaim(struct dynmem_balancer *b, struct vm *v, uint64_t n
         v->surplus_since_ms = now_ms;
         v->in_surplus = true;
     }
-    if (now_ms - v->surplus_since_ms < (uint64_t)b->calm_ms)
+    uint64_t calm = v->cfg.calm_period_ms ? v->cfg.calm_period_ms : (uint64_t)b->calm_ms;
+    if (now_ms - v->surplus_since_ms < calm)
         return 0;
     uint64_t surplus = cur - v->entitled;
     uint64_t step = max_u64(round_up_unit(surplus / 4), max_u64((uint64_t)b->deadband, UNIT));

@@ -107,6 +107,9 @@ static int vm_fields(const struct sink *s, const struct dynmem_vm_config *c)
         return say(s, DYNMEM_ERR_CONFIG_ALIGNMENT,
                    "hot-add alignment %s is not a power of two from 2 MiB to %s",
                    size_text(a).s, size_text(ALIGNMENT_MAX).s);
+    if (c->calm_period_ms > (uint64_t)CALM_MAX_MS)
+        return say(s, DYNMEM_ERR_CONFIG_CALM_PERIOD, "calm period %" PRIu64 " ms above a day "
+                   "(%" PRId64 " ms)", c->calm_period_ms, CALM_MAX_MS);
     if (c->flags & ~(uint32_t)KNOWN_VM_FLAGS)
         return say(s, DYNMEM_ERR_CONFIG_FLAGS, "flags %#" PRIx32 " hold bits this library does "
                    "not know", c->flags);

@@ -92,14 +92,20 @@ struct dynmem_vm_config {
     uint32_t weight;
     /** Hot-add granularity: a power of two multiple of 2 MiB, up to 1 GiB. */
     uint64_t hot_add_alignment_bytes;
+    /** How long a surplus must last before lazy reclaim takes it from this
+     *  VM, in ms, up to 86400000 (a day); 0 = the balancer's
+     *  DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS. Lets a VM that must not be
+     *  reclaimed quickly (a database's cache) wait longer, or a scratch VM
+     *  less, than the host's calm period. */
+    uint64_t calm_period_ms;
     /** Must be zero. */
-    uint64_t reserved[4];
+    uint64_t reserved[3];
 };
 
 /** Initializer for a struct dynmem_vm_config with the defaults and no sizes. */
 #define DYNMEM_VM_CONFIG_INIT { sizeof(struct dynmem_vm_config), \
     DYNMEM_VM_DYNAMIC | DYNMEM_VM_CAN_BALLOON | DYNMEM_VM_CAN_HOT_ADD, \
-    0, 0, 0, 20, 5000, DYNMEM_SIZE_UNIT, {0, 0, 0, 0} }
+    0, 0, 0, 20, 5000, DYNMEM_SIZE_UNIT, 0, {0, 0, 0} }
 
 /**
  * Check a VM configuration without a balancer (B1).
@@ -108,7 +114,7 @@ struct dynmem_vm_config {
  *         DYNMEM_ERR_CONFIG_STARTUP, DYNMEM_ERR_CONFIG_MINIMUM,
  *         DYNMEM_ERR_CONFIG_MAXIMUM, DYNMEM_ERR_CONFIG_BUFFER,
  *         DYNMEM_ERR_CONFIG_WEIGHT, DYNMEM_ERR_CONFIG_ALIGNMENT,
- *         DYNMEM_ERR_CONFIG_FLAGS (unknown flag, or a static VM whose minimum,
+ *         DYNMEM_ERR_CONFIG_CALM_PERIOD, DYNMEM_ERR_CONFIG_FLAGS (unknown flag, or a static VM whose minimum,
  *         startup and maximum differ); also DYNMEM_ERR_INVALID_ARGUMENT,
  *         DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_STRUCT_RESERVED
  */

@@ -109,6 +109,7 @@ DYNMEM_BEGIN_DECLS
     X(CONFIG_HOST_MEMORY, -410, "host memory must be a non-zero multiple of 2 MiB") \
     X(CONFIG_RESERVE,   -411, "host reserve must be a multiple of 2 MiB below host memory") \
     X(CONFIG_DUPLICATE, -412, "two VMs share a name or an endpoint") \
+    X(CONFIG_CALM_PERIOD, -413, "a VM's calm period must be 0..86400000 ms (0: the balancer's)") \
     /* protocol sessions (session.h): -500..-599 */ \
     X(SESSION_WRONG_STATE,    -500, "message not expected in the session's current state") \
     X(SESSION_TIME_BACKWARDS, -501, "time is before the session's latest time") \

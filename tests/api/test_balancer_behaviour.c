@@ -139,6 +139,39 @@ Test(reclaim, no_flapping_within_deadband)
     balsim_fini(&s);
 }
 
+/* A VM's own calm period replaces the balancer's for that VM, longer or
+ * shorter, and a reconfiguration changes it for the surplus already there. */
+Test(reclaim, each_vm_waits_its_own_calm_period)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(16), DYNMEM_POLICY_HYPERV);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, 10000), 0);
+    struct dynmem_vm_config c = balsim_config(GIB(2), MIB(512), GIB(4));
+    int host = balsim_add_cfg(&s, &c, GUEST_COOPERATIVE); /* 0: the balancer's 10 s */
+    c.calm_period_ms = 30000;
+    int slow = balsim_add_cfg(&s, &c, GUEST_COOPERATIVE);
+    c.calm_period_ms = 2000;
+    int quick = balsim_add_cfg(&s, &c, GUEST_COOPERATIVE);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(balsim_start(&s, i), 0);
+        s.vm[i].demand = MIB(500);
+    }
+    balsim_run(&s, 5);
+    cr_assert_eq(balsim_assigned(&s, quick), MIB(600), "2 s of calm are enough for it");
+    cr_assert_eq(balsim_assigned(&s, host), GIB(2));
+    cr_assert_eq(balsim_assigned(&s, slow), GIB(2));
+    balsim_run(&s, 10);
+    cr_assert_eq(balsim_assigned(&s, host), MIB(600), "the balancer's 10 s");
+    cr_assert_eq(balsim_assigned(&s, slow), GIB(2), "its own 30 s hold it");
+    /* Shortened while its surplus lasts: counted from the surplus's start. */
+    c.calm_period_ms = 20000;
+    cr_assert_eq(dynmem_balancer_vm_configure(s.b, s.vm[slow].id, &c), 0);
+    balsim_run(&s, 7);
+    cr_assert_eq(balsim_assigned(&s, slow), MIB(600));
+    cr_assert_eq(dynmem_balancer_check(s.b), 0);
+    balsim_fini(&s);
+}
+
 Test(visible, hot_remove_guests_shrink_for_real)
 {
     struct balsim s;

@@ -61,6 +61,10 @@ Test(config_explain, each_field_with_its_values)
     says(&c, DYNMEM_ERR_CONFIG_ALIGNMENT,
          "hot-add alignment 3 MiB is not a power of two from 2 MiB to 1024 MiB");
     c.hot_add_alignment_bytes = MIB(2);
+    c.calm_period_ms = 86400001;
+    says(&c, DYNMEM_ERR_CONFIG_CALM_PERIOD, "calm period 86400001 ms above a day (86400000 ms)");
+    c.calm_period_ms = 86400000;
+    cr_assert_eq(dynmem_vm_config_check(&c), 0);
     c.flags |= 1u << 20;
     says(&c, DYNMEM_ERR_CONFIG_FLAGS, "flags 0x100007 hold bits this library does not know");
     c = balsim_config(GIB(1), MIB(512), GIB(2));

@@ -41,8 +41,8 @@ class VMConfig:
     """A VM's memory configuration (struct dynmem_vm_config).
 
     The defaults are DYNMEM_VM_CONFIG_INIT's: buffer 20 %, weight 5000,
-    dynamic with balloon and hot-add, hot-add alignment 2 MiB. Sizes are
-    bytes, whole multiples of SIZE_UNIT (2 MiB).
+    dynamic with balloon and hot-add, hot-add alignment 2 MiB, calm period 0
+    (the balancer's). Sizes are bytes, whole multiples of SIZE_UNIT (2 MiB).
     """
     startup_bytes: int = 0
     minimum_bytes: int = 0
@@ -50,6 +50,7 @@ class VMConfig:
     buffer_percent: int = 20
     weight: int = 5000
     hot_add_alignment_bytes: int = SIZE_UNIT
+    calm_period_ms: int = 0
     dynamic: bool = True
     can_balloon: bool = True
     can_hot_add: bool = True
@@ -77,7 +78,7 @@ class VMConfig:
                 raise TypeError(f'{name} must be a bool')
         c.flags = self.flags
         for name in ('startup_bytes', 'minimum_bytes', 'maximum_bytes',
-                     'hot_add_alignment_bytes'):
+                     'hot_add_alignment_bytes', 'calm_period_ms'):
             setattr(c, name, u64(name, getattr(self, name)))
         c.buffer_percent = u32('buffer_percent', self.buffer_percent)
         c.weight = u32('weight', self.weight)

@@ -133,6 +133,7 @@ def test_config_errors():
         (dict(buffer_percent=1), 'CONFIG_BUFFER'),
         (dict(weight=10001), 'CONFIG_WEIGHT'),
         (dict(hot_add_alignment_bytes=3 * MIB), 'CONFIG_ALIGNMENT'),
+        (dict(calm_period_ms=86400001), 'CONFIG_CALM_PERIOD'),
         (dict(dynamic=False), 'CONFIG_FLAGS'),
     ]
     b = dynmem.Balancer(host_total_bytes=8 * GIB)
