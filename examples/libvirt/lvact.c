@@ -141,27 +141,6 @@ void lv_act_stats(struct lv_daemon *D, struct lv_dom *d, long long now)
                MIB(vs.total_memory), MIB(vs.available_memory), MIB(smp.committed_bytes), MIB(held));
 }
 
-/* A lazy reclaim the domain's own calm period (longer than the balancer's)
- * does not allow yet: the surplus must have lasted that much longer. */
-static int calm_holds(struct lv_daemon *D, struct lv_dom *d, const struct dynmem_action *a,
-                      long long now)
-{
-    if (a->reason != DYNMEM_REASON_LAZY_RECLAIM)
-        return 0;
-    int64_t host_calm = 0;
-    dynmem_balancer_get_param(D->b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, &host_calm);
-    int64_t own = d->set.given & LV_SET_CALM ? (int64_t)d->set.calm_ms : D->o->calm_ms;
-    if (own <= host_calm)
-        return 0;
-    if (!d->lazy_since) {
-        d->lazy_since = now;
-        ex_log(d->name, "surplus for the balancer's calm period (%.1f s); its own (%.1f s) holds "
-               "the reclaim back %.1f s more", (double)host_calm / 1000, (double)own / 1000,
-               (double)(own - host_calm) / 1000);
-    }
-    return now - d->lazy_since < own - host_calm;
-}
-
 static struct lv_dom *by_vm(struct lv_daemon *D, uint64_t vm_id)
 {
     for (size_t i = 0; i < LV_MAX_DOMS; i++)
@@ -173,29 +152,22 @@ static struct lv_dom *by_vm(struct lv_daemon *D, uint64_t vm_id)
 void lv_act_take(struct lv_daemon *D, long long now)
 {
     struct dynmem_action a = DYNMEM_ACTION_INIT;
-    unsigned char lazy[LV_MAX_DOMS] = {0};
     while (dynmem_balancer_next_action(D->b, &a) == 1) {
         struct lv_dom *d = by_vm(D, a.vm_id);
         if (!d)
             continue;
-        if (a.reason == DYNMEM_REASON_LAZY_RECLAIM)
-            lazy[d - D->dom] = 1;
-        int held_back = calm_holds(D, d, &a, now);
         char text[512];
         dynmem_action_describe(&a, text, sizeof text);
         int repeat = a.kind == d->dry_kind && a.target_bytes == d->dry_target;
-        if (!held_back && (!D->o->dry_run || !repeat))
+        if (!D->o->dry_run || !repeat)
             ex_log(d->name, "%s%s", D->o->dry_run ? "dry-run: " : "", text);
         d->dry_kind = a.kind;
         d->dry_target = a.target_bytes;
-        int rc = held_back || D->o->dry_run ? 1 : !d->d ? -1 : apply(d, &a, now);
+        int rc = D->o->dry_run ? 1 : !d->d ? -1 : apply(d, &a, now);
         if (rc) {
             int failed = rc < 0;
             dynmem_balancer_confirm(D->b, d->vm_id, a.action_id, (uint64_t)now, 0,
                                     DYNMEM_CONFIRM_FINAL | (failed ? DYNMEM_CONFIRM_FAILED : 0));
         }
     }
-    for (size_t i = 0; i < LV_MAX_DOMS; i++)
-        if (D->dom[i].used && !lazy[i] && !D->dom[i].busy)
-            D->dom[i].lazy_since = 0;
 }

@@ -31,19 +31,6 @@ struct lv_dom *lv_dom_find(struct lv_daemon *D, const unsigned char *uuid)
     return NULL;
 }
 
-/* The balancer's calm period: the shortest any managed domain asks for, so
- * that lvact.c can hold back the reclaim of domains that ask for longer. */
-static void sync_calm(struct lv_daemon *D)
-{
-    int64_t calm = D->o->calm_ms;
-    for (size_t i = 0; i < LV_MAX_DOMS; i++) {
-        const struct lv_dom *d = &D->dom[i];
-        if (d->used && d->managed && (d->set.given & LV_SET_CALM) && (int64_t)d->set.calm_ms < calm)
-            calm = (int64_t)d->set.calm_ms;
-    }
-    dynmem_balancer_set_param(D->b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, calm);
-}
-
 /* The host total the balancer shares out: the host less what the domains
  * outside it hold; the books' debt is said when it changes (@p say). */
 static void sync_total(struct lv_daemon *D, int say)
@@ -218,16 +205,17 @@ int lv_book_adopt(struct lv_daemon *D, struct lv_dom *d, long long now)
     d->cfg = c;
     d->refused[0] = '\0';
     d->busy = 0;
-    d->lazy_since = 0;
     d->last_update = 0;
     d->next_stats = now;
-    sync_calm(D);
     start_stats(D, d);
+    char calm[32] = "as --calm";
+    if (c.calm_period_ms)
+        snprintf(calm, sizeof calm, "%.1f s", (double)c.calm_period_ms / 1000);
     ex_log(d->name, "managed at what it holds, %llu MiB (balloon %llu MiB, virtio-mem %llu of %llu MiB, "
-           "boot %llu MiB): minimum %llu MiB, maximum %llu MiB, buffer %u%%, weight %u",
+           "boot %llu MiB): minimum %llu MiB, maximum %llu MiB, buffer %u%%, weight %u, calm %s",
            MIB(held), MIB(d->r.actual), MIB(lv_mem_vmem_current(&d->r.mem)),
            MIB(lv_mem_vmem_size(&d->r.mem)), MIB(d->r.mem.boot), MIB(c.minimum_bytes),
-           MIB(c.maximum_bytes), c.buffer_percent, c.weight);
+           MIB(c.maximum_bytes), c.buffer_percent, c.weight, calm);
     return 0;
 }
 
@@ -246,7 +234,6 @@ static void unmanage(struct lv_daemon *D, struct lv_dom *d, int running)
         ex_log(d->name, "%llu MiB returned to the pool", MIB(vc.physical_bytes + vc.in_flight_bytes));
         lv_book_sync_total(D);
     }
-    sync_calm(D);
 }
 
 /* A managed domain whose size changed outside the daemon (virsh setmem, a
@@ -306,7 +293,6 @@ void lv_book_settings_changed(struct lv_daemon *D, struct lv_dom *d, long long n
     }
     d->set = s;
     d->cfg = c;
-    sync_calm(D);
     ex_log(d->name, "settings changed: minimum %llu MiB, maximum %llu MiB, buffer %u%%, weight %u",
            MIB(c.minimum_bytes), MIB(c.maximum_bytes), c.buffer_percent, c.weight);
 }

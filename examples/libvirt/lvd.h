@@ -41,8 +41,6 @@ struct lv_dom {
     long long issued, progressed;
     /* guest statistics */
     long long next_stats, last_update;
-    /* its own calm period, when longer than the balancer's */
-    long long lazy_since;
     uint64_t drift;              /* held, when it first differed from the books */
     uint32_t dry_kind;
     uint64_t dry_target;

@@ -133,6 +133,9 @@ int lv_meta_config(const struct lv_settings *s, const struct lv_mem *m, uint64_t
         c.buffer_percent = s->buffer;
     if (s->given & LV_SET_WEIGHT)
         c.weight = s->weight;
+    /* the library takes 0 as "the balancer's": a calm of 0 s is 1 ms */
+    if (s->given & LV_SET_CALM)
+        c.calm_period_ms = s->calm_ms ? s->calm_ms : 1;
     if (c.maximum_bytes > c.startup_bytes)
         c.flags |= DYNMEM_VM_CAN_HOT_ADD; /* growth past what it starts with */
     if (startup % DYNMEM_SIZE_UNIT) {
