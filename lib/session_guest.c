@@ -336,11 +336,16 @@ int dynmem_session_guest_next_deadline(const dynmem_session_guest *g, uint64_t *
     return 1;
 }
 
-/* Next range to balloon out by the default (Linux-like) model: 2 MiB units
- * while they last, then single pages. */
-static int default_pick(dynmem_session_guest *g, struct dynmem_proto_range *r)
+/* Next pages to balloon out by the default (Linux-like) model: 2 MiB units
+ * while they last, then single pages. Single pages are taken as one run of
+ * up to @p room pages (*singles set): the same pages k pops of one page
+ * would take, for one set operation instead of k; each goes on the wire as
+ * its own range, highest first, as Linux sends them. */
+static int default_pick(dynmem_session_guest *g, uint64_t room, struct dynmem_proto_range *r,
+                        bool *singles)
 {
     uint64_t s = 0, c = 0;
+    *singles = false;
     if (!g->small_pages && g->left >= UNIT_2M) {
         (void)dynmem_pageset_pop(g->avail, UNIT_2M, &s, &c);
         if (c == UNIT_2M) {
@@ -352,11 +357,12 @@ static int default_pick(dynmem_session_guest *g, struct dynmem_proto_range *r)
             return 0;
         g->small_pages = true;
     }
-    (void)dynmem_pageset_pop(g->avail, 1, &s, &c);
+    (void)dynmem_pageset_pop(g->avail, room < g->left ? room : g->left, &s, &c);
     if (!c)
         return 0;
     r->start_page = s;
     r->page_count = c;
+    *singles = true;
     return 1;
 }
 
@@ -387,7 +393,8 @@ static void answer_ranges(dynmem_session_guest *g)
                 got = 0;
             }
         } else {
-            got = default_pick(g, &r);
+            bool singles;
+            got = default_pick(g, cap - n, &r, &singles);
             if (got > 0) {
                 int rc = remove ? dynmem_pageset_remove(g->memory, r.start_page, r.page_count, NULL)
                                 : dynmem_pageset_insert(g->ballooned, r.start_page, r.page_count, NULL);
@@ -395,6 +402,12 @@ static void answer_ranges(dynmem_session_guest *g)
                     (void)dynmem_pageset_insert(g->avail, r.start_page, r.page_count, NULL);
                     got = 0;
                 }
+            }
+            if (got > 0 && singles) {
+                for (uint64_t k = r.page_count; k-- > 0;)
+                    g->ranges[n++] = (struct dynmem_proto_range){r.start_page + k, 1};
+                g->left -= r.page_count;
+                continue;
             }
         }
         if (got <= 0)

@@ -116,6 +116,15 @@ Test(session_guest, at_most_510_ranges_per_message, .fini = fini)
     cr_assert(take(&m));
     cr_assert_eq(m.body.balloon_response.ranges.count, 510);
     cr_assert(m.body.balloon_response.more_pages);
+    /* One page per range, highest first, as Linux's page-at-a-time loop
+     * takes them: 3299 down to 3000, then 2299 down. */
+    uint64_t want = 3299;
+    for (uint32_t i = 0; i < 510; i++, want = want == 3000 ? 2299 : want - 1) {
+        struct dynmem_proto_range r;
+        dynmem_proto_ranges_get(&r, &m.body.balloon_response.ranges, i);
+        cr_assert_eq(r.page_count, 1);
+        cr_assert_eq(r.start_page, want, "range %u: page %llu", i, (unsigned long long)r.start_page);
+    }
     cr_assert(take(&m));
     cr_assert_eq(m.body.balloon_response.ranges.count, 490);
     cr_assert_not(m.body.balloon_response.more_pages);
