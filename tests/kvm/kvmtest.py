@@ -416,3 +416,41 @@ def fail(msg, guests=(), daemon=None):
         print("---- %s log (last 40 lines)" % daemon.name)
         print("\n".join(daemon.text().splitlines()[-40:]))
     sys.exit(1)
+
+
+# The balancer leaves differences below its deadband (MiB) alone.
+DEADBAND = 32
+
+
+def last_demand(text, name):
+    """The demand (MiB) of a guest's latest statistics sample in a daemon's
+    --verbose log, or None."""
+    found = re.findall(r"%s: stats: .* demand (\d+) MiB" % re.escape(name), text)
+    return int(found[-1]) if found else None
+
+
+def expected_split(demands, weights, buffer, minimum, maximum, host):
+    """What docs/policies.md's dynmem rule entitles each of two guests to
+    (MiB): want = demand x (1 + buffer %), capped at the maximum; when the
+    wants exceed the host, the buffers are cut so that cut x weight is the
+    same for both, and a cut never takes a guest below its demand."""
+    def up2(x):
+        return -(-x // 2) * 2
+    want = {n: min(maximum, up2(d * (100 + buffer) // 100)) for n, d in demands.items()}
+    room = {n: want[n] - max(minimum, demands[n]) for n in want}
+    cut = max(0, sum(want.values()) - host)
+    total_w = sum(weights.values())
+    # Each cut is proportional to the other's weight; a cut larger than
+    # that guest's buffer leaves the rest to the other.
+    c = {n: cut * (total_w - weights[n]) / total_w for n in want}
+    a, b = list(want)
+    for n, m in ((a, b), (b, a)):
+        if c[n] > room[n]:
+            c[m] += c[n] - room[n]
+            c[n] = room[n]
+    return {n: want[n] - c[n] for n in want}
+
+
+def within_deadband(held_bytes, expect_mib):
+    """A holding within the deadband (and a 2 MiB rounding) of the rule's."""
+    return abs(held_bytes / MIB - expect_mib) <= DEADBAND + 2

@@ -8,11 +8,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kvmtest import (MIB, Daemon, Guest, Sampler, fail,  # noqa: E402
-                     prepare, log, wait_for)
+from kvmtest import (MIB, Daemon, Guest, Sampler, expected_split, fail,  # noqa: E402
+                     last_demand, prepare, log, wait_for, within_deadband)
 
 BOOT, MINIMUM, HOST = 512, 192, 896  # MiB; 2 x BOOT does not fit in HOST
 RATE = 8
+WEIGHTS = {"heavy": 9000, "light": 1000}
+BUFFER = 50  # percent
 # idle, then the hogs grow (the test paces): heavy wants its maximum, light
 # wants more than what is left (but can live with it, so no OOM kill)
 PEAKS = {"heavy": 320, "light": 240}
@@ -27,12 +29,12 @@ def main():
     try:
         samplers = [Sampler(g) for g in guests]
         specs = []
-        for g, w in zip(guests, (9000, 1000)):
-            specs += ["--vm", "name=%s,qmp=%s,startup=%dM,minimum=%dM,maximum=%dM,buffer=50,weight=%d"
-                      % (g.name, g.qmp_daemon, BOOT, MINIMUM, BOOT, w)]
+        for g in guests:
+            specs += ["--vm", "name=%s,qmp=%s,startup=%dM,minimum=%dM,maximum=%dM,buffer=%d,weight=%d"
+                      % (g.name, g.qmp_daemon, BOOT, MINIMUM, BOOT, BUFFER, WEIGHTS[g.name])]
         d = Daemon(exe, workdir, ["--host-memory", "%dM" % HOST, "--reserve", "0",
                                   "--stats-interval", "1", "--tick", "500", "--calm", "4000",
-                                  "--settle", "5000"] + specs)
+                                  "--settle", "5000", "--verbose"] + specs)
         for g in guests:
             g.wait_line(r"^READY", 150)
         # The light guest is admitted once the heavy one has been reclaimed;
@@ -72,7 +74,19 @@ def main():
         fail("a guest went below its minimum: %s" % [x // MIB for x in lows], guests, d)
     if sum(final) > HOST * MIB:
         fail("guests hold more than the host has: %d MiB" % (sum(final) // MIB), guests, d)
-    if not final[0] > final[1] + 64 * MIB:
+    # Weight decides: each guest ends within the deadband (and a 2 MiB
+    # rounding) of what the rule entitles it to, given its latest demand.
+    demands = {g.name: last_demand(text, g.name) for g in guests}
+    if None in demands.values():
+        fail("no statistics logged for a guest: %s" % demands, guests, d)
+    expect = expected_split(demands, WEIGHTS, BUFFER, MINIMUM, BOOT, HOST)
+    print("RESULT demands heavy %d MiB, light %d MiB; rule's split heavy %.0f MiB, light %.0f MiB"
+          % (demands["heavy"], demands["light"], expect["heavy"], expect["light"]))
+    for g, held in zip(guests, final):
+        if not within_deadband(held, expect[g.name]):
+            fail("weight did not decide: %s holds %d MiB, the rule gives it %.0f MiB"
+                 % (g.name, held // MIB, expect[g.name]), guests, d)
+    if not final[0] > final[1]:
         fail("weight did not decide: heavy %d MiB, light %d MiB"
              % (final[0] // MIB, final[1] // MIB), guests, d)
     if rc != 0:

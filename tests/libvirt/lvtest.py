@@ -19,7 +19,8 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "kvm"))
 import kvmtest  # noqa: E402
-from kvmtest import MIB, Console, Daemon, log, wait_for  # noqa: E402,F401
+from kvmtest import (MIB, Console, Daemon, expected_split, last_demand,  # noqa: E402,F401
+                     log, wait_for, within_deadband)
 
 import libvirt  # noqa: E402  (Debian's python3-libvirt)
 
