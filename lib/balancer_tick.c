@@ -362,10 +362,23 @@ static void plan_resize(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms
     }
 }
 
+/* The dynmem policy keeps a free pool of 1/LOW_FREE_SHARE of the host: below
+ * it, a surplus is reclaimed at once, without the calm period or steps, so
+ * that the next rise elsewhere finds free memory now instead of waiting a
+ * round trip to the guest holding it. */
+#define LOW_FREE_SHARE 32
+
+static bool free_pool_low(const struct dynmem_balancer *b, uint64_t host_free)
+{
+    return b->policy == DYNMEM_POLICY_DYNMEM && host_free < (uint64_t)b->host_total / LOW_FREE_SHARE;
+}
+
 /* Lazy reclaim (B7): a surplus above the target must last the calm period.
  * The dynmem policy then shrinks in steps (a quarter of the surplus, at least
- * the deadband) so that a demand coming back meets memory still there. */
-static uint64_t lazy_reclaim(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
+ * the deadband) so that a demand coming back meets memory still there,
+ * unless the host's free pool is low (all of it at once). */
+static uint64_t lazy_reclaim(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms,
+                             uint64_t host_free)
 {
     uint64_t cur = vm_holding(v);
     if (cur <= v->entitled + (uint64_t)b->deadband) {
@@ -376,10 +389,12 @@ static uint64_t lazy_reclaim(struct dynmem_balancer *b, struct vm *v, uint64_t n
         v->surplus_since_ms = now_ms;
         v->in_surplus = true;
     }
+    uint64_t surplus = cur - v->entitled;
+    if (free_pool_low(b, host_free))
+        return surplus;
     uint64_t calm = v->cfg.calm_period_ms ? v->cfg.calm_period_ms : (uint64_t)b->calm_ms;
     if (now_ms - v->surplus_since_ms < calm)
         return 0;
-    uint64_t surplus = cur - v->entitled;
     uint64_t step = max_u64(round_up_unit(surplus / 4), max_u64((uint64_t)b->deadband, UNIT));
     /* The last steps go in one: a remainder below two steps is not worth
      * another round trip to the guest. */
@@ -423,7 +438,7 @@ static void shrink_planned(struct dynmem_balancer *b, struct vm *v, bool scarce,
         shrink_vm(b, v, min_u64(over, v->paged), DYNMEM_REASON_SMART_PAGING_DRAIN, now_ms,
                   host_free);
     } else {
-        uint64_t step = lazy_reclaim(b, v, now_ms);
+        uint64_t step = lazy_reclaim(b, v, now_ms, host_free);
         if (step)
             shrink_vm(b, v, step, DYNMEM_REASON_LAZY_RECLAIM, now_ms, host_free);
     }

@@ -291,3 +291,40 @@ Test(smart_paging, restart_short_of_startup)
     cr_assert_eq(s.ledger_mismatches, 0);
     balsim_fini(&s);
 }
+
+/* Runs a host whose free memory is below 1/32 of it while one VM's demand
+ * falls; returns what that VM holds 5 s later (calm period 30 s). */
+static uint64_t held_after_fall_on_full_host(enum dynmem_policy policy)
+{
+    struct balsim s;
+    balsim_init(&s, GIB(8), policy);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES, (int64_t)GIB(1)), 0);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS, 30000), 0);
+    int a = balsim_add(&s, GIB(4), MIB(512), GIB(4), 5000, GUEST_COOPERATIVE);
+    int b = balsim_add(&s, MIB(2944), MIB(512), GIB(4), 5000, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(&s, a), 0);
+    cr_assert_eq(balsim_start(&s, b), 0);
+    s.vm[a].demand = MIB(3400); /* wants 4080 MiB: within the deadband of 4 GiB */
+    s.vm[b].demand = MIB(2460); /* wants 2952 MiB: within the deadband of 2944 */
+    balsim_run(&s, 5);
+    cr_assert_eq(balsim_assigned(&s, a), GIB(4));
+    cr_assert_eq(balsim_assigned(&s, b), MIB(2944), "128 MiB free: under 1/32 of the host");
+    s.vm[a].demand = MIB(1000);
+    balsim_run(&s, 5);
+    uint64_t held = balsim_assigned(&s, a);
+    cr_assert_eq(dynmem_balancer_check(s.b), 0);
+    balsim_fini(&s);
+    return held;
+}
+
+/* dynmem keeps a free pool of 1/32 of the host: while free memory is below
+ * it, a surplus goes back at once, without the calm period, so the next
+ * rise elsewhere finds memory free instead of waiting for a guest to give
+ * it. Hyper-V's rule waits the calm period whatever the host's state. */
+Test(reclaim, low_free_pool_reclaims_surplus_at_once)
+{
+    cr_assert_eq(held_after_fall_on_full_host(DYNMEM_POLICY_DYNMEM), MIB(1200),
+                 "demand 1000 MiB + 20 %% buffer, at once");
+    cr_assert_eq(held_after_fall_on_full_host(DYNMEM_POLICY_HYPERV), GIB(4),
+                 "hyperv waits its calm period");
+}
