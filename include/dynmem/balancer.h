@@ -765,22 +765,34 @@ DYNMEM_API int dynmem_action_describe(const struct dynmem_action *action, char *
 
 /**
  * Name of an action kind, e.g. "hot-add".
+ *
+ * Like every function of libdynmem that names a value, it never returns
+ * NULL: a value this library version does not know is named "unknown".
  * @param kind enum dynmem_action_kind
- * @return a static string; "unknown" for an unknown kind
+ * @return a static string; "unknown" for an unknown kind. Never NULL,
+ *         never to be freed.
  */
 DYNMEM_API const char *dynmem_action_kind_name(uint32_t kind);
 
 /**
  * Name of a reason, e.g. "lazy-reclaim".
+ *
+ * Like every function of libdynmem that names a value, it never returns
+ * NULL: a value this library version does not know is named "unknown".
  * @param reason enum dynmem_reason
- * @return a static string; "unknown" for an unknown reason
+ * @return a static string; "unknown" for an unknown reason. Never NULL,
+ *         never to be freed.
  */
 DYNMEM_API const char *dynmem_reason_name(uint32_t reason);
 
 /**
  * Name of a policy, e.g. "hyperv".
+ *
+ * Like every function of libdynmem that names a value, it never returns
+ * NULL: a value this library version does not know is named "unknown".
  * @param policy enum dynmem_policy
- * @return a static string; "unknown" for an unknown policy
+ * @return a static string; "unknown" for an unknown policy. Never NULL,
+ *         never to be freed.
  */
 DYNMEM_API const char *dynmem_policy_name(uint32_t policy);
 

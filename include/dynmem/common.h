@@ -152,8 +152,10 @@ DYNMEM_API const char *dynmem_strerror(int code);
 /**
  * Name an error code as it is spelled in the API.
  * @param code a value of enum dynmem_error (any int is accepted)
+ * Like every function of libdynmem that names a value, it never returns
+ * NULL: a value this library version does not know is named "unknown".
  * @return a static string such as "DYNMEM_ERR_NO_MEMORY" ("DYNMEM_OK" for 0);
- *         "DYNMEM_ERR_UNKNOWN" for a code this library version does not know.
+ *         "unknown" for a code this library version does not know.
  *         Never NULL, never to be freed.
  */
 DYNMEM_API const char *dynmem_error_name(int code);

@@ -537,9 +537,14 @@ DYNMEM_API int dynmem_session_event_to_pressure_sample(struct dynmem_pressure_sa
                                                        const struct dynmem_session_event *ev);
 
 /**
- * Name an event kind.
- * @param kind enum dynmem_session_event_kind
- * @return a static string such as "FACT", or NULL if unknown
+ * Name an event kind as enum dynmem_session_event_kind spells it, without
+ * the DYNMEM_SESSION_EVENT_ prefix.
+ *
+ * Like every function of libdynmem that names a value, it never returns
+ * NULL: a value this library version does not know is named "unknown".
+ * @param kind enum dynmem_session_event_kind (any value is accepted)
+ * @return a static string such as "FACT"; "unknown" for an unknown kind.
+ *         Never NULL, never to be freed.
  */
 DYNMEM_API const char *dynmem_session_event_kind_name(uint32_t kind);
 

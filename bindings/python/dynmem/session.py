@@ -107,9 +107,9 @@ class SessionEvent:
 
     @property
     def kind_name(self):
-        """The library's name of the kind, e.g. 'FACT' (dynmem_session_event_kind_name)."""
-        name = lib.dynmem_session_event_kind_name(u32('kind', int(self.kind)))
-        return ffi.string(name).decode() if name != ffi.NULL else str(int(self.kind))
+        """The library's name of the kind, e.g. 'FACT'; 'unknown' for a kind
+        newer than the library (dynmem_session_event_kind_name)."""
+        return ffi.string(lib.dynmem_session_event_kind_name(u32('kind', int(self.kind)))).decode()
 
     @property
     def final(self):
