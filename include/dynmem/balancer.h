@@ -601,6 +601,13 @@ enum dynmem_confirm_flag {
  * top of its balloon; the memory held for it returns to the pool). A FINAL
  * confirmation of a balloon or hot-remove short of its bytes holds the VM
  * back (DYNMEM_VMSTATE_HELD_BACK).
+ *
+ * Both ids are needed: @p vm_id is the index into the balancer's table
+ * (its slot and the slot's generation), which finds the VM and its one
+ * outstanding action in O(1) with no index of actions; action ids are
+ * unique per balancer (a counter from 1, never reused), so an @p action_id
+ * that is not the VM's outstanding action (a late or misrouted
+ * confirmation) is detected and refused with DYNMEM_ERR_NOT_FOUND.
  * @param b the balancer
  * @param vm_id the VM
  * @param action_id the action, as taken from dynmem_balancer_next_action()
