@@ -548,7 +548,11 @@ int dynmem_balancer_vm_set_pressure_param(dynmem_balancer *b, uint64_t vm_id,
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
-    if (param != DYNMEM_PRESSURE_PARAM_WINDOW_MS && param != DYNMEM_PRESSURE_PARAM_STALE_MS)
-        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (param != DYNMEM_PRESSURE_PARAM_WINDOW_MS && param != DYNMEM_PRESSURE_PARAM_STALE_MS) {
+        /* One rule for unknown settings everywhere: DYNMEM_ERR_NOT_FOUND. */
+        int64_t lo, hi;
+        int known = dynmem_pressure_param_bounds(param, &lo, &hi);
+        return known == DYNMEM_ERR_NOT_FOUND ? known : DYNMEM_ERR_INVALID_ARGUMENT;
+    }
     return dynmem_pressure_set_param(v->est, param, value);
 }

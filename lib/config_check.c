@@ -138,6 +138,20 @@ static int start(const struct sink *s)
     return DYNMEM_OK;
 }
 
+int dynmem_vm_config_init(struct dynmem_vm_config *config, size_t size)
+{
+    if (!config)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (size < DYNMEM__END_OF(struct dynmem_vm_config, calm_period_ms) ||
+        size > DYNMEM__STRUCT_SIZE_MAX)
+        return DYNMEM_ERR_STRUCT_SIZE;
+    const struct dynmem_vm_config defaults = DYNMEM_VM_CONFIG_INIT;
+    memset(config, 0, size);
+    memcpy(config, &defaults, size < sizeof defaults ? size : sizeof defaults);
+    config->size = (uint32_t)size;
+    return DYNMEM_OK;
+}
+
 int dynmem_vm_config_check(const struct dynmem_vm_config *c)
 {
     struct sink none = {NULL, 0};

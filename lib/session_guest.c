@@ -83,39 +83,64 @@ void dynmem_session_guest_free(dynmem_session_guest *g)
     dynmem__free(&a, g);
 }
 
+/* Accepted range of each setting; the first version must also be one of
+ * the three named versions. */
+static const struct {
+    int64_t min, max;
+} guest_bounds[GUEST_PARAMS] = {
+    [DYNMEM_SESSION_GUEST_VERSION_FIRST] = {DYNMEM_PROTO_VERSION_WIN7, DYNMEM_PROTO_VERSION_WIN10},
+    [DYNMEM_SESSION_GUEST_CAP_BALLOON] = {0, 1},
+    [DYNMEM_SESSION_GUEST_CAP_HOT_ADD] = {0, 1},
+    [DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE] = {0, 1},
+    [DYNMEM_SESSION_GUEST_HOT_ADD_ALIGNMENT] = {0, 15},
+    [DYNMEM_SESSION_GUEST_STATUS_DELAY_MS] = {0, 3600000},
+    [DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS] = {0, 3600000},
+    [DYNMEM_SESSION_GUEST_COMMITTED_PAGES] = {0, (int64_t)DYNMEM_MEMMAP_PAGES_MAX},
+    [DYNMEM_SESSION_GUEST_FLOOR_PAGES] = {-1, (int64_t)DYNMEM_MEMMAP_PAGES_MAX},
+    [DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS] = {1, 3600000},
+};
+
+static bool guest_param_known(int p)
+{
+    return p >= 1 && p < GUEST_PARAMS;
+}
+
+int dynmem_session_guest_param_bounds(enum dynmem_session_guest_param param, int64_t *out_min,
+                                      int64_t *out_max)
+{
+    if (!out_min || !out_max)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (!guest_param_known((int)param))
+        return DYNMEM_ERR_NOT_FOUND;
+    *out_min = guest_bounds[param].min;
+    *out_max = guest_bounds[param].max;
+    return 0;
+}
+
 int dynmem_session_guest_set_param(dynmem_session_guest *g, enum dynmem_session_guest_param param,
                                    int64_t value)
 {
     if (!g)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    int64_t lo = 0, hi = 1;
-    switch (param) {
-    case DYNMEM_SESSION_GUEST_VERSION_FIRST:
-        if (value != DYNMEM_PROTO_VERSION_WIN7 && value != DYNMEM_PROTO_VERSION_WIN8 &&
-            value != DYNMEM_PROTO_VERSION_WIN10)
-            return DYNMEM_ERR_OUT_OF_RANGE;
-        lo = hi = value;
-        break;
-    case DYNMEM_SESSION_GUEST_CAP_BALLOON:
-    case DYNMEM_SESSION_GUEST_CAP_HOT_ADD:
-    case DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE: break;
-    case DYNMEM_SESSION_GUEST_HOT_ADD_ALIGNMENT: hi = 15; break;
-    case DYNMEM_SESSION_GUEST_STATUS_DELAY_MS:
-    case DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS: hi = 3600000; break;
-    case DYNMEM_SESSION_GUEST_COMMITTED_PAGES: hi = (int64_t)DYNMEM_MEMMAP_PAGES_MAX; break;
-    case DYNMEM_SESSION_GUEST_FLOOR_PAGES:
-        lo = -1;
-        hi = (int64_t)DYNMEM_MEMMAP_PAGES_MAX;
-        break;
-    case DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS:
-        lo = 1;
-        hi = 3600000;
-        break;
-    default: return DYNMEM_ERR_NOT_FOUND;
-    }
-    if (value < lo || value > hi)
+    if (!guest_param_known((int)param))
+        return DYNMEM_ERR_NOT_FOUND;
+    if (value < guest_bounds[param].min || value > guest_bounds[param].max)
+        return DYNMEM_ERR_OUT_OF_RANGE;
+    if (param == DYNMEM_SESSION_GUEST_VERSION_FIRST && value != DYNMEM_PROTO_VERSION_WIN7 &&
+        value != DYNMEM_PROTO_VERSION_WIN8 && value != DYNMEM_PROTO_VERSION_WIN10)
         return DYNMEM_ERR_OUT_OF_RANGE;
     g->param[param] = value;
+    return 0;
+}
+
+int dynmem_session_guest_get_param(const dynmem_session_guest *g,
+                                   enum dynmem_session_guest_param param, int64_t *out)
+{
+    if (!g || !out)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (!guest_param_known((int)param))
+        return DYNMEM_ERR_NOT_FOUND;
+    *out = g->param[param];
     return 0;
 }
 

@@ -108,6 +108,20 @@ struct dynmem_vm_config {
     0, 0, 0, 20, 5000, DYNMEM_SIZE_UNIT, 0, {0, 0, 0} }
 
 /**
+ * Set a VM configuration to the defaults of DYNMEM_VM_CONFIG_INIT, for
+ * callers that cannot use the macro (language bindings, FFI): @c size set,
+ * buffer 20 %, weight 5000, dynamic with balloon and hot-add, alignment
+ * 2 MiB, no sizes, everything else zero.
+ * @param config the configuration to initialise
+ * @param size sizeof(struct dynmem_vm_config) as compiled by the caller
+ *        (bytes beyond the fields this library knows are zeroed)
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p config NULL) or
+ *         DYNMEM_ERR_STRUCT_SIZE (@p size smaller than the 1.0 struct or
+ *         absurd); @p config is unchanged on error
+ */
+DYNMEM_API int dynmem_vm_config_init(struct dynmem_vm_config *config, size_t size);
+
+/**
  * Check a VM configuration without a balancer (B1).
  * @param config the configuration
  * @return 0 or the error naming the first bad field:
@@ -466,8 +480,9 @@ DYNMEM_API int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
  * @param vm_id the VM
  * @param param DYNMEM_PRESSURE_PARAM_WINDOW_MS or DYNMEM_PRESSURE_PARAM_STALE_MS
  * @param value the value
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p b NULL, or another setting),
- *         DYNMEM_ERR_NOT_FOUND or DYNMEM_ERR_OUT_OF_RANGE (the value outside
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p b NULL, or a setting that
+ *         follows the configuration), DYNMEM_ERR_NOT_FOUND (unknown VM or
+ *         unknown setting) or DYNMEM_ERR_OUT_OF_RANGE (the value outside
  *         dynmem_pressure_param_bounds())
  */
 DYNMEM_API int dynmem_balancer_vm_set_pressure_param(dynmem_balancer *b, uint64_t vm_id,

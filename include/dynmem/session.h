@@ -310,7 +310,7 @@ struct dynmem_session_host_counters {
  *         (DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_STRUCT_RESERVED,
  *         DYNMEM_ERR_BAD_ALLOCATOR)
  */
-DYNMEM_API int dynmem_session_host_new(dynmem_session_host **out, struct dynmem_memmap *map,
+DYNMEM_API int dynmem_session_host_new(dynmem_session_host **out, dynmem_memmap *map,
                                        const struct dynmem_allocator *alloc);
 
 /**
@@ -630,16 +630,40 @@ DYNMEM_API int dynmem_session_guest_new(dynmem_session_guest **out,
 DYNMEM_API void dynmem_session_guest_free(dynmem_session_guest *g);
 
 /**
+ * Bounds of a guest setting.
+ * @param param the setting
+ * @param[out] out_min receives the smallest value allowed
+ * @param[out] out_max receives the largest value allowed (for
+ *        DYNMEM_SESSION_GUEST_VERSION_FIRST only 0x3, 0x10000 and 0x20000
+ *        inside them are accepted)
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_NOT_FOUND (unknown setting)
+ */
+DYNMEM_API int dynmem_session_guest_param_bounds(enum dynmem_session_guest_param param,
+                                                 int64_t *out_min, int64_t *out_max);
+
+/**
  * Change a guest setting.
  * @param g the session
  * @param param the setting
- * @param value the new value
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND or
- *         DYNMEM_ERR_OUT_OF_RANGE
+ * @param value the new value, inside dynmem_session_guest_param_bounds()
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND (unknown
+ *         setting) or DYNMEM_ERR_OUT_OF_RANGE (outside the bounds, or a
+ *         first version that is not 0.3, 1.0 or 2.0); unchanged on error
  */
 DYNMEM_API int dynmem_session_guest_set_param(dynmem_session_guest *g,
                                               enum dynmem_session_guest_param param,
                                               int64_t value);
+
+/**
+ * Read a guest setting.
+ * @param g the session
+ * @param param the setting
+ * @param[out] out receives the value
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_NOT_FOUND (unknown setting)
+ */
+DYNMEM_API int dynmem_session_guest_get_param(const dynmem_session_guest *g,
+                                              enum dynmem_session_guest_param param,
+                                              int64_t *out);
 
 /**
  * Give the guest memory it booted with.
@@ -760,14 +784,14 @@ DYNMEM_API int dynmem_session_guest_next_event(dynmem_session_guest *g,
  * @param g the session
  * @return the set, owned by the session; NULL if @p g is NULL
  */
-DYNMEM_API const struct dynmem_pageset *dynmem_session_guest_memory(const dynmem_session_guest *g);
+DYNMEM_API const dynmem_pageset *dynmem_session_guest_memory(const dynmem_session_guest *g);
 
 /**
  * The pages the guest has ballooned out.
  * @param g the session
  * @return the set, owned by the session; NULL if @p g is NULL
  */
-DYNMEM_API const struct dynmem_pageset *dynmem_session_guest_ballooned(const dynmem_session_guest *g);
+DYNMEM_API const dynmem_pageset *dynmem_session_guest_ballooned(const dynmem_session_guest *g);
 
 /**
  * The protocol version agreed, 0 before (or after negotiation failed).

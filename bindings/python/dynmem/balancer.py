@@ -72,7 +72,9 @@ class VMConfig:
         return flags
 
     def _to_c(self):
-        c = new_sized('struct dynmem_vm_config')
+        c = ffi.new('struct dynmem_vm_config *')
+        check(lib.dynmem_vm_config_init(c, ffi.sizeof('struct dynmem_vm_config')),
+              'dynmem_vm_config_init')
         for name, _ in _FLAG_FIELDS:
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f'{name} must be a bool')

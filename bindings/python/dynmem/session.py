@@ -314,15 +314,18 @@ class SessionHost(ParamAccess, _Session):
                                             'dynmem_session_host_state'))
 
 
-class SessionGuest(_Session):
+class SessionGuest(ParamAccess, _Session):
     """A guest (VSC) session (dynmem_session_guest) with the default,
     Linux-like model, freed by the garbage collector.
 
     Settings can be given as keyword arguments (``status_delay_ms``,
-    ``committed_pages``, ``floor_pages``, ...; see GuestParam); the C library
-    only lets them be set, not read back. ``memory`` gives boot memory as
-    (start, count) page ranges.
+    ``committed_pages``, ``floor_pages``, ...; see GuestParam), and read or
+    changed later with get_param(), set_param(), param_bounds() and
+    params(). ``memory`` gives boot memory as (start, count) page ranges.
     """
+    _PARAM = GuestParam
+    _PREFIX = 'dynmem_session_guest'
+    _CTYPE = 'dynmem_session_guest'
     _FUNCTIONS = ('dynmem_session_guest_recv', 'dynmem_session_guest_next_send',
                   'dynmem_session_guest_tick', 'dynmem_session_guest_next_deadline',
                   'dynmem_session_guest_next_event', 'dynmem_session_guest_reset')
@@ -339,13 +342,6 @@ class SessionGuest(_Session):
             self.set_param(name, value)
         for r in memory:
             self.add_memory(*r)
-
-    def set_param(self, which, value):
-        """Change a setting, given as a GuestParam or its lower-case name."""
-        key = param(GuestParam, which)
-        check(lib.dynmem_session_guest_set_param(self._handle, key,
-                                                 i64(key.name.lower(), value)),
-              'dynmem_session_guest_set_param')
 
     def add_memory(self, start, count):
         """Give the guest memory it booted with (pages)."""
