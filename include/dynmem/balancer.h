@@ -774,6 +774,32 @@ DYNMEM_API int dynmem_balancer_host_counters(const dynmem_balancer *b,
 DYNMEM_API int dynmem_balancer_check(const dynmem_balancer *b);
 
 /**
+ * The detail of the balancer's latest refusal, in one line of English that
+ * names the VM, the field or setting and the numbers, e.g.
+ * "vm 4294967296: minimum 512 MiB above startup 256 MiB" (the same text as
+ * dynmem_vm_config_explain() for a configuration), "vm 4294967296: startup
+ * 2048 MiB does not fit: 1024 MiB free after the 940 MiB reserve, 1024 MiB
+ * missing", "DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS 90000000 outside
+ * 0..86400000" or "vm 12: no such VM (never added, or removed)".
+ *
+ * Lifetime: each call that takes the balancer as a non-const handle clears
+ * the detail when it starts and sets it when it refuses, so the text
+ * describes the latest such call, and is "" if that call succeeded or had
+ * nothing to add to its error code. Calls taking a const handle leave it.
+ * It is kept in a fixed array inside the handle: no allocation, no global
+ * or thread-local state. Thread safety: as every call on the handle (one
+ * thread at a time).
+ * @param b the balancer
+ * @param[out] buf receives the text, cut to fit and NUL-terminated when
+ *        @p len > 0; may be NULL when @p len is 0
+ * @param len size of @p buf
+ * @return the length of the full text (as snprintf: it was cut if this is
+ *         >= len; 0 when there is no detail), or DYNMEM_ERR_INVALID_ARGUMENT
+ *         (@p b NULL, or @p buf NULL with @p len > 0)
+ */
+DYNMEM_API int dynmem_balancer_last_error(const dynmem_balancer *b, char *buf, size_t len);
+
+/**
  * Describe an action in one line of English with its numbers, e.g. for a log.
  * @param action the action
  * @param buf destination, NUL-terminated when @p len > 0; may be NULL when

@@ -122,6 +122,14 @@ static void t_vm_set_pressure_param(struct world *w)
     REFUSED("b", dynmem_balancer_vm_set_pressure_param(NULL, w->vm, w->pressure_param, 1000));
 }
 
+static void t_last_error(struct world *w)
+{
+    char text[64] = "x";
+    REFUSED("b", dynmem_balancer_last_error(NULL, text, sizeof text));
+    REFUSED("buf", dynmem_balancer_last_error(w->b, NULL, sizeof text));
+    UNCHANGED("b", text[0], 'x');
+}
+
 static void t_tick(struct world *w)
 {
     size_t queued;
@@ -397,6 +405,7 @@ const struct null_entry null_entries_engines[] = {
     E(dynmem_balancer_free, t_balancer_free),
     E(dynmem_balancer_get_param, t_balancer_get_param),
     E(dynmem_balancer_host_counters, t_host_counters),
+    E(dynmem_balancer_last_error, t_last_error),
     E_OPT(dynmem_balancer_new, t_balancer_new, "alloc"),
     E(dynmem_balancer_next_action, t_next_action),
     E(dynmem_balancer_param_bounds, t_balancer_param_bounds),
