@@ -31,6 +31,20 @@
 #define DYNMEM_API
 #endif
 
+/**
+ * @def DYNMEM_DEPRECATED_ENUMERATOR
+ * Marks an enumerator kept only so that older callers still build: using it
+ * draws a compiler warning naming its replacement. Empty under
+ * DYNMEM_NO_ATTRIBUTES or DYNMEM_NO_DEPRECATION_WARNINGS.
+ */
+#if defined(DYNMEM_NO_ATTRIBUTES) || defined(DYNMEM_NO_DEPRECATION_WARNINGS)
+#define DYNMEM_DEPRECATED_ENUMERATOR(msg)
+#elif defined(__GNUC__) || defined(__clang__)
+#define DYNMEM_DEPRECATED_ENUMERATOR(msg) __attribute__((deprecated(msg)))
+#else
+#define DYNMEM_DEPRECATED_ENUMERATOR(msg)
+#endif
+
 /** @cond INTERNAL */
 #ifdef __cplusplus
 #define DYNMEM_BEGIN_DECLS extern "C" {

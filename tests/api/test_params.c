@@ -4,6 +4,8 @@
  * macro for every size-prefixed struct. */
 #include <string.h>
 
+/* The deprecated spellings are used below on purpose. */
+#define DYNMEM_NO_DEPRECATION_WARNINGS
 #include <criterion/criterion.h>
 #include <dynmem/dynmem.h>
 
@@ -60,16 +62,16 @@ Test(params, guest_get_param_and_bounds)
     dynmem_session_guest *g;
     cr_assert_eq(dynmem_session_guest_new(&g, NULL), 0);
     int64_t v, lo, hi;
-    cr_assert_eq(dynmem_session_guest_get_param(g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS, &v), 0);
+    cr_assert_eq(dynmem_session_guest_get_param(g, DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS, &v), 0);
     cr_assert_eq(v, 45000);
-    cr_assert_eq(dynmem_session_guest_get_param(g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, &v), 0);
+    cr_assert_eq(dynmem_session_guest_get_param(g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, &v), 0);
     cr_assert_eq(v, -1);
-    cr_assert_eq(dynmem_session_guest_get_param(g, DYNMEM_SESSION_GUEST_VERSION_FIRST, &v), 0);
+    cr_assert_eq(dynmem_session_guest_get_param(g, DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST, &v), 0);
     cr_assert_eq(v, DYNMEM_PROTO_VERSION_WIN10);
     /* Every setting: both bounds are accepted (but for the first version,
      * whose bounds are its extremes), one past them is refused, and what
      * was set reads back. */
-    for (int id = DYNMEM_SESSION_GUEST_VERSION_FIRST; id <= DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS; id++) {
+    for (int id = DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST; id <= DYNMEM_SESSION_GUEST_PARAM_NEGOTIATION_TIMEOUT_MS; id++) {
         cr_assert_eq(dynmem_session_guest_param_bounds(id, &lo, &hi), 0, "setting %d", id);
         cr_assert_leq(lo, hi);
         cr_assert_eq(dynmem_session_guest_set_param(g, id, lo - 1), DYNMEM_ERR_OUT_OF_RANGE, "%d", id);
@@ -81,7 +83,7 @@ Test(params, guest_get_param_and_bounds)
         cr_assert_eq(dynmem_session_guest_get_param(g, id, &v), 0);
         cr_assert_eq(v, lo, "setting %d", id);
     }
-    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_VERSION_FIRST, 0x4),
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST, 0x4),
                  DYNMEM_ERR_OUT_OF_RANGE);
     dynmem_session_guest_free(g);
 }
@@ -117,4 +119,15 @@ Test(params, pressure_report_init)
     cr_assert_eq(dynmem_pressure_query(p, 0, 1 << 30, &r), 0);
     cr_assert(r.flags & DYNMEM_REPORT_NO_DATA);
     dynmem_pressure_free(p);
+}
+
+Test(params, old_session_setting_names_still_build)
+{
+    cr_assert_eq(DYNMEM_SESSION_HOST_POST_INIT_WAIT_MS, DYNMEM_SESSION_HOST_PARAM_POST_INIT_WAIT_MS);
+    cr_assert_eq(DYNMEM_SESSION_HOST_STATUS_BURST, DYNMEM_SESSION_HOST_PARAM_STATUS_BURST);
+    cr_assert_eq(DYNMEM_SESSION_HOST_VERSION_MIN, DYNMEM_SESSION_HOST_PARAM_VERSION_MIN);
+    cr_assert_eq(DYNMEM_SESSION_GUEST_VERSION_FIRST, DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST);
+    cr_assert_eq(DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS,
+                 DYNMEM_SESSION_GUEST_PARAM_NEGOTIATION_TIMEOUT_MS);
+    cr_assert_eq(DYNMEM_SESSION_GUEST_FLOOR_PAGES, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES);
 }

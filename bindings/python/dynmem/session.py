@@ -29,10 +29,10 @@ HostState = c_enum('HostState', 'enum dynmem_session_host_state', 'DYNMEM_SESSIO
 Reset = c_enum('Reset', 'enum dynmem_session_reset', 'DYNMEM_SESSION_RESET_',
                'Kinds of reset (enum dynmem_session_reset): VMBUS (the channel) and SYSTEM '
                '(a reboot).')
-HostParam = c_enum('HostParam', 'enum dynmem_session_host_param', 'DYNMEM_SESSION_HOST_',
+HostParam = c_enum('HostParam', 'enum dynmem_session_host_param', 'DYNMEM_SESSION_HOST_PARAM_',
                    'Settings of a host session (enum dynmem_session_host_param); also accepted '
                    'as lower-case names such as "reply_timeout_ms".')
-GuestParam = c_enum('GuestParam', 'enum dynmem_session_guest_param', 'DYNMEM_SESSION_GUEST_',
+GuestParam = c_enum('GuestParam', 'enum dynmem_session_guest_param', 'DYNMEM_SESSION_GUEST_PARAM_',
                     'Settings of a guest session (enum dynmem_session_guest_param); also '
                     'accepted as lower-case names such as "status_delay_ms".')
 EventKind = c_enum('EventKind', 'enum dynmem_session_event_kind', 'DYNMEM_SESSION_EVENT_',
