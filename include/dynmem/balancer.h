@@ -128,8 +128,9 @@ DYNMEM_API int dynmem_vm_config_init(struct dynmem_vm_config *config, size_t siz
  *         DYNMEM_ERR_CONFIG_STARTUP, DYNMEM_ERR_CONFIG_MINIMUM,
  *         DYNMEM_ERR_CONFIG_MAXIMUM, DYNMEM_ERR_CONFIG_BUFFER,
  *         DYNMEM_ERR_CONFIG_WEIGHT, DYNMEM_ERR_CONFIG_ALIGNMENT,
- *         DYNMEM_ERR_CONFIG_CALM_PERIOD, DYNMEM_ERR_CONFIG_FLAGS (unknown flag, or a static VM whose minimum,
- *         startup and maximum differ); also DYNMEM_ERR_INVALID_ARGUMENT,
+ *         DYNMEM_ERR_CONFIG_CALM_PERIOD, DYNMEM_ERR_CONFIG_FLAGS (unknown
+ *         flag, or a static VM whose minimum, startup and maximum differ);
+ *         also DYNMEM_ERR_INVALID_ARGUMENT,
  *         DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_STRUCT_RESERVED
  */
 DYNMEM_API int dynmem_vm_config_check(const struct dynmem_vm_config *config);

@@ -6,8 +6,8 @@ they must agree.
   (b) the version script lib/libdynmem.map (and the node each name sits in),
   (c) `nm -D --defined-only` of the built shared library, with versions.
 
-Functions declared in dynmem/experimental.h belong in the DYNMEM_EXPERIMENTAL
-node; all others in a DYNMEM_<major>.<minor> node.
+Every function sits in a DYNMEM_<major>.<minor> node: there is no
+experimental tier (docs/abi-policy.md).
 Usage: check-symbols.py MAPFILE LIBRARY HEADER_DIR
 """
 import pathlib
@@ -72,9 +72,8 @@ def main():
     for s, node in mapped.items():
         if s in exported and exported[s] != node:
             failures.append(f"{s}: map node {node} but library version {exported[s]}")
-        want_experimental = headers.get(s) == "experimental.h"
-        if s in headers and want_experimental != (node == "DYNMEM_EXPERIMENTAL"):
-            failures.append(f"{s}: declared in {headers[s]} but placed in node {node}")
+        if not re.fullmatch(r"DYNMEM_\d+\.\d+", node):
+            failures.append(f"{s}: placed in node {node}, not a DYNMEM_<major>.<minor> release node")
         if not s.startswith("dynmem_"):
             failures.append(f"{s}: exported name lacks the dynmem_ prefix")
     if not headers:
