@@ -147,21 +147,21 @@ static void setting(struct guest *s, struct fuzz_input *in)
     switch (which) {
     case 0:
         if (!s->giving && dynmem_session_guest_set_param(
-                              s->g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES, v % MEMORY_MAX) == 0)
+                              s->g, DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES, v % MEMORY_MAX) == 0)
             s->committed = v % MEMORY_MAX;
         break;
     case 1: {
         int64_t f = (v & 1) ? -1 : (int64_t)(v % MEMORY_MAX);
         if (!s->giving &&
-            dynmem_session_guest_set_param(s->g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, f) == 0)
+            dynmem_session_guest_set_param(s->g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, f) == 0)
             s->floor = f;
         break;
     }
     case 2:
-        (void)dynmem_session_guest_set_param(s->g, DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE, v & 1);
+        (void)dynmem_session_guest_set_param(s->g, DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE, v & 1);
         break;
     default:
-        (void)dynmem_session_guest_set_param(s->g, DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS,
+        (void)dynmem_session_guest_set_param(s->g, DYNMEM_SESSION_GUEST_PARAM_STATUS_INTERVAL_MS,
                                              v % 5000);
         break;
     }
@@ -190,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct guest s = {.floor = -1, .next_boot = 1024 * MIB};
     REQUIRE(dynmem_session_guest_new(&s.g, NULL) == 0);
     REQUIRE(dynmem_session_guest_add_memory(s.g, 0, MEMORY_BOOT) == 0);
-    REQUIRE(dynmem_session_guest_set_param(s.g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS, 0) == 0);
+    REQUIRE(dynmem_session_guest_set_param(s.g, DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS, 0) == 0);
     REQUIRE(dynmem_session_guest_connect(s.g, 0) == 0);
     while (in.n) {
         unsigned op = fuzz_byte(&in) % 7;

@@ -187,7 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     REQUIRE(dynmem_memmap_add_boot(map, 0, 2 * GIB) == 0);
     REQUIRE(dynmem_memmap_set_hot_add_window(map, 4 * GIB, 4 * GIB) == 0);
     REQUIRE(dynmem_session_host_new(&h, map, NULL) == 0);
-    REQUIRE(dynmem_session_host_set_param(h, DYNMEM_SESSION_HOST_POST_INIT_WAIT_MS, 1000) == 0);
+    REQUIRE(dynmem_session_host_set_param(h, DYNMEM_SESSION_HOST_PARAM_POST_INIT_WAIT_MS, 1000) == 0);
     REQUIRE(dynmem_session_host_open(h, 0) == 0);
     struct books b = {0};
     books_read(&b, map);

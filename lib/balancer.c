@@ -1,5 +1,6 @@
 /* The balancer's handle, settings, VM lifecycle, facts and counters.
  * Deciding (the tick) lives in balancer_tick.c and balancer_policy.c. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "balancer_internal.h"
@@ -109,11 +110,13 @@ int dynmem_balancer_set_param(dynmem_balancer *b, enum dynmem_balancer_param par
 {
     if (!b)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     const struct param_info *pi = param_info(param);
     if (!pi)
-        return DYNMEM_ERR_NOT_FOUND;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_NOT_FOUND, "unknown balancer setting %d", (int)param);
     if (value < pi->min || value > pi->max || (pi->unit_multiple && value > 0 && value % (int64_t)UNIT))
-        return DYNMEM_ERR_OUT_OF_RANGE;
+        return dynmem__bal_bad_param(b, DYNMEM_ERR_OUT_OF_RANGE, dynmem__bal_param_name(param),
+                                     value, pi->min, pi->max);
     if (param == DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES ||
         param == DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES) {
         int64_t total = param == DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES ? value : b->host_total;
@@ -121,7 +124,12 @@ int dynmem_balancer_set_param(dynmem_balancer *b, enum dynmem_balancer_param par
         /* Never let a settings change break the invariant for running VMs. */
         if (dynmem__bal_used(b) + reserve_for(total, setting) > (uint64_t)total &&
             dynmem__bal_used(b) > 0)
-            return DYNMEM_ERR_BAD_STATE;
+            return dynmem__bal_refuse(
+                b, DYNMEM_ERR_BAD_STATE,
+                "host memory %s with reserve %s leaves less than the %s running VMs hold",
+                dynmem__size_text((uint64_t)total).s,
+                dynmem__size_text(reserve_for(total, setting)).s,
+                dynmem__size_text(dynmem__bal_used(b)).s);
     }
     *param_slot(b, param) = value;
     /* The policy, the stale and stuck timeouts and the tick period shape
@@ -278,9 +286,10 @@ int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm_config *co
 {
     if (!b || !vm_id)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     int rc = dynmem_vm_config_check(config);
     if (rc)
-        return rc;
+        return config ? dynmem__bal_bad_config(b, rc, NULL, config) : rc;
     dynmem_pressure *est;
     rc = dynmem_pressure_new(&est, b->has_user_alloc ? &b->user_alloc : NULL);
     if (rc)
@@ -316,11 +325,13 @@ int dynmem_balancer_vm_remove(dynmem_balancer *b, uint64_t vm_id)
 {
     if (!b)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
-        return DYNMEM_ERR_NOT_FOUND;
+        return dynmem__bal_no_vm(b, vm_id);
     if (v->running)
-        return DYNMEM_ERR_BAD_STATE;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": running: stop it first",
+                                  vm_id);
     dynmem_pressure_free(v->est);
     v->est = NULL;
     v->in_use = false;
@@ -370,18 +381,28 @@ int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms
 {
     if (!b)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     if (missing_bytes)
         *missing_bytes = 0;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
-        return DYNMEM_ERR_NOT_FOUND;
-    if (v->running || b->host_total == 0)
-        return DYNMEM_ERR_BAD_STATE;
+        return dynmem__bal_no_vm(b, vm_id);
+    if (v->running)
+        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": already running", vm_id);
+    if (b->host_total == 0)
+        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE,
+                                  "host memory not set (DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES)");
     uint64_t free_bytes = dynmem__bal_free(b);
     if (v->cfg.startup_bytes > free_bytes) {
         if (missing_bytes)
             *missing_bytes = v->cfg.startup_bytes - free_bytes;
-        return DYNMEM_ERR_ADMISSION;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_ADMISSION,
+                                  "vm %" PRIu64 ": startup %s does not fit: %s free after the "
+                                  "%s reserve, %s missing",
+                                  vm_id, dynmem__size_text(v->cfg.startup_bytes).s,
+                                  dynmem__size_text(free_bytes).s,
+                                  dynmem__size_text(dynmem__bal_reserve(b)).s,
+                                  dynmem__size_text(v->cfg.startup_bytes - free_bytes).s);
     }
     vm_power_on(b, v, v->cfg.startup_bytes, now_ms);
     v->added = v->removed = v->add_ops = v->remove_ops = 0;
@@ -393,13 +414,15 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
 {
     if (!b)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     if (paged_bytes)
         *paged_bytes = 0;
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
-        return DYNMEM_ERR_NOT_FOUND;
+        return dynmem__bal_no_vm(b, vm_id);
     if (!v->running || v->busy)
-        return DYNMEM_ERR_BAD_STATE;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": %s", vm_id,
+                                  v->running ? "an action is in flight" : "off");
     /* The VM's own memory is available to its restart. */
     uint64_t free_bytes = dynmem__bal_free(b) + vm_holding(v);
     uint64_t startup = v->cfg.startup_bytes;
@@ -408,7 +431,10 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
         b->used -= vm_holding(v);
         v->running = false;
         unqueue_vm(b, vm_id);
-        return DYNMEM_ERR_ADMISSION;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_ADMISSION,
+                                  "vm %" PRIu64 ": not even its minimum %s can be backed: %s free",
+                                  vm_id, dynmem__size_text(v->cfg.minimum_bytes).s,
+                                  dynmem__size_text(free_bytes).s);
     }
     unqueue_vm(b, vm_id);
     vm_power_on(b, v, backed, now_ms);
@@ -421,11 +447,12 @@ int dynmem_balancer_vm_stop(dynmem_balancer *b, uint64_t vm_id)
 {
     if (!b)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
-        return DYNMEM_ERR_NOT_FOUND;
+        return dynmem__bal_no_vm(b, vm_id);
     if (!v->running)
-        return DYNMEM_ERR_BAD_STATE;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": already off", vm_id);
     unqueue_vm(b, vm_id);
     b->used -= vm_holding(v);
     v->running = v->busy = v->stuck = false;
@@ -450,14 +477,18 @@ int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
 {
     if (!b || !config)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
-        return DYNMEM_ERR_NOT_FOUND;
+        return dynmem__bal_no_vm(b, vm_id);
     int rc = dynmem_vm_config_check(config);
     if (rc)
-        return rc;
+        return dynmem__bal_bad_config(b, rc, &vm_id, config);
     if (v->running && !running_change_allowed(&v->cfg, config))
-        return DYNMEM_ERR_BAD_STATE;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE,
+                                  "vm %" PRIu64 ": running: only a lower minimum, a higher "
+                                  "maximum, buffer, weight, abilities and alignment may change",
+                                  vm_id);
     rc = estimator_reconfigure(v, config);
     if (rc)
         return rc;
@@ -473,13 +504,20 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
     (void)now_ms;
     if (!b)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
-        return DYNMEM_ERR_NOT_FOUND;
+        return dynmem__bal_no_vm(b, vm_id);
     if (!is_size(new_bytes))
-        return DYNMEM_ERR_OUT_OF_RANGE;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_OUT_OF_RANGE,
+                                  "vm %" PRIu64 ": size %s is not a non-zero multiple of 2 MiB",
+                                  vm_id, dynmem__size_text(new_bytes).s);
     if (!v->running || (v->cfg.flags & DYNMEM_VM_DYNAMIC) || v->busy || v->paged)
-        return DYNMEM_ERR_BAD_STATE;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": %s", vm_id,
+                                  !v->running ? "off"
+                                  : (v->cfg.flags & DYNMEM_VM_DYNAMIC) ? "dynamic: resize is for static VMs"
+                                  : v->busy ? "an action is in flight"
+                                            : "smart-paged memory is not drained yet");
     uint64_t cur = v->assigned;
     uint64_t granted;
     if (new_bytes >= cur) {
@@ -515,11 +553,12 @@ int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
 {
     if (!b || !sample)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
-        return DYNMEM_ERR_NOT_FOUND;
+        return dynmem__bal_no_vm(b, vm_id);
     if (!v->running)
-        return DYNMEM_ERR_BAD_STATE;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": off", vm_id);
     /* The assignment as of the sample goes into the same history point. */
     int rc = dynmem__pressure_add_sample_at(v->est, sample, max_u64(v->assigned, PAGE_BYTES));
     if (rc)
@@ -545,10 +584,25 @@ int dynmem_balancer_vm_set_pressure_param(dynmem_balancer *b, uint64_t vm_id,
 {
     if (!b)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
-        return DYNMEM_ERR_NOT_FOUND;
-    if (param != DYNMEM_PRESSURE_PARAM_WINDOW_MS && param != DYNMEM_PRESSURE_PARAM_STALE_MS)
-        return DYNMEM_ERR_INVALID_ARGUMENT;
-    return dynmem_pressure_set_param(v->est, param, value);
+        return dynmem__bal_no_vm(b, vm_id);
+    if (param != DYNMEM_PRESSURE_PARAM_WINDOW_MS && param != DYNMEM_PRESSURE_PARAM_STALE_MS) {
+        /* One rule for unknown settings everywhere: DYNMEM_ERR_NOT_FOUND. */
+        int64_t lo, hi;
+        int known = dynmem_pressure_param_bounds(param, &lo, &hi);
+        return known == DYNMEM_ERR_NOT_FOUND ? known : DYNMEM_ERR_INVALID_ARGUMENT;
+    }
+    int rc = dynmem_pressure_set_param(v->est, param, value);
+    if (rc == DYNMEM_ERR_OUT_OF_RANGE) {
+        int64_t lo, hi;
+        (void)dynmem_pressure_param_bounds(param, &lo, &hi);
+        return dynmem__bal_bad_param(b, rc,
+                                     param == DYNMEM_PRESSURE_PARAM_WINDOW_MS
+                                         ? "DYNMEM_PRESSURE_PARAM_WINDOW_MS"
+                                         : "DYNMEM_PRESSURE_PARAM_STALE_MS",
+                                     value, lo, hi);
+    }
+    return rc;
 }

@@ -1,5 +1,6 @@
 /* Facts up: what backends report they did, the action queue, counters and
  * the invariant check. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "balancer_internal.h"
@@ -74,13 +75,22 @@ int dynmem_balancer_confirm(dynmem_balancer *b, uint64_t vm_id, uint64_t action_
 {
     if (!b)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     if (flags & ~(uint32_t)(DYNMEM_CONFIRM_FINAL | DYNMEM_CONFIRM_FAILED))
-        return DYNMEM_ERR_INVALID_ARGUMENT;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_INVALID_ARGUMENT, "unknown confirm flags 0x%" PRIx32,
+                                  flags);
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
-    if (!v || !v->running || !v->busy || v->act.id != action_id)
-        return DYNMEM_ERR_NOT_FOUND;
+    if (!v)
+        return dynmem__bal_no_vm(b, vm_id);
+    if (!v->running || !v->busy || v->act.id != action_id)
+        return dynmem__bal_stray_confirm(b, v, vm_id, action_id);
     if (bytes % PAGE_BYTES || bytes > confirmable(v))
-        return DYNMEM_ERR_OUT_OF_RANGE;
+        return dynmem__bal_refuse(b, DYNMEM_ERR_OUT_OF_RANGE,
+                                  "vm %" PRIu64 ": action %" PRIu64 ": %" PRIu64 " bytes %s %" PRIu64,
+                                  vm_id, action_id, bytes,
+                                  bytes % PAGE_BYTES ? "is not whole 4 KiB pages; at most"
+                                                     : "is more than can be confirmed,",
+                                  confirmable(v));
     if (bytes) {
         apply_progress(b, v, bytes);
         if (v->act.done == 0) {
@@ -116,6 +126,7 @@ int dynmem_balancer_next_action(dynmem_balancer *b, struct dynmem_action *out)
 {
     if (!b || !out)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     if (out->size < DYNMEM__END_OF(struct dynmem_action, pressure) ||
         out->size > DYNMEM__STRUCT_SIZE_MAX)
         return DYNMEM_ERR_STRUCT_SIZE;

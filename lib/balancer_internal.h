@@ -8,6 +8,7 @@
 #include <dynmem/balancer.h>
 
 #include "alloc.h"
+#include "balancer_detail.h"
 #include "pressure_internal.h"
 
 #define PAGE_BYTES UINT64_C(4096)
@@ -172,6 +173,8 @@ struct dynmem_balancer {
     uint64_t used;
     /* Ticks take the reference path (dynmem__bal_set_reference). */
     bool reference;
+    /* The latest refusal's detail (dynmem_balancer_last_error()). */
+    char detail[DYNMEM__DETAIL_LEN];
 };
 
 /* VM ids: the slot in the low 32 bits, the slot's generation above. The

@@ -710,6 +710,7 @@ int dynmem_balancer_tick(dynmem_balancer *b, uint64_t now_ms, size_t *queued)
 {
     if (!b)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    dynmem__bal_detail_clear(b);
     if (b->host_total == 0)
         return DYNMEM_ERR_BAD_STATE;
     if (now_ms < b->last_tick_ms)

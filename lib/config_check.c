@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "balancer_detail.h"
 #include "balancer_internal.h"
 #include "struct_abi.h"
 
@@ -36,13 +37,9 @@ static int say(const struct sink *s, int rc, const char *fmt, ...)
 }
 
 /* A size as people read it: whole MiB, else whole KiB, else bytes. */
-struct size_text {
-    char s[32];
-};
-
-static struct size_text size_text(uint64_t bytes)
+struct dynmem__size_text dynmem__size_text(uint64_t bytes)
 {
-    struct size_text t;
+    struct dynmem__size_text t;
     if (bytes % MIB_BYTES == 0)
         snprintf(t.s, sizeof t.s, "%" PRIu64 " MiB", bytes / MIB_BYTES);
     else if (bytes % 1024 == 0)
@@ -58,10 +55,10 @@ static int size_check(const struct sink *s, int rc, const char *field, uint64_t 
     if (bytes == 0)
         return say(s, rc, "%s is 0", field);
     if (bytes > BYTES_MAX)
-        return say(s, rc, "%s %s is above the limit, %s", field, size_text(bytes).s,
-                   size_text(BYTES_MAX).s);
+        return say(s, rc, "%s %s is above the limit, %s", field, dynmem__size_text(bytes).s,
+                   dynmem__size_text(BYTES_MAX).s);
     if (bytes % UNIT)
-        return say(s, rc, "%s %s is not a whole number of 2 MiB units", field, size_text(bytes).s);
+        return say(s, rc, "%s %s is not a whole number of 2 MiB units", field, dynmem__size_text(bytes).s);
     return DYNMEM_OK;
 }
 
@@ -88,15 +85,15 @@ static int vm_fields(const struct sink *s, const struct dynmem_vm_config *c)
         return rc;
     if (mn > st && mn > mx && mx > 0)
         return say(s, DYNMEM_ERR_CONFIG_MINIMUM, "minimum %s above startup %s and maximum %s",
-                   size_text(mn).s, size_text(st).s, size_text(mx).s);
+                   dynmem__size_text(mn).s, dynmem__size_text(st).s, dynmem__size_text(mx).s);
     if (mn > st)
-        return say(s, DYNMEM_ERR_CONFIG_MINIMUM, "minimum %s above startup %s", size_text(mn).s,
-                   size_text(st).s);
+        return say(s, DYNMEM_ERR_CONFIG_MINIMUM, "minimum %s above startup %s", dynmem__size_text(mn).s,
+                   dynmem__size_text(st).s);
     if ((rc = size_check(s, DYNMEM_ERR_CONFIG_MAXIMUM, "maximum", mx)))
         return rc;
     if (mx < st)
-        return say(s, DYNMEM_ERR_CONFIG_MAXIMUM, "maximum %s below startup %s", size_text(mx).s,
-                   size_text(st).s);
+        return say(s, DYNMEM_ERR_CONFIG_MAXIMUM, "maximum %s below startup %s", dynmem__size_text(mx).s,
+                   dynmem__size_text(st).s);
     if (c->buffer_percent < 5 || c->buffer_percent > 2000)
         return say(s, DYNMEM_ERR_CONFIG_BUFFER, "buffer %" PRIu32 " %% outside 5..2000 %%",
                    c->buffer_percent);
@@ -106,7 +103,7 @@ static int vm_fields(const struct sink *s, const struct dynmem_vm_config *c)
     if (a < UNIT || a > ALIGNMENT_MAX || (a & (a - 1)) != 0)
         return say(s, DYNMEM_ERR_CONFIG_ALIGNMENT,
                    "hot-add alignment %s is not a power of two from 2 MiB to %s",
-                   size_text(a).s, size_text(ALIGNMENT_MAX).s);
+                   dynmem__size_text(a).s, dynmem__size_text(ALIGNMENT_MAX).s);
     if (c->calm_period_ms > (uint64_t)CALM_MAX_MS)
         return say(s, DYNMEM_ERR_CONFIG_CALM_PERIOD, "calm period %" PRIu64 " ms above a day "
                    "(%" PRId64 " ms)", c->calm_period_ms, CALM_MAX_MS);
@@ -115,8 +112,8 @@ static int vm_fields(const struct sink *s, const struct dynmem_vm_config *c)
                    "not know", c->flags);
     if (!(c->flags & DYNMEM_VM_DYNAMIC) && (mn != st || mx != st))
         return say(s, DYNMEM_ERR_CONFIG_FLAGS, "a static VM (dynamic memory off) has minimum = "
-                   "startup = maximum, not minimum %s, startup %s, maximum %s", size_text(mn).s, size_text(st).s,
-                   size_text(mx).s);
+                   "startup = maximum, not minimum %s, startup %s, maximum %s", dynmem__size_text(mn).s, dynmem__size_text(st).s,
+                   dynmem__size_text(mx).s);
     return DYNMEM_OK;
 }
 
@@ -135,6 +132,20 @@ static int start(const struct sink *s)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     if (s->len)
         s->buf[0] = '\0';
+    return DYNMEM_OK;
+}
+
+int dynmem_vm_config_init(struct dynmem_vm_config *config, size_t size)
+{
+    if (!config)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (size < DYNMEM__END_OF(struct dynmem_vm_config, calm_period_ms) ||
+        size > DYNMEM__STRUCT_SIZE_MAX)
+        return DYNMEM_ERR_STRUCT_SIZE;
+    const struct dynmem_vm_config defaults = DYNMEM_VM_CONFIG_INIT;
+    memset(config, 0, size);
+    memcpy(config, &defaults, size < sizeof defaults ? size : sizeof defaults);
+    config->size = (uint32_t)size;
     return DYNMEM_OK;
 }
 
@@ -166,11 +177,11 @@ static int host_check(const struct sink *s, const struct dynmem_host_config *h)
     uint64_t reserve = r < 0 ? dynmem__bal_default_reserve(h->total_bytes) : (uint64_t)r;
     if (reserve % UNIT)
         return say(s, DYNMEM_ERR_CONFIG_RESERVE, "reserve %s is not a whole number of 2 MiB "
-                   "units", size_text(reserve).s);
+                   "units", dynmem__size_text(reserve).s);
     if (reserve >= h->total_bytes)
         return say(s, DYNMEM_ERR_CONFIG_RESERVE, "reserve %s%s at or above host memory %s",
-                   size_text(reserve).s, r < 0 ? " (the default for this host)" : "",
-                   size_text(h->total_bytes).s);
+                   dynmem__size_text(reserve).s, r < 0 ? " (the default for this host)" : "",
+                   dynmem__size_text(h->total_bytes).s);
     return DYNMEM_OK;
 }
 

@@ -29,6 +29,6 @@ const char *dynmem_error_name(int code)
         DYNMEM_ERRORS(DYNMEM__ERROR_NAME)
 #undef DYNMEM__ERROR_NAME
     default:
-        return "DYNMEM_ERR_UNKNOWN";
+        return "unknown";
     }
 }

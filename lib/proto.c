@@ -12,6 +12,8 @@ _Static_assert(sizeof(struct dynmem_proto_msg) == DYNMEM__PROTO_MSG_SIZE_MIN,
 _Static_assert(sizeof(union dynmem_proto_body) == 64,
                "a message body outgrew the union's reserved room");
 
+/* Spelled as the enumerators of enum dynmem_proto_type, without their
+ * DYNMEM_PROTO_ prefix (test_names checks it against the header). */
 static const char *const type_names[] = {
     "ERROR",
     "VERSION_REQUEST",
@@ -23,18 +25,18 @@ static const char *const type_names[] = {
     "BALLOON_RESPONSE",
     "UNBALLOON_REQUEST",
     "UNBALLOON_RESPONSE",
-    "MEM_HOT_ADD_REQUEST",
-    "MEM_HOT_ADD_RESPONSE",
+    "HOT_ADD_REQUEST",
+    "HOT_ADD_RESPONSE",
     "INFO_MESSAGE",
-    "MEM_HOT_REMOVE_REQUEST",
-    "MEM_HOT_REMOVE_RESPONSE",
+    "HOT_REMOVE_REQUEST",
+    "HOT_REMOVE_RESPONSE",
 };
 _Static_assert(sizeof type_names / sizeof type_names[0] == DYNMEM__PROTO_TYPE_LAST + 1,
                "one name per message type");
 
 const char *dynmem_proto_type_name(unsigned type)
 {
-    return type <= DYNMEM__PROTO_TYPE_LAST ? type_names[type] : NULL;
+    return type <= DYNMEM__PROTO_TYPE_LAST ? type_names[type] : "unknown";
 }
 
 int dynmem_proto_msg_init(struct dynmem_proto_msg *msg, size_t size)

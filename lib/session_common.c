@@ -144,7 +144,7 @@ const char *dynmem_session_event_kind_name(uint32_t kind)
     case DYNMEM_SESSION_EVENT_RESET: return "RESET";
     case DYNMEM_SESSION_EVENT_INFO: return "INFO";
     case DYNMEM_SESSION_EVENT_FAILED: return "FAILED";
-    default: return NULL;
+    default: return "unknown";
     }
 }
 

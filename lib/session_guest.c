@@ -34,16 +34,16 @@ struct dynmem_session_guest {
 };
 
 static const int64_t guest_defaults[GUEST_PARAMS] = {
-    [DYNMEM_SESSION_GUEST_VERSION_FIRST] = DYNMEM_PROTO_VERSION_WIN10,
-    [DYNMEM_SESSION_GUEST_CAP_BALLOON] = 1,
-    [DYNMEM_SESSION_GUEST_CAP_HOT_ADD] = 1,
-    [DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE] = 0,
-    [DYNMEM_SESSION_GUEST_HOT_ADD_ALIGNMENT] = 7,
-    [DYNMEM_SESSION_GUEST_STATUS_DELAY_MS] = 45000,
-    [DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS] = 1000,
-    [DYNMEM_SESSION_GUEST_COMMITTED_PAGES] = 0,
-    [DYNMEM_SESSION_GUEST_FLOOR_PAGES] = -1,
-    [DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS] = 5000,
+    [DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST] = DYNMEM_PROTO_VERSION_WIN10,
+    [DYNMEM_SESSION_GUEST_PARAM_CAP_BALLOON] = 1,
+    [DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_ADD] = 1,
+    [DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE] = 0,
+    [DYNMEM_SESSION_GUEST_PARAM_HOT_ADD_ALIGNMENT] = 7,
+    [DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS] = 45000,
+    [DYNMEM_SESSION_GUEST_PARAM_STATUS_INTERVAL_MS] = 1000,
+    [DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES] = 0,
+    [DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES] = -1,
+    [DYNMEM_SESSION_GUEST_PARAM_NEGOTIATION_TIMEOUT_MS] = 5000,
 };
 
 int dynmem_session_guest_new(dynmem_session_guest **out, const struct dynmem_allocator *alloc)
@@ -83,39 +83,64 @@ void dynmem_session_guest_free(dynmem_session_guest *g)
     dynmem__free(&a, g);
 }
 
+/* Accepted range of each setting; the first version must also be one of
+ * the three named versions. */
+static const struct {
+    int64_t min, max;
+} guest_bounds[GUEST_PARAMS] = {
+    [DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST] = {DYNMEM_PROTO_VERSION_WIN7, DYNMEM_PROTO_VERSION_WIN10},
+    [DYNMEM_SESSION_GUEST_PARAM_CAP_BALLOON] = {0, 1},
+    [DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_ADD] = {0, 1},
+    [DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE] = {0, 1},
+    [DYNMEM_SESSION_GUEST_PARAM_HOT_ADD_ALIGNMENT] = {0, 15},
+    [DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS] = {0, 3600000},
+    [DYNMEM_SESSION_GUEST_PARAM_STATUS_INTERVAL_MS] = {0, 3600000},
+    [DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES] = {0, (int64_t)DYNMEM_MEMMAP_PAGES_MAX},
+    [DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES] = {-1, (int64_t)DYNMEM_MEMMAP_PAGES_MAX},
+    [DYNMEM_SESSION_GUEST_PARAM_NEGOTIATION_TIMEOUT_MS] = {1, 3600000},
+};
+
+static bool guest_param_known(int p)
+{
+    return p >= 1 && p < GUEST_PARAMS;
+}
+
+int dynmem_session_guest_param_bounds(enum dynmem_session_guest_param param, int64_t *out_min,
+                                      int64_t *out_max)
+{
+    if (!out_min || !out_max)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (!guest_param_known((int)param))
+        return DYNMEM_ERR_NOT_FOUND;
+    *out_min = guest_bounds[param].min;
+    *out_max = guest_bounds[param].max;
+    return 0;
+}
+
 int dynmem_session_guest_set_param(dynmem_session_guest *g, enum dynmem_session_guest_param param,
                                    int64_t value)
 {
     if (!g)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    int64_t lo = 0, hi = 1;
-    switch (param) {
-    case DYNMEM_SESSION_GUEST_VERSION_FIRST:
-        if (value != DYNMEM_PROTO_VERSION_WIN7 && value != DYNMEM_PROTO_VERSION_WIN8 &&
-            value != DYNMEM_PROTO_VERSION_WIN10)
-            return DYNMEM_ERR_OUT_OF_RANGE;
-        lo = hi = value;
-        break;
-    case DYNMEM_SESSION_GUEST_CAP_BALLOON:
-    case DYNMEM_SESSION_GUEST_CAP_HOT_ADD:
-    case DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE: break;
-    case DYNMEM_SESSION_GUEST_HOT_ADD_ALIGNMENT: hi = 15; break;
-    case DYNMEM_SESSION_GUEST_STATUS_DELAY_MS:
-    case DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS: hi = 3600000; break;
-    case DYNMEM_SESSION_GUEST_COMMITTED_PAGES: hi = (int64_t)DYNMEM_MEMMAP_PAGES_MAX; break;
-    case DYNMEM_SESSION_GUEST_FLOOR_PAGES:
-        lo = -1;
-        hi = (int64_t)DYNMEM_MEMMAP_PAGES_MAX;
-        break;
-    case DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS:
-        lo = 1;
-        hi = 3600000;
-        break;
-    default: return DYNMEM_ERR_NOT_FOUND;
-    }
-    if (value < lo || value > hi)
+    if (!guest_param_known((int)param))
+        return DYNMEM_ERR_NOT_FOUND;
+    if (value < guest_bounds[param].min || value > guest_bounds[param].max)
+        return DYNMEM_ERR_OUT_OF_RANGE;
+    if (param == DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST && value != DYNMEM_PROTO_VERSION_WIN7 &&
+        value != DYNMEM_PROTO_VERSION_WIN8 && value != DYNMEM_PROTO_VERSION_WIN10)
         return DYNMEM_ERR_OUT_OF_RANGE;
     g->param[param] = value;
+    return 0;
+}
+
+int dynmem_session_guest_get_param(const dynmem_session_guest *g,
+                                   enum dynmem_session_guest_param param, int64_t *out)
+{
+    if (!g || !out)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (!guest_param_known((int)param))
+        return DYNMEM_ERR_NOT_FOUND;
+    *out = g->param[param];
     return 0;
 }
 
@@ -187,7 +212,7 @@ static int send(dynmem_session_guest *g, struct dynmem_proto_msg *m)
 static void arm_negotiation(dynmem_session_guest *g)
 {
     g->nego_armed = true;
-    g->nego_at = g->now + (uint64_t)g->param[DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS];
+    g->nego_at = g->now + (uint64_t)g->param[DYNMEM_SESSION_GUEST_PARAM_NEGOTIATION_TIMEOUT_MS];
 }
 
 static void propose(dynmem_session_guest *g, uint32_t v)
@@ -213,7 +238,7 @@ int dynmem_session_guest_connect(dynmem_session_guest *g, uint64_t now_ms)
     g->version = 0;
     g->status_armed = false;
     g->balloon_active = g->remove_active = false;
-    propose(g, (uint32_t)g->param[DYNMEM_SESSION_GUEST_VERSION_FIRST]);
+    propose(g, (uint32_t)g->param[DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST]);
     return 0;
 }
 
@@ -267,8 +292,8 @@ int dynmem_session_guest_reset(dynmem_session_guest *g, uint64_t now_ms,
 /* Linux's balloon floor, piecewise linear in the pages the guest has. */
 static uint64_t floor_pages(const dynmem_session_guest *g)
 {
-    if (g->param[DYNMEM_SESSION_GUEST_FLOOR_PAGES] >= 0)
-        return (uint64_t)g->param[DYNMEM_SESSION_GUEST_FLOOR_PAGES];
+    if (g->param[DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES] >= 0)
+        return (uint64_t)g->param[DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES];
     uint64_t t = dynmem_pageset_pages(g->memory) - dynmem_pageset_pages(g->ballooned);
     const uint64_t mib = 256;
     if (t < 128 * mib)
@@ -285,7 +310,7 @@ static uint64_t floor_pages(const dynmem_session_guest *g)
 static uint64_t avail_pages(const dynmem_session_guest *g)
 {
     uint64_t free_ = dynmem_pageset_pages(g->avail);
-    uint64_t used = (uint64_t)g->param[DYNMEM_SESSION_GUEST_COMMITTED_PAGES];
+    uint64_t used = (uint64_t)g->param[DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES];
     return free_ > used ? free_ - used : 0;
 }
 
@@ -294,7 +319,7 @@ static void post_status(dynmem_session_guest *g)
     struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
     m.type = DYNMEM_PROTO_STATUS_REPORT;
     m.body.status_report.num_avail = avail_pages(g);
-    m.body.status_report.num_committed = (uint64_t)g->param[DYNMEM_SESSION_GUEST_COMMITTED_PAGES] +
+    m.body.status_report.num_committed = (uint64_t)g->param[DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES] +
                                          dynmem_pageset_pages(g->ballooned) + floor_pages(g);
     (void)send(g, &m);
 }
@@ -318,7 +343,7 @@ int dynmem_session_guest_tick(dynmem_session_guest *g, uint64_t now_ms)
          * never brings two reports closer than the interval (as Linux,
          * which posts at most once a second). */
         post_status(g);
-        g->status_at = now_ms + (uint64_t)g->param[DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS];
+        g->status_at = now_ms + (uint64_t)g->param[DYNMEM_SESSION_GUEST_PARAM_STATUS_INTERVAL_MS];
     }
     return 0;
 }
@@ -451,11 +476,11 @@ static void on_version_response(dynmem_session_guest *g, const struct dynmem_pro
         push(g, DYNMEM_SESSION_EVENT_VERSION, 0, m->type);
         struct dynmem_proto_msg r = DYNMEM_PROTO_MSG_INIT;
         r.type = DYNMEM_PROTO_CAPABILITIES_REPORT;
-        r.body.caps_report.balloon = g->param[DYNMEM_SESSION_GUEST_CAP_BALLOON] != 0;
-        r.body.caps_report.hot_add = g->param[DYNMEM_SESSION_GUEST_CAP_HOT_ADD] != 0;
-        r.body.caps_report.hot_remove = g->param[DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE] != 0 &&
+        r.body.caps_report.balloon = g->param[DYNMEM_SESSION_GUEST_PARAM_CAP_BALLOON] != 0;
+        r.body.caps_report.hot_add = g->param[DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_ADD] != 0;
+        r.body.caps_report.hot_remove = g->param[DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE] != 0 &&
                                         g->version >= DYNMEM_PROTO_VERSION_WIN10;
-        r.body.caps_report.hot_add_alignment = (uint8_t)g->param[DYNMEM_SESSION_GUEST_HOT_ADD_ALIGNMENT];
+        r.body.caps_report.hot_add_alignment = (uint8_t)g->param[DYNMEM_SESSION_GUEST_PARAM_HOT_ADD_ALIGNMENT];
         r.body.caps_report.max_page_number = UINT64_MAX;
         (void)send(g, &r);
         arm_negotiation(g);
@@ -484,9 +509,9 @@ static void on_caps_response(dynmem_session_guest *g, const struct dynmem_proto_
     g->state = G_READY;
     g->suppress_status = m->body.caps_response.suppress_pressure_reports;
     push(g, DYNMEM_SESSION_EVENT_CAPS, 0, m->type);
-    if (!g->suppress_status && g->param[DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS] > 0) {
+    if (!g->suppress_status && g->param[DYNMEM_SESSION_GUEST_PARAM_STATUS_INTERVAL_MS] > 0) {
         g->status_armed = true;
-        g->status_at = g->now + (uint64_t)g->param[DYNMEM_SESSION_GUEST_STATUS_DELAY_MS];
+        g->status_at = g->now + (uint64_t)g->param[DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS];
     }
 }
 
@@ -529,7 +554,7 @@ static void on_hot_add(dynmem_session_guest *g, const struct dynmem_proto_msg *m
     uint64_t start = m->body.hot_add_request.range.start_page;
     uint64_t count = m->body.hot_add_request.range.page_count, added = count;
     uint32_t result = 1;
-    if (!g->param[DYNMEM_SESSION_GUEST_CAP_HOT_ADD])
+    if (!g->param[DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_ADD])
         added = 0; /* permanent: result 1 with no pages */
     if (g->hot_add_fn && g->hot_add_fn(g->hot_add_ud, g->now, start, count, &added, &result) < 0)
         return;
@@ -574,7 +599,7 @@ static int dispatch(dynmem_session_guest *g, const struct dynmem_proto_msg *m)
     case DYNMEM_PROTO_UNBALLOON_REQUEST: return on_unballoon(g, m);
     case DYNMEM_PROTO_HOT_ADD_REQUEST: on_hot_add(g, m); return 0;
     case DYNMEM_PROTO_HOT_REMOVE_REQUEST:
-        if (g->balloon_active || !g->param[DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE])
+        if (g->balloon_active || !g->param[DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE])
             return DYNMEM_ERR_SESSION_WRONG_STATE;
         start_giving(g, m->body.hot_remove_request.page_count, true);
         return 0;

@@ -10,16 +10,16 @@ struct param_info {
 };
 
 static const struct param_info host_params[DYNMEM__HOST_PARAMS] = {
-    [DYNMEM_SESSION_HOST_POST_INIT_WAIT_MS] = {50000, 0, 3600000},
-    [DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS] = {30000, 1, 3600000},
-    [DYNMEM_SESSION_HOST_BALLOON_CHUNK_PAGES] = {585728, 1, UINT32_MAX},
-    [DYNMEM_SESSION_HOST_VERSION_MIN] = {DYNMEM_PROTO_VERSION_WIN7, 0, UINT32_MAX},
-    [DYNMEM_SESSION_HOST_VERSION_MAX] = {DYNMEM_PROTO_VERSION_WIN10, 0, UINT32_MAX},
-    [DYNMEM_SESSION_HOST_VERSION_KNOWN_ONLY] = {1, 0, 1},
-    [DYNMEM_SESSION_HOST_STATUS_REPORTS] = {1, 0, 1},
-    [DYNMEM_SESSION_HOST_STATUS_MIN_INTERVAL_MS] = {250, 0, 60000},
-    [DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE] = {0, 0, 1},
-    [DYNMEM_SESSION_HOST_STATUS_BURST] = {60, 1, 3600},
+    [DYNMEM_SESSION_HOST_PARAM_POST_INIT_WAIT_MS] = {50000, 0, 3600000},
+    [DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS] = {30000, 1, 3600000},
+    [DYNMEM_SESSION_HOST_PARAM_BALLOON_CHUNK_PAGES] = {585728, 1, UINT32_MAX},
+    [DYNMEM_SESSION_HOST_PARAM_VERSION_MIN] = {DYNMEM_PROTO_VERSION_WIN7, 0, UINT32_MAX},
+    [DYNMEM_SESSION_HOST_PARAM_VERSION_MAX] = {DYNMEM_PROTO_VERSION_WIN10, 0, UINT32_MAX},
+    [DYNMEM_SESSION_HOST_PARAM_VERSION_KNOWN_ONLY] = {1, 0, 1},
+    [DYNMEM_SESSION_HOST_PARAM_STATUS_REPORTS] = {1, 0, 1},
+    [DYNMEM_SESSION_HOST_PARAM_STATUS_MIN_INTERVAL_MS] = {250, 0, 60000},
+    [DYNMEM_SESSION_HOST_PARAM_PREFER_HOT_REMOVE] = {0, 0, 1},
+    [DYNMEM_SESSION_HOST_PARAM_STATUS_BURST] = {60, 1, 3600},
 };
 
 static bool param_known(int p)
@@ -84,8 +84,8 @@ int dynmem_session_host_set_param(dynmem_session_host *h, enum dynmem_session_ho
         return DYNMEM_ERR_NOT_FOUND;
     if (value < host_params[param].min || value > host_params[param].max)
         return DYNMEM_ERR_OUT_OF_RANGE;
-    if ((param == DYNMEM_SESSION_HOST_VERSION_MIN && value > h->param[DYNMEM_SESSION_HOST_VERSION_MAX]) ||
-        (param == DYNMEM_SESSION_HOST_VERSION_MAX && value < h->param[DYNMEM_SESSION_HOST_VERSION_MIN]))
+    if ((param == DYNMEM_SESSION_HOST_PARAM_VERSION_MIN && value > h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_MAX]) ||
+        (param == DYNMEM_SESSION_HOST_PARAM_VERSION_MAX && value < h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_MIN]))
         return DYNMEM_ERR_OUT_OF_RANGE;
     h->param[param] = value;
     return 0;
@@ -173,12 +173,12 @@ int dynmem_session_host_reset(dynmem_session_host *h, uint64_t now_ms,
 
 static bool version_ok(const dynmem_session_host *h, uint32_t v)
 {
-    if (v < h->param[DYNMEM_SESSION_HOST_VERSION_MIN] ||
-        v > h->param[DYNMEM_SESSION_HOST_VERSION_MAX])
+    if (v < h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_MIN] ||
+        v > h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_MAX])
         return false;
     if (v < DYNMEM_PROTO_VERSION_WIN7 || v > DYNMEM_PROTO_VERSION_WIN10)
         return false; /* the codec speaks nothing else */
-    if (h->param[DYNMEM_SESSION_HOST_VERSION_KNOWN_ONLY])
+    if (h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_KNOWN_ONLY])
         return v == DYNMEM_PROTO_VERSION_WIN7 || v == DYNMEM_PROTO_VERSION_WIN8 ||
                v == DYNMEM_PROTO_VERSION_WIN10;
     return true;
@@ -237,7 +237,7 @@ static int on_caps(dynmem_session_host *h, const struct dynmem_proto_msg *m)
     r.body.caps_response.is_accepted = true;
     r.body.caps_response.hot_remove = h->version >= DYNMEM_PROTO_VERSION_WIN10;
     r.body.caps_response.suppress_pressure_reports =
-        !h->param[DYNMEM_SESSION_HOST_STATUS_REPORTS];
+        !h->param[DYNMEM_SESSION_HOST_PARAM_STATUS_REPORTS];
     int rc = reply(h, &r);
     if (rc)
         return rc;
@@ -254,7 +254,7 @@ static int on_caps(dynmem_session_host *h, const struct dynmem_proto_msg *m)
     dynmem__evq_push(&h->evq, &ev);
     h->state = DYNMEM_SESSION_HOST_POST_INIT;
     h->post_init_armed = true;
-    h->post_init_at = h->now + (uint64_t)h->param[DYNMEM_SESSION_HOST_POST_INIT_WAIT_MS];
+    h->post_init_at = h->now + (uint64_t)h->param[DYNMEM_SESSION_HOST_PARAM_POST_INIT_WAIT_MS];
     return 0;
 }
 
@@ -265,8 +265,8 @@ static int on_caps(dynmem_session_host *h, const struct dynmem_proto_msg *m)
  * reports at one instant. */
 static bool status_allowed(dynmem_session_host *h)
 {
-    uint64_t iv = (uint64_t)h->param[DYNMEM_SESSION_HOST_STATUS_MIN_INTERVAL_MS];
-    uint64_t cap = iv * (uint64_t)h->param[DYNMEM_SESSION_HOST_STATUS_BURST];
+    uint64_t iv = (uint64_t)h->param[DYNMEM_SESSION_HOST_PARAM_STATUS_MIN_INTERVAL_MS];
+    uint64_t cap = iv * (uint64_t)h->param[DYNMEM_SESSION_HOST_PARAM_STATUS_BURST];
     uint64_t quiet = h->now - h->status_refill_at;
     if (!h->have_status || quiet >= cap || h->status_credit_ms >= cap - quiet)
         h->status_credit_ms = cap;

@@ -57,7 +57,7 @@ void dynmem__host_action_end(dynmem_session_host *h, uint32_t flags)
 static void arm_reply(dynmem_session_host *h)
 {
     h->reply_armed = true;
-    h->reply_at = h->now + (uint64_t)h->param[DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS];
+    h->reply_at = h->now + (uint64_t)h->param[DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS];
 }
 
 void dynmem__host_tx_end(dynmem_session_host *h, uint32_t flags)
@@ -128,7 +128,7 @@ static bool send_request(dynmem_session_host *h, const struct dynmem_proto_msg *
 /* A balloon or hot-remove request: both ask for a page count, capped. */
 static bool start_take(dynmem_session_host *h, uint64_t pages, bool for_action, bool remove)
 {
-    uint64_t cap = (uint64_t)h->param[DYNMEM_SESSION_HOST_BALLOON_CHUNK_PAGES];
+    uint64_t cap = (uint64_t)h->param[DYNMEM_SESSION_HOST_PARAM_BALLOON_CHUNK_PAGES];
     if (pages > cap)
         pages = cap;
     struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
@@ -229,7 +229,7 @@ static void plan_target(dynmem_session_host *h)
             return;
     } else if (h->target_pages < current) {
         uint64_t diff = current - h->target_pages;
-        if (h->param[DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE] && can_hot_remove(h) &&
+        if (h->param[DYNMEM_SESSION_HOST_PARAM_PREFER_HOT_REMOVE] && can_hot_remove(h) &&
             start_take(h, diff, false, true))
             return;
         if (h->cap_balloon && start_take(h, diff, false, false))

@@ -3,6 +3,7 @@
  * silently become a zero field), derived keys (index, size, flags) are
  * ignored, and missing fields default to zero/false. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,13 +285,23 @@ static int get_body(struct ctx *c, json_t *o, struct dump_storage *st, struct dy
     }
 }
 
-/* "type" is a name such as "BALLOON_RESPONSE" or a number. */
+static bool type_known(unsigned t)
+{
+    return strcmp(dynmem_proto_type_name(t), "unknown") != 0;
+}
+
+/* "type" is a name such as "BALLOON_RESPONSE" or a number. The names
+ * earlier versions wrote for types 10, 11, 13 and 14 (with a "MEM_"
+ * prefix, as Linux spells them) are still read. */
 static int get_type(struct ctx *c, json_t *o, uint16_t *out)
 {
     json_t *v = json_object_get(o, "type");
     if (json_is_string(v)) {
-        for (unsigned t = 0; dynmem_proto_type_name(t); t++)
-            if (strcmp(dynmem_proto_type_name(t), json_string_value(v)) == 0) {
+        const char *name = json_string_value(v);
+        if (strncmp(name, "MEM_HOT_", 8) == 0)
+            name += 4;
+        for (unsigned t = 0; type_known(t); t++)
+            if (strcmp(dynmem_proto_type_name(t), name) == 0) {
                 *out = (uint16_t)t;
                 return 0;
             }
@@ -301,7 +312,7 @@ static int get_type(struct ctx *c, json_t *o, uint16_t *out)
         return fail(c, "field \"type\" is missing");
     if (get_uint(c, o, "type", UINT16_MAX, &t))
         return -1;
-    if (!dynmem_proto_type_name((unsigned)t))
+    if (!type_known((unsigned)t))
         return fail(c, "unknown message type %llu", (unsigned long long)t);
     *out = (uint16_t)t;
     return 0;

@@ -57,16 +57,16 @@ int sim_guest_setup(dynmem_session_guest *g, const struct sim_vm_spec *spec,
     for (uint64_t a = spec->config.hot_add_alignment_bytes / SIM_MIB; a > 1; a >>= 1)
         exp++;
     /* The scenario's demand is the guest's whole need: no extra floor. */
-    if ((rc = dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, 0)) ||
-        (rc = dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_HOT_ADD_ALIGNMENT, exp)))
+    if ((rc = dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, 0)) ||
+        (rc = dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_HOT_ADD_ALIGNMENT, exp)))
         return rc;
     switch (spec->kind) {
     case KIND_WINDOWS: /* Windows 8 / Server 2012 speak protocol 1.0 */
-        rc = dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_VERSION_FIRST,
+        rc = dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST,
                                             DYNMEM_PROTO_VERSION_WIN8);
         break;
     case KIND_HOT_REMOVE:
-        rc = dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE, 1);
+        rc = dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE, 1);
         break;
     case KIND_LYING:
         rc = dynmem_session_guest_set_hot_add_fn(g, lying_hot_add, liar);
@@ -91,6 +91,6 @@ int sim_guest_update(dynmem_session_guest *g, const struct sim_vm_spec *spec,
             liar->balloon_hooked = odd;
         }
     }
-    return dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES,
+    return dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES,
                                           (int64_t)(b / 4096.0));
 }

@@ -20,12 +20,12 @@ int sim_link_init(struct sim_link *l, const struct sim_vm_spec *spec,
         (rc = dynmem_memmap_add_boot(l->map, 0, boot)) ||
         (window && (rc = dynmem_memmap_set_hot_add_window(l->map, boot, window))) ||
         (rc = dynmem_session_host_new(&l->h, l->map, NULL)) ||
-        (rc = dynmem_session_host_set_param(l->h, DYNMEM_SESSION_HOST_POST_INIT_WAIT_MS,
+        (rc = dynmem_session_host_set_param(l->h, DYNMEM_SESSION_HOST_PARAM_POST_INIT_WAIT_MS,
                                             (int64_t)sc->post_init_wait_ms)) ||
-        (rc = dynmem_session_host_set_param(l->h, DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS,
+        (rc = dynmem_session_host_set_param(l->h, DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS,
                                             (int64_t)sc->reply_timeout_ms)) ||
         (spec->kind == KIND_HOT_REMOVE &&
-         (rc = dynmem_session_host_set_param(l->h, DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE, 1))))
+         (rc = dynmem_session_host_set_param(l->h, DYNMEM_SESSION_HOST_PARAM_PREFER_HOT_REMOVE, 1))))
         goto fail;
     return 0;
 fail:
@@ -83,7 +83,7 @@ int sim_link_boot(struct sim_link *l, uint64_t now_ms)
     queue_clear(&l->to_host);
     if ((rc = dynmem_session_guest_new(&l->g, NULL)) ||
         (rc = dynmem_session_guest_add_memory(l->g, 0, l->spec->config.startup_bytes >> 12)) ||
-        (rc = dynmem_session_guest_set_param(l->g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS,
+        (rc = dynmem_session_guest_set_param(l->g, DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS,
                                                      (int64_t)l->status_delay_ms)) ||
         (rc = sim_guest_setup(l->g, l->spec, &l->liar)) ||
         (rc = dynmem_session_host_open(l->h, l->now)))

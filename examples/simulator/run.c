@@ -66,6 +66,17 @@ static int lib(struct run *r, int rc, const char *what, const struct vmrun *v)
                  dynmem_strerror(rc), dynmem_error_name(rc));
 }
 
+/* A refused balancer call: as lib(), with the balancer's own detail of the
+ * refusal (which VM, field or setting and the numbers) when it gave one. */
+static int bal(struct run *r, int rc, const char *what, const struct vmrun *v)
+{
+    char detail[192];
+    if (rc >= 0 || dynmem_balancer_last_error(r->b, detail, sizeof detail) <= 0)
+        return lib(r, rc, what, v);
+    return failf(r, "%s%s%s: %s (%s): %s", what, v ? " " : "", v ? v->spec.name : "",
+                 dynmem_strerror(rc), dynmem_error_name(rc), detail);
+}
+
 static int check(struct run *r, const char *after)
 {
     r->res->host.invariant_checks++;
@@ -109,7 +120,7 @@ static int drain(struct run *r, struct vmrun *v)
             struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
             if (lib(r, dynmem_session_event_to_pressure_sample(&s, &ev), "status", v))
                 return -1;
-            if (lib(r, dynmem_balancer_vm_sample(r->b, v->id, &s), "sample", v))
+            if (bal(r, dynmem_balancer_vm_sample(r->b, v->id, &s), "sample", v))
                 return -1;
         } else if (ev.kind == DYNMEM_SESSION_EVENT_FACT && ev.action_id) {
             bool grow = ev.action_kind == DYNMEM_ACTION_UNBALLOON ||
@@ -130,7 +141,7 @@ static int drain(struct run *r, struct vmrun *v)
             if (!v->running)
                 continue; /* the balancer already forgot the VM's actions */
             v->stale_counters = true;
-            if (lib(r, dynmem_balancer_confirm(r->b, v->id, ev.action_id, ev.time_ms, ev.bytes,
+            if (bal(r, dynmem_balancer_confirm(r->b, v->id, ev.action_id, ev.time_ms, ev.bytes,
                                                ev.flags & (DYNMEM_CONFIRM_FINAL |
                                                            DYNMEM_CONFIRM_FAILED)),
                     "confirm", v))
@@ -161,7 +172,7 @@ static int try_start(struct run *r, struct vmrun *v)
         v->pending = r->sc->retry_starts;
         return 0;
     }
-    if (lib(r, rc, "start", v))
+    if (bal(r, rc, "start", v))
         return -1;
     if (v->pending)
         logf_action(r, "%s: started after waiting", v->spec.name);
@@ -200,7 +211,7 @@ static int apply_event(struct run *r, const struct sim_event *ev)
             return -1;
         v->running = false;
         logf_action(r, "%s: stopped", v->spec.name);
-        return lib(r, dynmem_balancer_vm_stop(r->b, v->id), "stop", v);
+        return bal(r, dynmem_balancer_vm_stop(r->b, v->id), "stop", v);
     case EV_RESTART:
         if (!v->running)
             return try_start(r, v);
@@ -212,7 +223,7 @@ static int apply_event(struct run *r, const struct sim_event *ev)
             logf_action(r, "%s: restart refused (not even the minimum is free)", v->spec.name);
             return 0;
         }
-        if (lib(r, rc, "restart", v))
+        if (bal(r, rc, "restart", v))
             return -1;
         logf_action(r, "%s: restarted, %" PRIu64 " MiB smart-paged", v->spec.name, out >> 20);
         v->reported = false;
@@ -261,7 +272,7 @@ static int take_actions(struct run *r)
         if (a.kind == DYNMEM_ACTION_PAGE_IN) {
             /* Backing smart-paged memory is the VMM's own job: done at once. */
             v->stale_counters = true;
-            if (lib(r, dynmem_balancer_confirm(r->b, a.vm_id, a.action_id, r->now, a.bytes,
+            if (bal(r, dynmem_balancer_confirm(r->b, a.vm_id, a.action_id, r->now, a.bytes,
                                                DYNMEM_CONFIRM_FINAL), "page-in", v))
                 return -1;
             continue;
@@ -415,7 +426,7 @@ static int setup(struct run *r)
             v->spec.config.startup_bytes = v->spec.config.minimum_bytes =
                 v->spec.config.maximum_bytes = v->spec.window_bytes = peak;
         }
-        if (lib(r, dynmem_balancer_vm_add(r->b, &v->spec.config, &v->id), "add", v) ||
+        if (bal(r, dynmem_balancer_vm_add(r->b, &v->spec.config, &v->id), "add", v) ||
             lib(r, sim_link_init(&v->link, &v->spec, sc), "link", v))
             return -1;
     }

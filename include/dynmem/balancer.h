@@ -108,6 +108,20 @@ struct dynmem_vm_config {
     0, 0, 0, 20, 5000, DYNMEM_SIZE_UNIT, 0, {0, 0, 0} }
 
 /**
+ * Set a VM configuration to the defaults of DYNMEM_VM_CONFIG_INIT, for
+ * callers that cannot use the macro (language bindings, FFI): @c size set,
+ * buffer 20 %, weight 5000, dynamic with balloon and hot-add, alignment
+ * 2 MiB, no sizes, everything else zero.
+ * @param config the configuration to initialise
+ * @param size sizeof(struct dynmem_vm_config) as compiled by the caller
+ *        (bytes beyond the fields this library knows are zeroed)
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p config NULL) or
+ *         DYNMEM_ERR_STRUCT_SIZE (@p size smaller than the 1.0 struct or
+ *         absurd); @p config is unchanged on error
+ */
+DYNMEM_API int dynmem_vm_config_init(struct dynmem_vm_config *config, size_t size);
+
+/**
  * Check a VM configuration without a balancer (B1).
  * @param config the configuration
  * @return 0 or the error naming the first bad field:
@@ -467,8 +481,9 @@ DYNMEM_API int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
  * @param vm_id the VM
  * @param param DYNMEM_PRESSURE_PARAM_WINDOW_MS or DYNMEM_PRESSURE_PARAM_STALE_MS
  * @param value the value
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p b NULL, or another setting),
- *         DYNMEM_ERR_NOT_FOUND or DYNMEM_ERR_OUT_OF_RANGE (the value outside
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p b NULL, or a setting that
+ *         follows the configuration), DYNMEM_ERR_NOT_FOUND (unknown VM or
+ *         unknown setting) or DYNMEM_ERR_OUT_OF_RANGE (the value outside
  *         dynmem_pressure_param_bounds())
  */
 DYNMEM_API int dynmem_balancer_vm_set_pressure_param(dynmem_balancer *b, uint64_t vm_id,
@@ -602,6 +617,13 @@ enum dynmem_confirm_flag {
  * top of its balloon; the memory held for it returns to the pool). A FINAL
  * confirmation of a balloon or hot-remove short of its bytes holds the VM
  * back (DYNMEM_VMSTATE_HELD_BACK).
+ *
+ * Both ids are needed: @p vm_id is the index into the balancer's table
+ * (its slot and the slot's generation), which finds the VM and its one
+ * outstanding action in O(1) with no index of actions; action ids are
+ * unique per balancer (a counter from 1, never reused), so an @p action_id
+ * that is not the VM's outstanding action (a late or misrouted
+ * confirmation) is detected and refused with DYNMEM_ERR_NOT_FOUND.
  * @param b the balancer
  * @param vm_id the VM
  * @param action_id the action, as taken from dynmem_balancer_next_action()
@@ -753,6 +775,32 @@ DYNMEM_API int dynmem_balancer_host_counters(const dynmem_balancer *b,
 DYNMEM_API int dynmem_balancer_check(const dynmem_balancer *b);
 
 /**
+ * The detail of the balancer's latest refusal, in one line of English that
+ * names the VM, the field or setting and the numbers, e.g.
+ * "vm 4294967296: minimum 512 MiB above startup 256 MiB" (the same text as
+ * dynmem_vm_config_explain() for a configuration), "vm 4294967296: startup
+ * 2048 MiB does not fit: 1024 MiB free after the 940 MiB reserve, 1024 MiB
+ * missing", "DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS 90000000 outside
+ * 0..86400000" or "vm 12: no such VM (never added, or removed)".
+ *
+ * Lifetime: each call that takes the balancer as a non-const handle clears
+ * the detail when it starts and sets it when it refuses, so the text
+ * describes the latest such call, and is "" if that call succeeded or had
+ * nothing to add to its error code. Calls taking a const handle leave it.
+ * It is kept in a fixed array inside the handle: no allocation, no global
+ * or thread-local state. Thread safety: as every call on the handle (one
+ * thread at a time).
+ * @param b the balancer
+ * @param[out] buf receives the text, cut to fit and NUL-terminated when
+ *        @p len > 0; may be NULL when @p len is 0
+ * @param len size of @p buf
+ * @return the length of the full text (as snprintf: it was cut if this is
+ *         >= len; 0 when there is no detail), or DYNMEM_ERR_INVALID_ARGUMENT
+ *         (@p b NULL, or @p buf NULL with @p len > 0)
+ */
+DYNMEM_API int dynmem_balancer_last_error(const dynmem_balancer *b, char *buf, size_t len);
+
+/**
  * Describe an action in one line of English with its numbers, e.g. for a log.
  * @param action the action
  * @param buf destination, NUL-terminated when @p len > 0; may be NULL when
@@ -766,22 +814,34 @@ DYNMEM_API int dynmem_action_describe(const struct dynmem_action *action, char *
 
 /**
  * Name of an action kind, e.g. "hot-add".
+ *
+ * Like every function of libdynmem that names a value, it never returns
+ * NULL: a value this library version does not know is named "unknown".
  * @param kind enum dynmem_action_kind
- * @return a static string; "unknown" for an unknown kind
+ * @return a static string; "unknown" for an unknown kind. Never NULL,
+ *         never to be freed.
  */
 DYNMEM_API const char *dynmem_action_kind_name(uint32_t kind);
 
 /**
  * Name of a reason, e.g. "lazy-reclaim".
+ *
+ * Like every function of libdynmem that names a value, it never returns
+ * NULL: a value this library version does not know is named "unknown".
  * @param reason enum dynmem_reason
- * @return a static string; "unknown" for an unknown reason
+ * @return a static string; "unknown" for an unknown reason. Never NULL,
+ *         never to be freed.
  */
 DYNMEM_API const char *dynmem_reason_name(uint32_t reason);
 
 /**
  * Name of a policy, e.g. "hyperv".
+ *
+ * Like every function of libdynmem that names a value, it never returns
+ * NULL: a value this library version does not know is named "unknown".
  * @param policy enum dynmem_policy
- * @return a static string; "unknown" for an unknown policy
+ * @return a static string; "unknown" for an unknown policy. Never NULL,
+ *         never to be freed.
  */
 DYNMEM_API const char *dynmem_policy_name(uint32_t policy);
 

@@ -31,6 +31,20 @@
 #define DYNMEM_API
 #endif
 
+/**
+ * @def DYNMEM_DEPRECATED_ENUMERATOR
+ * Marks an enumerator kept only so that older callers still build: using it
+ * draws a compiler warning naming its replacement. Empty under
+ * DYNMEM_NO_ATTRIBUTES or DYNMEM_NO_DEPRECATION_WARNINGS.
+ */
+#if defined(DYNMEM_NO_ATTRIBUTES) || defined(DYNMEM_NO_DEPRECATION_WARNINGS)
+#define DYNMEM_DEPRECATED_ENUMERATOR(msg)
+#elif defined(__GNUC__) || defined(__clang__)
+#define DYNMEM_DEPRECATED_ENUMERATOR(msg) __attribute__((deprecated(msg)))
+#else
+#define DYNMEM_DEPRECATED_ENUMERATOR(msg)
+#endif
+
 /** @cond INTERNAL */
 #ifdef __cplusplus
 #define DYNMEM_BEGIN_DECLS extern "C" {
@@ -152,8 +166,10 @@ DYNMEM_API const char *dynmem_strerror(int code);
 /**
  * Name an error code as it is spelled in the API.
  * @param code a value of enum dynmem_error (any int is accepted)
+ * Like every function of libdynmem that names a value, it never returns
+ * NULL: a value this library version does not know is named "unknown".
  * @return a static string such as "DYNMEM_ERR_NO_MEMORY" ("DYNMEM_OK" for 0);
- *         "DYNMEM_ERR_UNKNOWN" for a code this library version does not know.
+ *         "unknown" for a code this library version does not know.
  *         Never NULL, never to be freed.
  */
 DYNMEM_API const char *dynmem_error_name(int code);

@@ -24,7 +24,7 @@
  * A guest with 4 GiB of boot memory and a 32 GiB hot-add window at 32 GiB
  * that should grow by 2 GiB (error checks left out):
  * @code
- * struct dynmem_memmap *m;
+ * dynmem_memmap *m;
  * uint64_t start, count, added, want = UINT64_C(2) << 18;   // 2 GiB in pages
  * dynmem_memmap_new(&m, NULL);
  * dynmem_memmap_add_boot(m, 0, UINT64_C(4) << 18);
@@ -104,7 +104,7 @@ enum dynmem_memmap_figure {
 };
 
 /** A guest's memory map (opaque). */
-struct dynmem_memmap;
+typedef struct dynmem_memmap dynmem_memmap;
 
 /**
  * Create an empty map: no boot memory, no hot-add window, hot-add
@@ -116,14 +116,14 @@ struct dynmem_memmap;
  *         of the allocator check (DYNMEM_ERR_STRUCT_SIZE,
  *         DYNMEM_ERR_STRUCT_RESERVED, DYNMEM_ERR_BAD_ALLOCATOR)
  */
-DYNMEM_API int dynmem_memmap_new(struct dynmem_memmap **out,
+DYNMEM_API int dynmem_memmap_new(dynmem_memmap **out,
                                  const struct dynmem_allocator *alloc);
 
 /**
  * Free a map.
  * @param map the map; NULL is a no-op
  */
-DYNMEM_API void dynmem_memmap_free(struct dynmem_memmap *map);
+DYNMEM_API void dynmem_memmap_free(dynmem_memmap *map);
 
 /**
  * Describe a range of boot memory (call once per range; a VM may have
@@ -136,7 +136,7 @@ DYNMEM_API void dynmem_memmap_free(struct dynmem_memmap *map);
  *         DYNMEM_ERR_PAGES_OVERLAP (overlaps boot memory or the hot-add
  *         window) or DYNMEM_ERR_NO_MEMORY
  */
-DYNMEM_API int dynmem_memmap_add_boot(struct dynmem_memmap *map, uint64_t start, uint64_t count);
+DYNMEM_API int dynmem_memmap_add_boot(dynmem_memmap *map, uint64_t start, uint64_t count);
 
 /**
  * Set the guest-physical window that hot-added memory is taken from,
@@ -149,7 +149,7 @@ DYNMEM_API int dynmem_memmap_add_boot(struct dynmem_memmap *map, uint64_t start,
  *         DYNMEM_ERR_BAD_STATE (memory was already hot-added; a system
  *         reset comes first)
  */
-DYNMEM_API int dynmem_memmap_set_hot_add_window(struct dynmem_memmap *map, uint64_t start,
+DYNMEM_API int dynmem_memmap_set_hot_add_window(dynmem_memmap *map, uint64_t start,
                                                 uint64_t count);
 
 /**
@@ -159,7 +159,7 @@ DYNMEM_API int dynmem_memmap_set_hot_add_window(struct dynmem_memmap *map, uint6
  * @param log2_mib the exponent, 0 (1 MiB) to DYNMEM_MEMMAP_ALIGNMENT_MAX (32 GiB)
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_OUT_OF_RANGE
  */
-DYNMEM_API int dynmem_memmap_set_hot_add_alignment(struct dynmem_memmap *map,
+DYNMEM_API int dynmem_memmap_set_hot_add_alignment(dynmem_memmap *map,
                                                    unsigned log2_mib);
 
 /**
@@ -180,7 +180,7 @@ DYNMEM_API int dynmem_memmap_set_hot_add_alignment(struct dynmem_memmap *map,
  *        or @p wanted below one alignment unit
  * @return 0 or DYNMEM_ERR_INVALID_ARGUMENT
  */
-DYNMEM_API int dynmem_memmap_hot_add_plan(const struct dynmem_memmap *map, uint64_t wanted,
+DYNMEM_API int dynmem_memmap_hot_add_plan(const dynmem_memmap *map, uint64_t wanted,
                                           uint64_t *out_start, uint64_t *out_count);
 
 /**
@@ -204,7 +204,7 @@ DYNMEM_API int dynmem_memmap_hot_add_plan(const struct dynmem_memmap *map, uint6
  *         hot-removed pages that may still be added again) or
  *         DYNMEM_ERR_NO_MEMORY
  */
-DYNMEM_API int dynmem_memmap_hot_add_done(struct dynmem_memmap *map, uint64_t start,
+DYNMEM_API int dynmem_memmap_hot_add_done(dynmem_memmap *map, uint64_t start,
                                           uint64_t count, uint64_t added,
                                           uint64_t *out_accepted);
 
@@ -221,7 +221,7 @@ DYNMEM_API int dynmem_memmap_hot_add_done(struct dynmem_memmap *map, uint64_t st
  *         DYNMEM_ERR_PAGES_OUTSIDE, DYNMEM_ERR_PAGES_BALLOONED or
  *         DYNMEM_ERR_NO_MEMORY
  */
-DYNMEM_API int dynmem_memmap_balloon_record(struct dynmem_memmap *map, uint64_t start,
+DYNMEM_API int dynmem_memmap_balloon_record(dynmem_memmap *map, uint64_t start,
                                             uint64_t count);
 
 /**
@@ -238,7 +238,7 @@ DYNMEM_API int dynmem_memmap_balloon_record(struct dynmem_memmap *map, uint64_t 
  *        0) if nothing is ballooned
  * @return 0 or DYNMEM_ERR_INVALID_ARGUMENT
  */
-DYNMEM_API int dynmem_memmap_unballoon_take(struct dynmem_memmap *map, uint64_t max_count,
+DYNMEM_API int dynmem_memmap_unballoon_take(dynmem_memmap *map, uint64_t max_count,
                                             uint64_t *out_start, uint64_t *out_count);
 
 /**
@@ -257,7 +257,7 @@ DYNMEM_API int dynmem_memmap_unballoon_take(struct dynmem_memmap *map, uint64_t 
  *         DYNMEM_ERR_PAGES_BALLOONED (some page is ballooned) or
  *         DYNMEM_ERR_NO_MEMORY
  */
-DYNMEM_API int dynmem_memmap_hot_remove_record(struct dynmem_memmap *map, uint64_t start,
+DYNMEM_API int dynmem_memmap_hot_remove_record(dynmem_memmap *map, uint64_t start,
                                                uint64_t count);
 
 /**
@@ -269,7 +269,7 @@ DYNMEM_API int dynmem_memmap_hot_remove_record(struct dynmem_memmap *map, uint64
  * @param[out] out receives the answer
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_OUT_OF_RANGE
  */
-DYNMEM_API int dynmem_memmap_is_guest_memory(const struct dynmem_memmap *map, uint64_t start,
+DYNMEM_API int dynmem_memmap_is_guest_memory(const dynmem_memmap *map, uint64_t start,
                                              uint64_t count, bool *out);
 
 /**
@@ -279,7 +279,7 @@ DYNMEM_API int dynmem_memmap_is_guest_memory(const struct dynmem_memmap *map, ui
  * @return the set, owned by the map and valid until it is freed; NULL if
  *         @p map is NULL
  */
-DYNMEM_API const struct dynmem_pageset *dynmem_memmap_ballooned(const struct dynmem_memmap *map);
+DYNMEM_API const struct dynmem_pageset *dynmem_memmap_ballooned(const dynmem_memmap *map);
 
 /**
  * Read a figure in pages.
@@ -288,7 +288,7 @@ DYNMEM_API const struct dynmem_pageset *dynmem_memmap_ballooned(const struct dyn
  * @param[out] out_pages receives the figure
  * @return 0 or DYNMEM_ERR_INVALID_ARGUMENT (NULL pointer, unknown figure)
  */
-DYNMEM_API int dynmem_memmap_pages(const struct dynmem_memmap *map,
+DYNMEM_API int dynmem_memmap_pages(const dynmem_memmap *map,
                                    enum dynmem_memmap_figure figure, uint64_t *out_pages);
 
 /**
@@ -298,7 +298,7 @@ DYNMEM_API int dynmem_memmap_pages(const struct dynmem_memmap *map,
  * @param[out] out_bytes receives the figure
  * @return 0 or DYNMEM_ERR_INVALID_ARGUMENT (NULL pointer, unknown figure)
  */
-DYNMEM_API int dynmem_memmap_bytes(const struct dynmem_memmap *map,
+DYNMEM_API int dynmem_memmap_bytes(const dynmem_memmap *map,
                                    enum dynmem_memmap_figure figure, uint64_t *out_bytes);
 
 /**
@@ -308,7 +308,7 @@ DYNMEM_API int dynmem_memmap_bytes(const struct dynmem_memmap *map,
  * tail. Never fails.
  * @param map the map; NULL is a no-op
  */
-DYNMEM_API void dynmem_memmap_reset_channel(struct dynmem_memmap *map);
+DYNMEM_API void dynmem_memmap_reset_channel(dynmem_memmap *map);
 
 /**
  * System reset: the guest reboots with its boot memory only. Balloon,
@@ -317,7 +317,7 @@ DYNMEM_API void dynmem_memmap_reset_channel(struct dynmem_memmap *map);
  * boot ranges, window and alignment stay. Never fails.
  * @param map the map; NULL is a no-op
  */
-DYNMEM_API void dynmem_memmap_reset_system(struct dynmem_memmap *map);
+DYNMEM_API void dynmem_memmap_reset_system(dynmem_memmap *map);
 
 /** @} */
 

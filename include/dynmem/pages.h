@@ -63,7 +63,7 @@ DYNMEM_API int dynmem_pages_to_bytes(uint64_t pages, uint64_t *out_bytes);
 DYNMEM_API int dynmem_bytes_to_pages(uint64_t bytes, bool round_up, uint64_t *out_pages);
 
 /** A set of disjoint page ranges (opaque). */
-struct dynmem_pageset;
+typedef struct dynmem_pageset dynmem_pageset;
 
 /**
  * Create an empty set.
@@ -74,14 +74,14 @@ struct dynmem_pageset;
  *         of the allocator check (DYNMEM_ERR_STRUCT_SIZE,
  *         DYNMEM_ERR_STRUCT_RESERVED, DYNMEM_ERR_BAD_ALLOCATOR)
  */
-DYNMEM_API int dynmem_pageset_new(struct dynmem_pageset **out,
+DYNMEM_API int dynmem_pageset_new(dynmem_pageset **out,
                                   const struct dynmem_allocator *alloc);
 
 /**
  * Free a set and everything it holds.
  * @param set the set; NULL is a no-op
  */
-DYNMEM_API void dynmem_pageset_free(struct dynmem_pageset *set);
+DYNMEM_API void dynmem_pageset_free(dynmem_pageset *set);
 
 /**
  * Add pages to the set, merging with ranges they overlap or touch.
@@ -94,7 +94,7 @@ DYNMEM_API void dynmem_pageset_free(struct dynmem_pageset *set);
  *         DYNMEM_ERR_OUT_OF_RANGE (range wraps past 2^64 - 1) or
  *         DYNMEM_ERR_NO_MEMORY; on error the set is unchanged
  */
-DYNMEM_API int dynmem_pageset_insert(struct dynmem_pageset *set, uint64_t start,
+DYNMEM_API int dynmem_pageset_insert(dynmem_pageset *set, uint64_t start,
                                      uint64_t count, uint64_t *out_duplicates);
 
 /**
@@ -109,7 +109,7 @@ DYNMEM_API int dynmem_pageset_insert(struct dynmem_pageset *set, uint64_t start,
  *         DYNMEM_ERR_NO_MEMORY (splitting a range may need a node); on
  *         error the set is unchanged
  */
-DYNMEM_API int dynmem_pageset_remove(struct dynmem_pageset *set, uint64_t start,
+DYNMEM_API int dynmem_pageset_remove(dynmem_pageset *set, uint64_t start,
                                      uint64_t count, uint64_t *out_removed);
 
 /**
@@ -124,7 +124,7 @@ DYNMEM_API int dynmem_pageset_remove(struct dynmem_pageset *set, uint64_t start,
  *        @p out_start is set to 0)
  * @return 0 or DYNMEM_ERR_INVALID_ARGUMENT (NULL pointer, zero max_count)
  */
-DYNMEM_API int dynmem_pageset_pop(struct dynmem_pageset *set, uint64_t max_count,
+DYNMEM_API int dynmem_pageset_pop(dynmem_pageset *set, uint64_t max_count,
                                   uint64_t *out_start, uint64_t *out_count);
 
 /**
@@ -135,7 +135,7 @@ DYNMEM_API int dynmem_pageset_pop(struct dynmem_pageset *set, uint64_t max_count
  * @param[out] out receives true if at least one page is in the set
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_OUT_OF_RANGE
  */
-DYNMEM_API int dynmem_pageset_intersects(const struct dynmem_pageset *set, uint64_t start,
+DYNMEM_API int dynmem_pageset_intersects(const dynmem_pageset *set, uint64_t start,
                                          uint64_t count, bool *out);
 
 /**
@@ -146,7 +146,7 @@ DYNMEM_API int dynmem_pageset_intersects(const struct dynmem_pageset *set, uint6
  * @param[out] out receives true if all pages are in the set
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_OUT_OF_RANGE
  */
-DYNMEM_API int dynmem_pageset_contains(const struct dynmem_pageset *set, uint64_t start,
+DYNMEM_API int dynmem_pageset_contains(const dynmem_pageset *set, uint64_t start,
                                        uint64_t count, bool *out);
 
 /**
@@ -158,7 +158,7 @@ DYNMEM_API int dynmem_pageset_contains(const struct dynmem_pageset *set, uint64_
  * @param[out] out_present receives the number of pages present
  * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_OUT_OF_RANGE
  */
-DYNMEM_API int dynmem_pageset_count_in(const struct dynmem_pageset *set, uint64_t start,
+DYNMEM_API int dynmem_pageset_count_in(const dynmem_pageset *set, uint64_t start,
                                        uint64_t count, uint64_t *out_present);
 
 /**
@@ -174,7 +174,7 @@ DYNMEM_API int dynmem_pageset_count_in(const struct dynmem_pageset *set, uint64_
  * @return 0, DYNMEM_ERR_NOT_FOUND (no range above @p from; outputs
  *         untouched) or DYNMEM_ERR_INVALID_ARGUMENT
  */
-DYNMEM_API int dynmem_pageset_next(const struct dynmem_pageset *set, uint64_t from,
+DYNMEM_API int dynmem_pageset_next(const dynmem_pageset *set, uint64_t from,
                                    uint64_t *out_start, uint64_t *out_count);
 
 /**
@@ -182,14 +182,14 @@ DYNMEM_API int dynmem_pageset_next(const struct dynmem_pageset *set, uint64_t fr
  * @param set the set (NULL gives 0)
  * @return the number of pages, at most 2^64 - 1
  */
-DYNMEM_API uint64_t dynmem_pageset_pages(const struct dynmem_pageset *set);
+DYNMEM_API uint64_t dynmem_pageset_pages(const dynmem_pageset *set);
 
 /**
  * Number of stored ranges: maximal runs of consecutive pages.
  * @param set the set (NULL gives 0)
  * @return the number of ranges
  */
-DYNMEM_API size_t dynmem_pageset_ranges(const struct dynmem_pageset *set);
+DYNMEM_API size_t dynmem_pageset_ranges(const dynmem_pageset *set);
 
 /**
  * Bytes the set holds from its allocator (handle and nodes), to watch its
@@ -197,13 +197,13 @@ DYNMEM_API size_t dynmem_pageset_ranges(const struct dynmem_pageset *set);
  * @param set the set (NULL gives 0)
  * @return the number of bytes
  */
-DYNMEM_API size_t dynmem_pageset_footprint(const struct dynmem_pageset *set);
+DYNMEM_API size_t dynmem_pageset_footprint(const dynmem_pageset *set);
 
 /**
  * Empty the set, releasing its memory. Never fails.
  * @param set the set; NULL is a no-op
  */
-DYNMEM_API void dynmem_pageset_clear(struct dynmem_pageset *set);
+DYNMEM_API void dynmem_pageset_clear(dynmem_pageset *set);
 
 /** @} */
 

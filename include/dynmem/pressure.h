@@ -299,6 +299,9 @@ struct dynmem_pressure_report {
     uint64_t reserved[4];
 };
 
+/** Initializer for a struct dynmem_pressure_report to receive a report. */
+#define DYNMEM_PRESSURE_REPORT_INIT { .size = sizeof(struct dynmem_pressure_report) }
+
 /**
  * Create an estimator with default settings.
  * @param[out] out the new estimator

@@ -480,10 +480,14 @@ DYNMEM_API ptrdiff_t dynmem_proto_ranges_copy(struct dynmem_proto_range *out, si
 DYNMEM_API const struct dynmem_proto_ranges *dynmem_proto_msg_ranges(const struct dynmem_proto_msg *msg);
 
 /**
- * Name a message type as the protocol spells it, without prefix.
- * @param type a wire type value
- * @return a static string such as "BALLOON_RESPONSE", or NULL for a value
- *         that is not a known type
+ * Name a message type as enum dynmem_proto_type spells it, without the
+ * DYNMEM_PROTO_ prefix (e.g. "HOT_ADD_REQUEST" for type 10).
+ *
+ * Like every function of libdynmem that names a value, it never returns
+ * NULL: a value this library version does not know is named "unknown".
+ * @param type a wire type value (any value is accepted)
+ * @return a static string such as "BALLOON_RESPONSE"; "unknown" for a value
+ *         that is not a known type. Never NULL, never to be freed.
  */
 DYNMEM_API const char *dynmem_proto_type_name(unsigned type);
 

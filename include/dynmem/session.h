@@ -123,38 +123,52 @@ enum dynmem_session_reset {
 enum dynmem_session_host_param {
     /** Delay between accepting the capabilities and the first request, ms.
      *  Default 50000, bounds 0..3600000. */
-    DYNMEM_SESSION_HOST_POST_INIT_WAIT_MS = 1,
+    DYNMEM_SESSION_HOST_PARAM_POST_INIT_WAIT_MS = 1,
     /** How long the host waits for each reply before it gives the
      *  transaction up, ms. Default 30000, bounds 1..3600000. */
-    DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS = 2,
+    DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS = 2,
     /** Most pages asked for in one balloon or hot-remove request. Default
      *  585728 (as Windows and QEMU), bounds 1..4294967295. */
-    DYNMEM_SESSION_HOST_BALLOON_CHUNK_PAGES = 3,
+    DYNMEM_SESSION_HOST_PARAM_BALLOON_CHUNK_PAGES = 3,
     /** Lowest protocol version accepted. Default 0x3 (0.3). */
-    DYNMEM_SESSION_HOST_VERSION_MIN = 4,
+    DYNMEM_SESSION_HOST_PARAM_VERSION_MIN = 4,
     /** Highest protocol version accepted. Default 0x20000 (2.0). */
-    DYNMEM_SESSION_HOST_VERSION_MAX = 5,
+    DYNMEM_SESSION_HOST_PARAM_VERSION_MAX = 5,
     /** 1: accept only the named versions 0.3, 1.0 and 2.0 inside the
      *  bounds; 0: accept any number inside them, as QEMU does. Default 1. */
-    DYNMEM_SESSION_HOST_VERSION_KNOWN_ONLY = 6,
+    DYNMEM_SESSION_HOST_PARAM_VERSION_KNOWN_ONLY = 6,
     /** 1: ask the guest for status reports; 0: tell it to suppress them.
      *  Default 1. */
-    DYNMEM_SESSION_HOST_STATUS_REPORTS = 7,
+    DYNMEM_SESSION_HOST_PARAM_STATUS_REPORTS = 7,
     /** The flood rule's rate: status reports are taken at one per this
      *  interval on average, with bursts of up to
-     *  DYNMEM_SESSION_HOST_STATUS_BURST (a token bucket); a report beyond
+     *  DYNMEM_SESSION_HOST_PARAM_STATUS_BURST (a token bucket); a report beyond
      *  that is dropped and counted as a flood, ms. 0 takes every report.
      *  Default 250 (four a second, four times Linux's pace), bounds
      *  0..60000. */
-    DYNMEM_SESSION_HOST_STATUS_MIN_INTERVAL_MS = 8,
+    DYNMEM_SESSION_HOST_PARAM_STATUS_MIN_INTERVAL_MS = 8,
     /** 1: shrink a guest that can hot-remove (protocol 2.0, capability
      *  set) by hot-remove instead of ballooning. Default 0. */
-    DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE = 9,
+    DYNMEM_SESSION_HOST_PARAM_PREFER_HOT_REMOVE = 9,
     /** The flood rule's burst: status reports taken at one instant after a
      *  quiet spell, so that reports a slow channel held back and delivers
      *  together are not mistaken for a flood. Default 60 (a minute of
      *  reports at Linux's pace of one a second), bounds 1..3600. */
-    DYNMEM_SESSION_HOST_STATUS_BURST = 10
+    DYNMEM_SESSION_HOST_PARAM_STATUS_BURST = 10,
+    /** @cond DEPRECATED */
+    /* The names before the PARAM_ scheme, kept so that older callers
+     * build (with a deprecation warning); same values. */
+    DYNMEM_SESSION_HOST_POST_INIT_WAIT_MS DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_HOST_PARAM_POST_INIT_WAIT_MS") = 1,
+    DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS") = 2,
+    DYNMEM_SESSION_HOST_BALLOON_CHUNK_PAGES DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_HOST_PARAM_BALLOON_CHUNK_PAGES") = 3,
+    DYNMEM_SESSION_HOST_VERSION_MIN DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_HOST_PARAM_VERSION_MIN") = 4,
+    DYNMEM_SESSION_HOST_VERSION_MAX DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_HOST_PARAM_VERSION_MAX") = 5,
+    DYNMEM_SESSION_HOST_VERSION_KNOWN_ONLY DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_HOST_PARAM_VERSION_KNOWN_ONLY") = 6,
+    DYNMEM_SESSION_HOST_STATUS_REPORTS DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_HOST_PARAM_STATUS_REPORTS") = 7,
+    DYNMEM_SESSION_HOST_STATUS_MIN_INTERVAL_MS DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_HOST_PARAM_STATUS_MIN_INTERVAL_MS") = 8,
+    DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_HOST_PARAM_PREFER_HOT_REMOVE") = 9,
+    DYNMEM_SESSION_HOST_STATUS_BURST DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_HOST_PARAM_STATUS_BURST") = 10
+    /** @endcond */
 };
 
 /** Kinds of event (dynmem_session_event::kind). */
@@ -310,7 +324,7 @@ struct dynmem_session_host_counters {
  *         (DYNMEM_ERR_STRUCT_SIZE, DYNMEM_ERR_STRUCT_RESERVED,
  *         DYNMEM_ERR_BAD_ALLOCATOR)
  */
-DYNMEM_API int dynmem_session_host_new(dynmem_session_host **out, struct dynmem_memmap *map,
+DYNMEM_API int dynmem_session_host_new(dynmem_session_host **out, dynmem_memmap *map,
                                        const struct dynmem_allocator *alloc);
 
 /**
@@ -464,7 +478,7 @@ DYNMEM_API int dynmem_session_host_next_event(dynmem_session_host *h,
  * Aim for a guest size: memory the guest can use (the memory map's
  * CURRENT figure), in bytes, rounded down to whole pages. Growth unballoons
  * first, then hot-adds (in aligned chunks); shrinking balloons (or
- * hot-removes, see DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE). Replaces any
+ * hot-removes, see DYNMEM_SESSION_HOST_PARAM_PREFER_HOT_REMOVE). Replaces any
  * action not yet started. Taken up when the session is idle; facts carry
  * action_id 0.
  * @param h the session
@@ -537,9 +551,14 @@ DYNMEM_API int dynmem_session_event_to_pressure_sample(struct dynmem_pressure_sa
                                                        const struct dynmem_session_event *ev);
 
 /**
- * Name an event kind.
- * @param kind enum dynmem_session_event_kind
- * @return a static string such as "FACT", or NULL if unknown
+ * Name an event kind as enum dynmem_session_event_kind spells it, without
+ * the DYNMEM_SESSION_EVENT_ prefix.
+ *
+ * Like every function of libdynmem that names a value, it never returns
+ * NULL: a value this library version does not know is named "unknown".
+ * @param kind enum dynmem_session_event_kind (any value is accepted)
+ * @return a static string such as "FACT"; "unknown" for an unknown kind.
+ *         Never NULL, never to be freed.
  */
 DYNMEM_API const char *dynmem_session_event_kind_name(uint32_t kind);
 
@@ -549,30 +568,44 @@ DYNMEM_API const char *dynmem_session_event_kind_name(uint32_t kind);
 enum dynmem_session_guest_param {
     /** First version proposed; lower ones follow down to 0.3. Default
      *  0x20000 (2.0); 0x10000 or 0x3 start lower. */
-    DYNMEM_SESSION_GUEST_VERSION_FIRST = 1,
+    DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST = 1,
     /** Report the balloon capability. Default 1. */
-    DYNMEM_SESSION_GUEST_CAP_BALLOON = 2,
+    DYNMEM_SESSION_GUEST_PARAM_CAP_BALLOON = 2,
     /** Report the hot-add capability. Default 1. */
-    DYNMEM_SESSION_GUEST_CAP_HOT_ADD = 3,
+    DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_ADD = 3,
     /** Report the hot-remove capability (2.0 only). Default 0. */
-    DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE = 4,
+    DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE = 4,
     /** Hot-add alignment exponent (2^n MiB). Default 7 (128 MiB). */
-    DYNMEM_SESSION_GUEST_HOT_ADD_ALIGNMENT = 5,
+    DYNMEM_SESSION_GUEST_PARAM_HOT_ADD_ALIGNMENT = 5,
     /** Delay before the first status report after negotiation, ms.
      *  Default 45000. */
-    DYNMEM_SESSION_GUEST_STATUS_DELAY_MS = 6,
+    DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS = 6,
     /** Interval between status reports, ms; 0 sends none. Default 1000.
      *  Reports are never closer than this, however late the ticks come. */
-    DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS = 7,
+    DYNMEM_SESSION_GUEST_PARAM_STATUS_INTERVAL_MS = 7,
     /** Pages the guest's own use commits (reported, and never ballooned).
      *  Default 0. */
-    DYNMEM_SESSION_GUEST_COMMITTED_PAGES = 8,
+    DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES = 8,
     /** Balloon floor in pages; -1 uses Linux's formula. Default -1. */
-    DYNMEM_SESSION_GUEST_FLOOR_PAGES = 9,
+    DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES = 9,
     /** How long the guest waits for each negotiation reply before it gives
      *  up (a FAILED event with DYNMEM_ERR_SESSION_TIMEOUT), ms. Default
      *  5000 (as Linux), bounds 1..3600000. */
-    DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS = 10
+    DYNMEM_SESSION_GUEST_PARAM_NEGOTIATION_TIMEOUT_MS = 10,
+    /** @cond DEPRECATED */
+    /* The names before the PARAM_ scheme, kept so that older callers
+     * build (with a deprecation warning); same values. */
+    DYNMEM_SESSION_GUEST_VERSION_FIRST DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST") = 1,
+    DYNMEM_SESSION_GUEST_CAP_BALLOON DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_GUEST_PARAM_CAP_BALLOON") = 2,
+    DYNMEM_SESSION_GUEST_CAP_HOT_ADD DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_ADD") = 3,
+    DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE") = 4,
+    DYNMEM_SESSION_GUEST_HOT_ADD_ALIGNMENT DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_GUEST_PARAM_HOT_ADD_ALIGNMENT") = 5,
+    DYNMEM_SESSION_GUEST_STATUS_DELAY_MS DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS") = 6,
+    DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_GUEST_PARAM_STATUS_INTERVAL_MS") = 7,
+    DYNMEM_SESSION_GUEST_COMMITTED_PAGES DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES") = 8,
+    DYNMEM_SESSION_GUEST_FLOOR_PAGES DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES") = 9,
+    DYNMEM_SESSION_GUEST_NEGOTIATION_TIMEOUT_MS DYNMEM_DEPRECATED_ENUMERATOR("use DYNMEM_SESSION_GUEST_PARAM_NEGOTIATION_TIMEOUT_MS") = 10
+    /** @endcond */
 };
 
 /**
@@ -625,16 +658,40 @@ DYNMEM_API int dynmem_session_guest_new(dynmem_session_guest **out,
 DYNMEM_API void dynmem_session_guest_free(dynmem_session_guest *g);
 
 /**
+ * Bounds of a guest setting.
+ * @param param the setting
+ * @param[out] out_min receives the smallest value allowed
+ * @param[out] out_max receives the largest value allowed (for
+ *        DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST only 0x3, 0x10000 and 0x20000
+ *        inside them are accepted)
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_NOT_FOUND (unknown setting)
+ */
+DYNMEM_API int dynmem_session_guest_param_bounds(enum dynmem_session_guest_param param,
+                                                 int64_t *out_min, int64_t *out_max);
+
+/**
  * Change a guest setting.
  * @param g the session
  * @param param the setting
- * @param value the new value
- * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND or
- *         DYNMEM_ERR_OUT_OF_RANGE
+ * @param value the new value, inside dynmem_session_guest_param_bounds()
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT, DYNMEM_ERR_NOT_FOUND (unknown
+ *         setting) or DYNMEM_ERR_OUT_OF_RANGE (outside the bounds, or a
+ *         first version that is not 0.3, 1.0 or 2.0); unchanged on error
  */
 DYNMEM_API int dynmem_session_guest_set_param(dynmem_session_guest *g,
                                               enum dynmem_session_guest_param param,
                                               int64_t value);
+
+/**
+ * Read a guest setting.
+ * @param g the session
+ * @param param the setting
+ * @param[out] out receives the value
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT or DYNMEM_ERR_NOT_FOUND (unknown setting)
+ */
+DYNMEM_API int dynmem_session_guest_get_param(const dynmem_session_guest *g,
+                                              enum dynmem_session_guest_param param,
+                                              int64_t *out);
 
 /**
  * Give the guest memory it booted with.
@@ -755,14 +812,14 @@ DYNMEM_API int dynmem_session_guest_next_event(dynmem_session_guest *g,
  * @param g the session
  * @return the set, owned by the session; NULL if @p g is NULL
  */
-DYNMEM_API const struct dynmem_pageset *dynmem_session_guest_memory(const dynmem_session_guest *g);
+DYNMEM_API const dynmem_pageset *dynmem_session_guest_memory(const dynmem_session_guest *g);
 
 /**
  * The pages the guest has ballooned out.
  * @param g the session
  * @return the set, owned by the session; NULL if @p g is NULL
  */
-DYNMEM_API const struct dynmem_pageset *dynmem_session_guest_ballooned(const dynmem_session_guest *g);
+DYNMEM_API const dynmem_pageset *dynmem_session_guest_ballooned(const dynmem_session_guest *g);
 
 /**
  * The protocol version agreed, 0 before (or after negotiation failed).

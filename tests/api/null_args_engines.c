@@ -9,6 +9,11 @@ static void t_vm_config_check(struct world *w)
     REFUSED("config", dynmem_vm_config_check(NULL));
 }
 
+static void t_vm_config_init(struct world *w)
+{
+    REFUSED("config", dynmem_vm_config_init(NULL, sizeof w->cfg));
+}
+
 static void t_vm_config_explain(struct world *w)
 {
     char text[64];
@@ -115,6 +120,14 @@ static void t_vm_sample(struct world *w)
 static void t_vm_set_pressure_param(struct world *w)
 {
     REFUSED("b", dynmem_balancer_vm_set_pressure_param(NULL, w->vm, w->pressure_param, 1000));
+}
+
+static void t_last_error(struct world *w)
+{
+    char text[64] = "x";
+    REFUSED("b", dynmem_balancer_last_error(NULL, text, sizeof text));
+    REFUSED("buf", dynmem_balancer_last_error(w->b, NULL, sizeof text));
+    UNCHANGED("b", text[0], 'x');
 }
 
 static void t_tick(struct world *w)
@@ -289,6 +302,22 @@ static void t_guest_set_param(struct world *w)
     REFUSED("g", dynmem_session_guest_set_param(NULL, w->guest_param, 1000));
 }
 
+static void t_guest_get_param(struct world *w)
+{
+    int64_t v = 7;
+    REFUSED("g", dynmem_session_guest_get_param(NULL, w->guest_param, &v));
+    REFUSED("out", dynmem_session_guest_get_param(w->sp.g, w->guest_param, NULL));
+    UNCHANGED("g", v, 7);
+}
+
+static void t_guest_param_bounds(struct world *w)
+{
+    int64_t lo = 7, hi = 7;
+    REFUSED("out_min", dynmem_session_guest_param_bounds(w->guest_param, NULL, &hi));
+    REFUSED("out_max", dynmem_session_guest_param_bounds(w->guest_param, &lo, NULL));
+    UNCHANGED("out_min", lo + hi, 14);
+}
+
 static void t_guest_add_memory(struct world *w)
 {
     REFUSED("g", dynmem_session_guest_add_memory(NULL, w->start, w->count));
@@ -376,6 +405,7 @@ const struct null_entry null_entries_engines[] = {
     E(dynmem_balancer_free, t_balancer_free),
     E(dynmem_balancer_get_param, t_balancer_get_param),
     E(dynmem_balancer_host_counters, t_host_counters),
+    E(dynmem_balancer_last_error, t_last_error),
     E_OPT(dynmem_balancer_new, t_balancer_new, "alloc"),
     E(dynmem_balancer_next_action, t_next_action),
     E(dynmem_balancer_param_bounds, t_balancer_param_bounds),
@@ -394,17 +424,20 @@ const struct null_entry null_entries_engines[] = {
     E_NONE(dynmem_policy_name),
     E_NONE(dynmem_reason_name),
     E(dynmem_vm_config_check, t_vm_config_check),
+    E(dynmem_vm_config_init, t_vm_config_init),
     E_NONE(dynmem_session_event_kind_name),
     E(dynmem_session_event_to_pressure_sample, t_event_to_pressure_sample),
     E(dynmem_session_guest_add_memory, t_guest_add_memory),
     E(dynmem_session_guest_ballooned, t_guest_ballooned),
     E(dynmem_session_guest_connect, t_guest_connect),
     E(dynmem_session_guest_free, t_guest_free),
+    E(dynmem_session_guest_get_param, t_guest_get_param),
     E(dynmem_session_guest_memory, t_guest_memory),
     E_OPT(dynmem_session_guest_new, t_guest_new, "alloc"),
     E(dynmem_session_guest_next_deadline, t_guest_next_deadline),
     E(dynmem_session_guest_next_event, t_guest_next_event),
     E(dynmem_session_guest_next_send, t_guest_next_send),
+    E(dynmem_session_guest_param_bounds, t_guest_param_bounds),
     E(dynmem_session_guest_recv, t_guest_recv),
     E(dynmem_session_guest_reset, t_guest_reset),
     E_OPT(dynmem_session_guest_set_balloon_fn, t_guest_set_balloon_fn, "user_data"),

@@ -112,8 +112,8 @@ static void arguments_init(struct world *w, bool hostile)
     w->count = 1;
     w->bal_param = DYNMEM_BALANCER_PARAM_TICK_MS;
     w->pressure_param = DYNMEM_PRESSURE_PARAM_WINDOW_MS;
-    w->host_param = DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS;
-    w->guest_param = DYNMEM_SESSION_GUEST_STATUS_DELAY_MS;
+    w->host_param = DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS;
+    w->guest_param = DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS;
     w->figure = DYNMEM_MEMMAP_VISIBLE;
     w->msg = (struct dynmem_proto_msg)DYNMEM_PROTO_MSG_INIT;
     w->msg.type = DYNMEM_PROTO_BALLOON_REQUEST;

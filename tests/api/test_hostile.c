@@ -109,7 +109,7 @@ static void setup(void)
     cr_assert_eq(dynmem_memmap_add_boot(map, 0, 4 * GIB_PAGES), 0);
     cr_assert_eq(dynmem_memmap_set_hot_add_window(map, 32 * GIB_PAGES, 32 * GIB_PAGES), 0);
     cr_assert_eq(dynmem_session_host_new(&h, map, NULL), 0);
-    cr_assert_eq(dynmem_session_host_set_param(h, DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS, 10000), 0);
+    cr_assert_eq(dynmem_session_host_set_param(h, DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS, 10000), 0);
     cr_assert_eq(dynmem_session_host_open(h, now), 0);
 }
 

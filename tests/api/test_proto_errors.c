@@ -271,7 +271,7 @@ Test(helpers, msg_init_and_names)
     cr_assert_eq(dynmem_proto_msg_init(NULL, sizeof m), DYNMEM_ERR_INVALID_ARGUMENT);
     cr_assert_str_eq(dynmem_proto_type_name(DYNMEM_PROTO_BALLOON_RESPONSE), "BALLOON_RESPONSE");
     cr_assert_str_eq(dynmem_proto_type_name(0), "ERROR");
-    cr_assert_null(dynmem_proto_type_name(15));
+    cr_assert_str_eq(dynmem_proto_type_name(15), "unknown");
     cr_assert_null(dynmem_proto_msg_ranges(&m));
     cr_assert_null(dynmem_proto_msg_ranges(NULL));
     m.type = DYNMEM_PROTO_UNBALLOON_REQUEST;

@@ -30,7 +30,7 @@ static uint32_t host_version(void)
 
 static void handshake_at(int64_t host_max, uint32_t expect)
 {
-    cr_assert_eq(dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_VERSION_MAX, host_max), 0);
+    cr_assert_eq(dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_PARAM_VERSION_MAX, host_max), 0);
     sesspair_connect(&P);
     cr_assert_eq(host_version(), expect);
     cr_assert_eq(dynmem_session_guest_version(P.g), expect);
@@ -73,7 +73,7 @@ Test(session, handshake_0_3)
 
 Test(session, handshake_guest_starts_at_1_0)
 {
-    cr_assert_eq(dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_VERSION_FIRST,
+    cr_assert_eq(dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST,
                                                 DYNMEM_PROTO_VERSION_WIN8), 0);
     sesspair_connect(&P);
     cr_assert_eq(host_version(), DYNMEM_PROTO_VERSION_WIN8);
@@ -81,9 +81,9 @@ Test(session, handshake_guest_starts_at_1_0)
 
 Test(session, handshake_fails_when_host_wants_more)
 {
-    cr_assert_eq(dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_VERSION_MIN,
+    cr_assert_eq(dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_PARAM_VERSION_MIN,
                                                DYNMEM_PROTO_VERSION_WIN10), 0);
-    cr_assert_eq(dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_VERSION_FIRST,
+    cr_assert_eq(dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST,
                                                 DYNMEM_PROTO_VERSION_WIN8), 0);
     sesspair_connect(&P);
     cr_assert_eq(host_version(), 0);
@@ -117,7 +117,7 @@ Test(session, balloon_to_target)
 Test(session, balloon_in_chunks_of_585728_pages)
 {
     sesspair_connect(&P);
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, 0);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, 0);
     cr_assert_eq(dynmem_session_host_set_target(P.h, P.now, UINT64_C(1) << 30), 0);
     sesspair_pump(&P);
     struct dynmem_session_host_counters c = DYNMEM_SESSION_HOST_COUNTERS_INIT;
@@ -132,7 +132,7 @@ Test(session, balloon_partial_at_the_floor)
     sesspair_connect(&P);
     sesspair_drain(&P, NULL, NULL);
     /* 4 GiB guest: Linux floor 488 MiB; the guest uses 3 GiB itself. */
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES, 3 * GIB_PAGES);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES, 3 * GIB_PAGES);
     dynmem_session_host_set_target(P.h, P.now, UINT64_C(1) << 30);
     sesspair_pump(&P);
     uint64_t ballooned = sesspair_fig(&P, DYNMEM_MEMMAP_BALLOONED);
@@ -236,9 +236,9 @@ Test(session, hot_add_permanent_and_transient_failure)
 
 Test(session, hot_remove_for_capable_guests)
 {
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE, 1);
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, 0);
-    dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE, 1);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE, 1);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, 0);
+    dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_PARAM_PREFER_HOT_REMOVE, 1);
     sesspair_connect(&P);
     dynmem_session_host_set_target(P.h, P.now, UINT64_C(3) << 30);
     sesspair_pump(&P);
@@ -251,10 +251,10 @@ Test(session, hot_remove_for_capable_guests)
 
 Test(session, hot_remove_not_used_on_1_0)
 {
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE, 1);
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, 0);
-    dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_PREFER_HOT_REMOVE, 1);
-    dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_VERSION_MAX, DYNMEM_PROTO_VERSION_WIN8);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE, 1);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, 0);
+    dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_PARAM_PREFER_HOT_REMOVE, 1);
+    dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_PARAM_VERSION_MAX, DYNMEM_PROTO_VERSION_WIN8);
     sesspair_connect(&P);
     dynmem_session_host_set_target(P.h, P.now, UINT64_C(3) << 30);
     sesspair_pump(&P);
@@ -272,7 +272,7 @@ Test(session, reply_timeout_ends_the_transaction)
 {
     sesspair_connect(&P);
     sesspair_drain(&P, NULL, NULL);
-    dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS, 5000);
+    dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS, 5000);
     dynmem_session_guest_set_balloon_fn(P.g, silent, NULL);
     uint64_t t0 = P.now;
     dynmem_session_host_set_target(P.h, P.now, UINT64_C(3) << 30);
@@ -280,7 +280,7 @@ Test(session, reply_timeout_ends_the_transaction)
     uint64_t d = 0;
     cr_assert_eq(dynmem_session_host_next_deadline(P.h, &d), 1);
     cr_assert_eq(d, t0 + 5000);
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS, 0);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_STATUS_INTERVAL_MS, 0);
     P.now = t0 + 5000;
     dynmem_session_host_tick(P.h, P.now);
     cr_assert_eq(dynmem_session_host_state(P.h), DYNMEM_SESSION_HOST_IDLE);
@@ -355,14 +355,14 @@ Test(session, balancer_end_to_end)
     cfg.hot_add_alignment_bytes = UINT64_C(128) << 20;
     cr_assert_eq(dynmem_balancer_vm_add(b, &cfg, &vm), 0);
     cr_assert_eq(dynmem_balancer_vm_start(b, vm, P.now, NULL), 0);
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS, 0);
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, 0);
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES, GIB_PAGES / 2);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS, 0);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, 0);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES, GIB_PAGES / 2);
     sesspair_connect(&P);
     uint64_t actions = 0;
     for (int sec = 0; sec < 300; sec++) {
         if (sec == 150) /* the guest gets busy */
-            dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES, 5 * GIB_PAGES);
+            dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES, 5 * GIB_PAGES);
         sesspair_run(&P, P.now + 1000);
         struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
         while (dynmem_session_host_next_event(P.h, &ev) == 1) {
@@ -401,8 +401,8 @@ Test(session, balancer_end_to_end)
 
 Test(session, status_reports_reach_the_host)
 {
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS, 0);
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES, GIB_PAGES);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS, 0);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES, GIB_PAGES);
     sesspair_connect(&P);
     struct dynmem_session_event ev = DYNMEM_SESSION_EVENT_INIT;
     int seen = 0;
@@ -426,8 +426,8 @@ Test(session, status_reports_reach_the_host)
  * or every page ballooned out would come back as demand. */
 Test(session, status_sample_leaves_the_balloon_out)
 {
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS, 0);
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES, GIB_PAGES / 4);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS, 0);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES, GIB_PAGES / 4);
     sesspair_connect(&P);
     cr_assert_eq(dynmem_session_host_start_action(P.h, P.now, DYNMEM_ACTION_BALLOON,
                                                   (64 * MIB_PAGES) << 12, 1), 0);
@@ -488,19 +488,19 @@ Test(session, close_during_a_transaction)
 Test(session, argument_checks)
 {
     cr_assert_eq(dynmem_session_host_new(NULL, P.map, NULL), DYNMEM_ERR_INVALID_ARGUMENT);
-    cr_assert_eq(dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS, 0),
+    cr_assert_eq(dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS, 0),
                  DYNMEM_ERR_OUT_OF_RANGE);
     cr_assert_eq(dynmem_session_host_set_param(P.h, (enum dynmem_session_host_param)99, 0),
                  DYNMEM_ERR_NOT_FOUND);
     int64_t lo, hi, v;
-    cr_assert_eq(dynmem_session_host_param_bounds(DYNMEM_SESSION_HOST_POST_INIT_WAIT_MS, &lo, &hi), 0);
-    cr_assert_eq(dynmem_session_host_get_param(P.h, DYNMEM_SESSION_HOST_POST_INIT_WAIT_MS, &v), 0);
+    cr_assert_eq(dynmem_session_host_param_bounds(DYNMEM_SESSION_HOST_PARAM_POST_INIT_WAIT_MS, &lo, &hi), 0);
+    cr_assert_eq(dynmem_session_host_get_param(P.h, DYNMEM_SESSION_HOST_PARAM_POST_INIT_WAIT_MS, &v), 0);
     cr_assert_eq(v, 50000);
     cr_assert_eq(dynmem_session_host_tick(P.h, 10), 0);
     cr_assert_eq(dynmem_session_host_tick(P.h, 9), DYNMEM_ERR_SESSION_TIME_BACKWARDS);
     cr_assert_eq(dynmem_session_host_start_action(P.h, 10, 5, 4096, 1), DYNMEM_ERR_UNSUPPORTED);
     cr_assert_str_eq(dynmem_session_event_kind_name(DYNMEM_SESSION_EVENT_FACT), "FACT");
-    cr_assert_null(dynmem_session_event_kind_name(0));
+    cr_assert_str_eq(dynmem_session_event_kind_name(0), "unknown");
     struct dynmem_session_event ev = {.size = 8};
     cr_assert_eq(dynmem_session_host_next_event(P.h, &ev), DYNMEM_ERR_STRUCT_SIZE);
     dynmem_session_host_free(NULL);
@@ -541,9 +541,9 @@ static void pump_checking_pace(void)
  * it posts at most one status report a second, and the host refuses none. */
 Test(session, an_honest_guest_is_never_refused_as_a_flood)
 {
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS, 0);
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, 0);
-    dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS, 1000);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS, 0);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, 0);
+    dynmem_session_host_set_param(P.h, DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS, 1000);
     sesspair_connect(&P);
     statuses = 0;
     uint64_t rng = 12345;
@@ -576,7 +576,7 @@ Test(session, an_honest_guest_is_never_refused_as_a_flood)
  * bunch (thirty seconds' worth at one instant) are all taken. */
 Test(session, reports_delivered_in_a_bunch_are_taken)
 {
-    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_STATUS_DELAY_MS, 0);
+    dynmem_session_guest_set_param(P.g, DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS, 0);
     sesspair_connect(&P);
     unsigned char held[30][DYNMEM_PROTO_MSG_SIZE_MAX];
     size_t len[30];

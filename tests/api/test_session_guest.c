@@ -37,8 +37,8 @@ static void ready(uint64_t pages)
     cr_assert_eq(dynmem_session_guest_new(&g, NULL), 0);
     if (pages)
         cr_assert_eq(dynmem_session_guest_add_memory(g, 0, pages), 0);
-    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, 0), 0);
-    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_STATUS_INTERVAL_MS, 0), 0);
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, 0), 0);
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_STATUS_INTERVAL_MS, 0), 0);
     cr_assert_eq(dynmem_session_guest_connect(g, now), 0);
     struct dynmem_proto_msg m;
     cr_assert(take(&m));
@@ -135,7 +135,7 @@ Test(session_guest, at_most_510_ranges_per_message, .fini = fini)
 Test(session_guest, linux_floor_limits_the_grant, .fini = fini)
 {
     ready(UINT64_C(1) << 20); /* 4 GiB */
-    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, -1), 0);
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, -1), 0);
     balloon(UINT32_C(1) << 20);
     struct dynmem_proto_msg m;
     uint64_t pages = 0;
@@ -248,9 +248,9 @@ Test(session_guest, a_lying_model_is_sent_but_not_booked, .fini = fini)
 Test(session_guest, guest_settings, .fini = fini)
 {
     cr_assert_eq(dynmem_session_guest_new(&g, NULL), 0);
-    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_VERSION_FIRST, 0x20001),
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST, 0x20001),
                  DYNMEM_ERR_OUT_OF_RANGE);
-    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_HOT_ADD_ALIGNMENT, 16),
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_HOT_ADD_ALIGNMENT, 16),
                  DYNMEM_ERR_OUT_OF_RANGE);
     cr_assert_eq(dynmem_session_guest_set_param(g, (enum dynmem_session_guest_param)77, 0),
                  DYNMEM_ERR_NOT_FOUND);
@@ -310,9 +310,9 @@ static uint64_t answered_pages(void)
 static void big_guest(void)
 {
     ready(UINT64_C(1) << 20);
-    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_CAP_HOT_REMOVE, 1), 0);
-    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, -1), 0);
-    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_COMMITTED_PAGES,
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE, 1), 0);
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, -1), 0);
+    cr_assert_eq(dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES,
                                                 UINT64_C(1) << 18), 0);
 }
 

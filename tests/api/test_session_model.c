@@ -57,11 +57,11 @@ static void run_init(struct run *r, uint64_t seed)
     cr_assert_eq(dynmem_memmap_add_boot(r->map, 0, HM_BOOT), 0);
     cr_assert_eq(dynmem_memmap_set_hot_add_window(r->map, HM_WIN_START, HM_WIN_PAGES), 0);
     cr_assert_eq(dynmem_session_host_new(&r->h, r->map, NULL), 0);
-    cr_assert_eq(dynmem_session_host_set_param(r->h, DYNMEM_SESSION_HOST_REPLY_TIMEOUT_MS,
+    cr_assert_eq(dynmem_session_host_set_param(r->h, DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS,
                                                REPLY_MS), 0);
-    cr_assert_eq(dynmem_session_host_set_param(r->h, DYNMEM_SESSION_HOST_POST_INIT_WAIT_MS,
+    cr_assert_eq(dynmem_session_host_set_param(r->h, DYNMEM_SESSION_HOST_PARAM_POST_INIT_WAIT_MS,
                                                POST_INIT_MS), 0);
-    cr_assert_eq(dynmem_session_host_set_param(r->h, DYNMEM_SESSION_HOST_BALLOON_CHUNK_PAGES,
+    cr_assert_eq(dynmem_session_host_set_param(r->h, DYNMEM_SESSION_HOST_PARAM_BALLOON_CHUNK_PAGES,
                                                CHUNK), 0);
     r->next_id = 1;
 }

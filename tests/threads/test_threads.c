@@ -135,7 +135,7 @@ static int session_run(const struct dynmem_allocator *al, uint64_t *rng, uint64_
     int rc = sesspair_init(&p, 4 * GIB_PAGES, 32 * GIB_PAGES, 8 * GIB_PAGES, al);
     if (rc)
         return rc;
-    dynmem_session_guest_set_param(p.g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, 0);
+    dynmem_session_guest_set_param(p.g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, 0);
     sesspair_connect(&p);
     for (int i = 0; i < 20 && !rc; i++) {
         uint64_t target = (UINT64_C(1) << 30) + (splitmix_next(rng) % 9) * (UINT64_C(1) << 29);

@@ -15,7 +15,7 @@ static int life(struct failalloc *fa, void *ctx)
     int rc = sesspair_init(&p, 4 * GIB_PAGES, 32 * GIB_PAGES, 32 * GIB_PAGES, &fa->hook);
     if (rc)
         return rc;
-    dynmem_session_guest_set_param(p.g, DYNMEM_SESSION_GUEST_FLOOR_PAGES, 0);
+    dynmem_session_guest_set_param(p.g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, 0);
     sesspair_connect(&p);
     /* Fragment the guest's memory so that the books need many nodes. */
     for (int i = 0; i < 4; i++) {

@@ -36,6 +36,11 @@ class ParamAccess:
     def _param_out(self, key, value):
         return value
 
+    def _check(self, rc, function, **details):
+        """check() for a call on this handle; a subclass whose handle keeps
+        the detail of its latest refusal adds it as ``detail``."""
+        return check(rc, function, **details)
+
     @classmethod
     def param_bounds(cls, which):
         """(min, max) accepted for a setting, given as a key or its lower-case name."""
@@ -51,7 +56,7 @@ class ParamAccess:
         key = param(self._PARAM, which)
         value = i64(key.name.lower(), self._param_in(key, value))
         name = self._PREFIX + '_set_param'
-        check(getattr(lib, name)(self._handle, key, value), name)
+        self._check(getattr(lib, name)(self._handle, key, value), name)
 
     def get_param(self, which):
         """Read a setting, given as a key or its lower-case name."""

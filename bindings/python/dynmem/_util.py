@@ -77,6 +77,8 @@ def c_enum(cls_name, c_type, prefix, doc, base=enum.IntEnum, module='dynmem'):
     if c_type is None:
         elements = {n: getattr(lib, n) for n in dir(lib) if n.startswith(prefix)}
     else:
+        # name -> value: an enum may keep old names as aliases of a value
+        # (deprecated spellings), which the prefix leaves out.
         elements = ffi.typeof(c_type).relements
     members = {n[len(prefix):]: v for n, v in sorted(elements.items(), key=lambda kv: kv[1])
                if n.startswith(prefix)}

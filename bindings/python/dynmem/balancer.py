@@ -72,7 +72,9 @@ class VMConfig:
         return flags
 
     def _to_c(self):
-        c = new_sized('struct dynmem_vm_config')
+        c = ffi.new('struct dynmem_vm_config *')
+        check(lib.dynmem_vm_config_init(c, ffi.sizeof('struct dynmem_vm_config')),
+              'dynmem_vm_config_init')
         for name, _ in _FLAG_FIELDS:
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f'{name} must be a bool')
@@ -266,6 +268,19 @@ class Balancer(ParamAccess):
     def _param_in(self, key, value):
         return param(Policy, value) if key == BalancerParam.POLICY else value
 
+    def last_error(self):
+        """The detail of the latest refusal by this balancer
+        (dynmem_balancer_last_error()), e.g. 'vm 4294967296: minimum 512 MiB
+        above startup 256 MiB'; '' if the latest call succeeded."""
+        return _explained(lambda buf, n: lib.dynmem_balancer_last_error(self._handle, buf, n))[1]
+
+    def _check(self, rc, function, **details):
+        """Raise Error for a refused call, its ``detail`` the balancer's own
+        (dynmem_balancer_last_error()) when it has one."""
+        if rc < 0:
+            details.setdefault('detail', self.last_error() or None)
+        return check(rc, function, **details)
+
     def _param_out(self, key, value):
         return enum_or_int(Policy, value) if key == BalancerParam.POLICY else value
 
@@ -276,15 +291,12 @@ class Balancer(ParamAccess):
         its fields as keyword arguments, or both (the keywords override)."""
         vm_id = ffi.new('uint64_t *')
         c = _config_arg(config, fields)
-        rc = lib.dynmem_balancer_vm_add(self._handle, c, vm_id)
-        if rc < 0:
-            check(rc, 'dynmem_balancer_vm_add',
-                  detail=_explained(lib.dynmem_vm_config_explain, c)[1] or None)
+        self._check(lib.dynmem_balancer_vm_add(self._handle, c, vm_id), 'dynmem_balancer_vm_add')
         return vm_id[0]
 
     def remove_vm(self, vm_id):
         """Forget a VM that is off."""
-        check(lib.dynmem_balancer_vm_remove(self._handle, u64('vm_id', vm_id)),
+        self._check(lib.dynmem_balancer_vm_remove(self._handle, u64('vm_id', vm_id)),
               'dynmem_balancer_vm_remove')
 
     def start_vm(self, vm_id, now_ms):
@@ -293,24 +305,24 @@ class Balancer(ParamAccess):
         missing = ffi.new('uint64_t *')
         rc = lib.dynmem_balancer_vm_start(self._handle, u64('vm_id', vm_id), u64('now_ms', now_ms),
                                           missing)
-        check(rc, 'dynmem_balancer_vm_start', missing_bytes=missing[0])
+        self._check(rc, 'dynmem_balancer_vm_start', missing_bytes=missing[0])
 
     def restart_vm(self, vm_id, now_ms):
         """Restart a running VM (guest reboot) with smart paging; return the
         smart-paged gap in bytes (0 if none)."""
         paged = ffi.new('uint64_t *')
-        check(lib.dynmem_balancer_vm_restart(self._handle, u64('vm_id', vm_id),
+        self._check(lib.dynmem_balancer_vm_restart(self._handle, u64('vm_id', vm_id),
                                              u64('now_ms', now_ms), paged),
               'dynmem_balancer_vm_restart')
         return paged[0]
 
     def stop_vm(self, vm_id):
         """Stop a VM: everything it holds returns to the pool at once."""
-        check(lib.dynmem_balancer_vm_stop(self._handle, u64('vm_id', vm_id)), 'dynmem_balancer_vm_stop')
+        self._check(lib.dynmem_balancer_vm_stop(self._handle, u64('vm_id', vm_id)), 'dynmem_balancer_vm_stop')
 
     def configure_vm(self, vm_id, config=None, **fields):
         """Change a VM's configuration (a VMConfig and/or keyword fields)."""
-        check(lib.dynmem_balancer_vm_configure(self._handle, u64('vm_id', vm_id),
+        self._check(lib.dynmem_balancer_vm_configure(self._handle, u64('vm_id', vm_id),
                                                _config_arg(config, fields)),
               'dynmem_balancer_vm_configure')
 
@@ -321,20 +333,20 @@ class Balancer(ParamAccess):
         rc = lib.dynmem_balancer_vm_resize(self._handle, u64('vm_id', vm_id), u64('now_ms', now_ms),
                                            u64('new_bytes', new_bytes), granted)
         if rc != lib.DYNMEM_ERR_PARTIAL:
-            check(rc, 'dynmem_balancer_vm_resize')
+            self._check(rc, 'dynmem_balancer_vm_resize')
         return granted[0]
 
     def sample(self, vm_id, sample=None, **fields):
         """Feed a guest report (a Sample, or its fields as keyword arguments)
         to the VM's pressure estimator."""
-        check(lib.dynmem_balancer_vm_sample(self._handle, u64('vm_id', vm_id),
+        self._check(lib.dynmem_balancer_vm_sample(self._handle, u64('vm_id', vm_id),
                                             _sample_arg(sample, fields)),
               'dynmem_balancer_vm_sample')
 
     def set_vm_pressure_param(self, vm_id, which, value):
         """Set a VM's estimator setting (window_ms or stale_ms)."""
         p = param(PressureParam, which)
-        check(lib.dynmem_balancer_vm_set_pressure_param(self._handle, u64('vm_id', vm_id), p,
+        self._check(lib.dynmem_balancer_vm_set_pressure_param(self._handle, u64('vm_id', vm_id), p,
                                                         i64(p.name.lower(), value)),
               'dynmem_balancer_vm_set_pressure_param')
 
@@ -343,11 +355,11 @@ class Balancer(ParamAccess):
     def tick(self, now_ms):
         """Decide at ``now_ms``; return the queued actions as a list of Action
         (shrinks first, then growth by weight)."""
-        check(lib.dynmem_balancer_tick(self._handle, u64('now_ms', now_ms), ffi.NULL),
+        self._check(lib.dynmem_balancer_tick(self._handle, u64('now_ms', now_ms), ffi.NULL),
               'dynmem_balancer_tick')
         actions = []
         a = new_sized('struct dynmem_action')
-        while check(lib.dynmem_balancer_next_action(self._handle, a),
+        while self._check(lib.dynmem_balancer_next_action(self._handle, a),
                     'dynmem_balancer_next_action') == 1:
             actions.append(Action._from_c(a))
         return actions
@@ -365,7 +377,7 @@ class Balancer(ParamAccess):
             if not final:
                 raise ValueError('failed=True needs final=True')
             flags |= lib.DYNMEM_CONFIRM_FAILED
-        check(lib.dynmem_balancer_confirm(self._handle, action.vm_id, action.action_id,
+        self._check(lib.dynmem_balancer_confirm(self._handle, action.vm_id, action.action_id,
                                           u64('now_ms', now_ms), u64('done_bytes', done_bytes),
                                           flags), 'dynmem_balancer_confirm')
 
@@ -373,7 +385,7 @@ class Balancer(ParamAccess):
         """A VM's counters as a dict (struct dynmem_vm_counters' fields, plus
         ``state``: the set of VMState names that are set)."""
         c = new_sized('struct dynmem_vm_counters')
-        check(lib.dynmem_balancer_vm_counters(self._handle, u64('vm_id', vm_id), c),
+        self._check(lib.dynmem_balancer_vm_counters(self._handle, u64('vm_id', vm_id), c),
               'dynmem_balancer_vm_counters')
         d = struct_dict(c, 'struct dynmem_vm_counters')
         d['flags'] = VMState(c.flags)
@@ -384,12 +396,12 @@ class Balancer(ParamAccess):
     def host_counters(self):
         """The host counters as a dict (struct dynmem_host_counters' fields)."""
         c = new_sized('struct dynmem_host_counters')
-        check(lib.dynmem_balancer_host_counters(self._handle, c), 'dynmem_balancer_host_counters')
+        self._check(lib.dynmem_balancer_host_counters(self._handle, c), 'dynmem_balancer_host_counters')
         return struct_dict(c, 'struct dynmem_host_counters')
 
     def check(self):
         """Verify the balancer's books; raise Error INVARIANT if they are inconsistent."""
-        check(lib.dynmem_balancer_check(self._handle), 'dynmem_balancer_check')
+        self._check(lib.dynmem_balancer_check(self._handle), 'dynmem_balancer_check')
 
 
 __all__ = ['SIZE_UNIT', 'VMFlag', 'VMState', 'Policy', 'BalancerParam', 'ActionKind', 'Reason',

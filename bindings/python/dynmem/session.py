@@ -29,10 +29,10 @@ HostState = c_enum('HostState', 'enum dynmem_session_host_state', 'DYNMEM_SESSIO
 Reset = c_enum('Reset', 'enum dynmem_session_reset', 'DYNMEM_SESSION_RESET_',
                'Kinds of reset (enum dynmem_session_reset): VMBUS (the channel) and SYSTEM '
                '(a reboot).')
-HostParam = c_enum('HostParam', 'enum dynmem_session_host_param', 'DYNMEM_SESSION_HOST_',
+HostParam = c_enum('HostParam', 'enum dynmem_session_host_param', 'DYNMEM_SESSION_HOST_PARAM_',
                    'Settings of a host session (enum dynmem_session_host_param); also accepted '
                    'as lower-case names such as "reply_timeout_ms".')
-GuestParam = c_enum('GuestParam', 'enum dynmem_session_guest_param', 'DYNMEM_SESSION_GUEST_',
+GuestParam = c_enum('GuestParam', 'enum dynmem_session_guest_param', 'DYNMEM_SESSION_GUEST_PARAM_',
                     'Settings of a guest session (enum dynmem_session_guest_param); also '
                     'accepted as lower-case names such as "status_delay_ms".')
 EventKind = c_enum('EventKind', 'enum dynmem_session_event_kind', 'DYNMEM_SESSION_EVENT_',
@@ -107,9 +107,9 @@ class SessionEvent:
 
     @property
     def kind_name(self):
-        """The library's name of the kind, e.g. 'FACT' (dynmem_session_event_kind_name)."""
-        name = lib.dynmem_session_event_kind_name(u32('kind', int(self.kind)))
-        return ffi.string(name).decode() if name != ffi.NULL else str(int(self.kind))
+        """The library's name of the kind, e.g. 'FACT'; 'unknown' for a kind
+        newer than the library (dynmem_session_event_kind_name)."""
+        return ffi.string(lib.dynmem_session_event_kind_name(u32('kind', int(self.kind)))).decode()
 
     @property
     def final(self):
@@ -314,15 +314,18 @@ class SessionHost(ParamAccess, _Session):
                                             'dynmem_session_host_state'))
 
 
-class SessionGuest(_Session):
+class SessionGuest(ParamAccess, _Session):
     """A guest (VSC) session (dynmem_session_guest) with the default,
     Linux-like model, freed by the garbage collector.
 
     Settings can be given as keyword arguments (``status_delay_ms``,
-    ``committed_pages``, ``floor_pages``, ...; see GuestParam); the C library
-    only lets them be set, not read back. ``memory`` gives boot memory as
-    (start, count) page ranges.
+    ``committed_pages``, ``floor_pages``, ...; see GuestParam), and read or
+    changed later with get_param(), set_param(), param_bounds() and
+    params(). ``memory`` gives boot memory as (start, count) page ranges.
     """
+    _PARAM = GuestParam
+    _PREFIX = 'dynmem_session_guest'
+    _CTYPE = 'dynmem_session_guest'
     _FUNCTIONS = ('dynmem_session_guest_recv', 'dynmem_session_guest_next_send',
                   'dynmem_session_guest_tick', 'dynmem_session_guest_next_deadline',
                   'dynmem_session_guest_next_event', 'dynmem_session_guest_reset')
@@ -339,13 +342,6 @@ class SessionGuest(_Session):
             self.set_param(name, value)
         for r in memory:
             self.add_memory(*r)
-
-    def set_param(self, which, value):
-        """Change a setting, given as a GuestParam or its lower-case name."""
-        key = param(GuestParam, which)
-        check(lib.dynmem_session_guest_set_param(self._handle, key,
-                                                 i64(key.name.lower(), value)),
-              'dynmem_session_guest_set_param')
 
     def add_memory(self, start, count):
         """Give the guest memory it booted with (pages)."""

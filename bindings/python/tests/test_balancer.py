@@ -160,7 +160,7 @@ def test_admission_resize_restart_stop():
         b.start_vm(big, 0)
     assert e.value.code == dynmem.ErrorCode.ADMISSION
     assert e.value.missing_bytes > 0
-    assert e.value.details == {'missing_bytes': e.value.missing_bytes}
+    assert e.value.details == {'missing_bytes': e.value.missing_bytes, 'detail': e.value.detail}
     b.remove_vm(big)
     vm = b.add_vm(dynmem.VMConfig.static(1 * GIB))
     b.start_vm(vm, 0)
@@ -236,7 +236,7 @@ def test_config_messages_name_the_field():
     b = dynmem.Balancer(host_total_bytes=8 * GIB)
     with pytest.raises(dynmem.Error) as e:
         b.add_vm(bad)
-    assert e.value.detail == 'minimum 512 MiB above startup 256 MiB'
+    assert e.value.detail == 'new vm: minimum 512 MiB above startup 256 MiB'
     ok = dataclasses.replace(bad, startup_bytes=GIB)
     assert ok.explain() == ''
     ok.check()
@@ -277,3 +277,29 @@ def test_check_config_set():
     assert e.value.detail == 'reserve 1024 MiB at or above host memory 1024 MiB'
     with pytest.raises(TypeError):
         dynmem.check_config([('web', ok)])
+
+
+def test_balancer_errors_carry_the_library_detail():
+    """Error.detail of a refused balancer call is dynmem_balancer_last_error()."""
+    b = dynmem.Balancer(host_total_bytes=4 * GIB, host_reserve_bytes=GIB)
+    big = b.add_vm(dynmem.VMConfig(startup_bytes=2 * GIB, minimum_bytes=512 * MIB,
+                                   maximum_bytes=4 * GIB))
+    other = b.add_vm(dynmem.VMConfig(startup_bytes=2 * GIB, minimum_bytes=512 * MIB,
+                                     maximum_bytes=4 * GIB))
+    b.start_vm(big, 0)
+    assert b.last_error() == ''
+    with pytest.raises(dynmem.Error) as e:
+        b.start_vm(other, 0)
+    assert e.value.detail == (f'vm {other}: startup 2048 MiB does not fit: 1024 MiB free after '
+                              'the 1024 MiB reserve, 1024 MiB missing')
+    assert e.value.detail in str(e.value)
+    with pytest.raises(dynmem.Error) as e:
+        b.set_param('calm_period_ms', 90_000_000)
+    assert e.value.detail == 'DYNMEM_BALANCER_PARAM_CALM_PERIOD_MS 90000000 outside 0..86400000'
+    bad = dynmem.VMConfig(startup_bytes=256 * MIB, minimum_bytes=512 * MIB, maximum_bytes=GIB)
+    with pytest.raises(dynmem.Error) as e:
+        b.configure_vm(big, bad)
+    assert e.value.detail == f'vm {big}: minimum 512 MiB above startup 256 MiB'
+    with pytest.raises(dynmem.Error) as e:
+        b.stop_vm(12)
+    assert e.value.detail == 'vm 12: no such VM (never added, or removed)'

@@ -301,3 +301,14 @@ def test_hook_exception_is_raised_again():
         p.pump()
     with pytest.raises(TypeError):
         p.guest.set_hot_add_hook(42)
+
+
+def test_guest_settings_read_back():
+    g = dynmem.SessionGuest(status_delay_ms=1000)
+    assert g.get_param('status_delay_ms') == 1000
+    assert g.get_param(dynmem.GuestParam.FLOOR_PAGES) == -1
+    assert dynmem.SessionGuest.param_bounds('hot_add_alignment') == (0, 15)
+    assert g.params()['negotiation_timeout_ms'] == 5000
+    with pytest.raises(dynmem.Error) as e:
+        g.set_param('hot_add_alignment', 16)
+    assert e.value.code == dynmem.ErrorCode.OUT_OF_RANGE

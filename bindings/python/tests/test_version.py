@@ -19,7 +19,7 @@ def test_error_helpers():
     assert dynmem.strerror(-2) == 'out of memory'
     assert dynmem.ErrorCode.NO_MEMORY == -2
     e = dynmem.Error(-9999)
-    assert e.code == -9999 and e.name == 'DYNMEM_ERR_UNKNOWN'
+    assert e.code == -9999 and e.name == 'unknown'
     e = dynmem.Error(dynmem.ErrorCode.ADMISSION, 'f', missing_bytes=5)
     assert e.missing_bytes == 5 and e.function == 'f'
     assert isinstance(e, Exception)
