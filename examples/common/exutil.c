@@ -117,3 +117,27 @@ void ex_log(const char *who, const char *fmt, ...)
     ex_vlog(who, fmt, ap);
     va_end(ap);
 }
+
+const char *ex_why(const dynmem_balancer *b, int rc, char *buf, size_t len)
+{
+    char detail[EX_WHY_LEN - 64];
+    if (b && dynmem_balancer_last_error(b, detail, sizeof detail) > 0)
+        snprintf(buf, len, "%s: %s", dynmem_strerror(rc), detail);
+    else
+        snprintf(buf, len, "%s", dynmem_strerror(rc));
+    return buf;
+}
+
+int ex_book(dynmem_balancer *b, const struct dynmem_vm_config *c, uint64_t now_ms,
+            uint64_t *vm_id, uint64_t *missing, char *why, size_t len)
+{
+    int e = dynmem_balancer_vm_add(b, c, vm_id);
+    if (e == 0 && (e = dynmem_balancer_vm_start(b, *vm_id, now_ms, missing)) != 0) {
+        ex_why(b, e, why, len);
+        dynmem_balancer_vm_remove(b, *vm_id);
+        return e;
+    }
+    if (e)
+        ex_why(b, e, why, len);
+    return e;
+}

@@ -4,6 +4,7 @@
 #ifndef DYNMEM_EXAMPLES_EXUTIL_H
 #define DYNMEM_EXAMPLES_EXUTIL_H
 
+#include <dynmem/balancer.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,23 @@ int ex_parse_policy(const char *s);
 /* How old a guest's statistics may be before the balancer holds the VM
  * where it is: three statistics periods, never less than 5 s. */
 int64_t ex_stale_ms(unsigned stats_interval_s);
+
+/* Why a call on balancer b failed, for a log line: dynmem_strerror(rc),
+ * then the balancer's own detail of the refusal when it gave one (which VM,
+ * field or setting, and the numbers). b NULL: the error text alone, for an
+ * error that did not come from the balancer. Returns buf. */
+const char *ex_why(const dynmem_balancer *b, int rc, char *buf, size_t len);
+
+/* ex_why() into a buffer that lives as long as the enclosing block. */
+#define EX_WHY_LEN 320
+#define EX_WHY(b, rc) ex_why((b), (rc), (char[EX_WHY_LEN]){0}, EX_WHY_LEN)
+
+/* Adds a VM and starts it (admission), removing it again when it is not
+ * admitted. On a refusal `why` receives ex_why()'s text, taken before the
+ * removal clears the balancer's detail, and *missing what admission lacked.
+ * Returns 0 or the error. */
+int ex_book(dynmem_balancer *b, const struct dynmem_vm_config *c, uint64_t now_ms,
+            uint64_t *vm_id, uint64_t *missing, char *why, size_t len);
 
 /* Installs the daemons' signal handling: SIGTERM and SIGINT set the flag
  * returned (the main loop stops and leaves every guest as it is), SIGPIPE

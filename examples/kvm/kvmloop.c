@@ -98,7 +98,7 @@ static int setup(struct loop *l)
         e = dynmem_balancer_set_param(l->b, DYNMEM_BALANCER_PARAM_STALE_MS,
                                       ex_stale_ms(o->stats_interval_s));
     if (e) {
-        fprintf(stderr, "dynmem-kvm: balancer set-up: %s\n", dynmem_strerror(e));
+        fprintf(stderr, "dynmem-kvm: balancer set-up: %s\n", EX_WHY(l->b, e));
         return -1;
     }
     int64_t reserve = 0;
@@ -245,7 +245,7 @@ int kvm_run(const struct kvm_options *o, volatile sig_atomic_t *stop)
             l.want_tick = 0;
             int e = dynmem_balancer_tick(l.b, (uint64_t)now, NULL);
             if (e)
-                kvm_log(NULL, "tick: %s", dynmem_strerror(e));
+                kvm_log(NULL, "tick: %s", EX_WHY(l.b, e));
             take_actions(&l, now);
             next_tick = now + o->tick_ms;
             if (o->metrics_file && (now >= next_metrics || o->once)) {

@@ -228,24 +228,22 @@ static void booked_now(struct vm *v, const struct dynmem_vm_config *c, long long
 }
 
 /* Starts the VM in the books at c; 0, or the error (missing says how much). */
-static int book(struct vm *v, const struct dynmem_vm_config *c, long long now, uint64_t *missing)
+static int book(struct vm *v, const struct dynmem_vm_config *c, long long now, uint64_t *missing,
+                char *why, size_t len)
 {
-    struct dynmem_balancer *b = v->loop->b;
-    int e = dynmem_balancer_vm_add(b, c, &v->id);
-    if (e == 0 && (e = dynmem_balancer_vm_start(b, v->id, (uint64_t)now, missing)))
-        dynmem_balancer_vm_remove(b, v->id);
-    return e;
+    return ex_book(v->loop->b, c, (uint64_t)now, &v->id, missing, why, len);
 }
 
 static void adopt(struct vm *v, long long now, pid_t pid)
 {
     struct dynmem_vm_config c = adopted_config(v);
     uint64_t missing = 0;
-    int e = book(v, &c, now, &missing);
+    char why[EX_WHY_LEN];
+    int e = book(v, &c, now, &missing, why, sizeof why);
     if (e) {
         if (!v->refused)
             kvm_log(v, "not managed: QEMU holds %llu MiB; %s%s (needs %llu MiB more); retrying",
-                    MIB(vm_held(v)), dynmem_strerror(e),
+                    MIB(vm_held(v)), why,
                     e == DYNMEM_ERR_ADMISSION ? ", host memory is short" : "", MIB(missing));
         v->refused = 1;
         qmp_close(v->q);
@@ -280,11 +278,12 @@ static void readopt(struct vm *v, long long now, pid_t pid)
     if (c.startup_bytes != before) {
         dynmem_balancer_vm_stop(v->loop->b, v->id);
         dynmem_balancer_vm_remove(v->loop->b, v->id);
-        if (book(v, &c, now, NULL)) {
+        char why[EX_WHY_LEN];
+        if (book(v, &c, now, NULL, why, sizeof why)) {
             c.startup_bytes = before > c.minimum_bytes ? before : c.minimum_bytes;
             if (c.maximum_bytes < c.startup_bytes)
                 c.maximum_bytes = c.startup_bytes;
-            book(v, &c, now, NULL); /* what it held before: always fits */
+            book(v, &c, now, NULL, why, sizeof why); /* what it held before: always fits */
             struct dynmem_action back = {.kind = DYNMEM_ACTION_BALLOON,
                                          .target_bytes = c.startup_bytes};
             kvm_log(v, "QEMU holds %llu MiB, more than its %llu MiB in the books and free memory "
@@ -401,10 +400,14 @@ void vm_read_stats(struct vm *v, long long now)
         vs.major_faults = num(json_object_get(s, "stat-major-faults"));
         struct dynmem_pressure_sample smp = DYNMEM_PRESSURE_SAMPLE_INIT;
         int e = dynmem_pressure_sample_from_virtio_stats(&smp, (uint64_t)now, &vs);
-        if (e == 0)
+        int from_balancer = 0; /* whose detail tells why */
+        if (e == 0) {
             e = dynmem_balancer_vm_sample(v->loop->b, v->id, &smp);
+            from_balancer = 1;
+        }
         if (e && e != DYNMEM_ERR_PRESSURE_NO_DATA)
-            kvm_log(v, "guest statistics refused: %s", dynmem_strerror(e));
+            kvm_log(v, "guest statistics refused: %s",
+                    EX_WHY(from_balancer ? v->loop->b : NULL, e));
         if (e == 0) {
             size_for_ramp(v, smp.committed_bytes, now);
             v->loop->want_tick = 1;
@@ -526,7 +529,7 @@ void vm_follow(struct vm *v, long long now, int settle)
                                         moved > v->confirmed ? moved - v->confirmed : 0,
                                         done ? DYNMEM_CONFIRM_FINAL : 0);
         if (e)
-            kvm_log(v, "confirm refused: %s", dynmem_strerror(e));
+            kvm_log(v, "confirm refused: %s", EX_WHY(v->loop->b, e));
         v->confirmed = moved;
     }
     if (!done)
@@ -553,7 +556,7 @@ void vm_sync_abilities(struct vm *v)
         c.flags &= ~(uint32_t)DYNMEM_VM_CAN_HOT_REMOVE;
     int e = dynmem_balancer_vm_configure(v->loop->b, v->id, &c);
     if (e) {
-        kvm_log(v, "reconfigure: %s", dynmem_strerror(e));
+        kvm_log(v, "reconfigure: %s", EX_WHY(v->loop->b, e));
         return;
     }
     v->cfg = c;

@@ -104,7 +104,7 @@ void lv_act_follow(struct lv_daemon *D, struct lv_dom *d, long long now)
                                         moved > d->confirmed ? moved - d->confirmed : 0,
                                         done ? DYNMEM_CONFIRM_FINAL : 0);
         if (e)
-            ex_log(d->name, "confirm refused: %s", dynmem_strerror(e));
+            ex_log(d->name, "confirm refused: %s", EX_WHY(D->b, e));
         if (moved > d->confirmed)
             d->confirmed = moved;
     }
@@ -132,10 +132,13 @@ void lv_act_stats(struct lv_daemon *D, struct lv_dom *d, long long now)
         vs.total_memory = held;
     struct dynmem_pressure_sample smp = DYNMEM_PRESSURE_SAMPLE_INIT;
     int e = dynmem_pressure_sample_from_virtio_stats(&smp, (uint64_t)now, &vs);
-    if (e == 0)
+    int from_balancer = 0; /* whose detail tells why */
+    if (e == 0) {
         e = dynmem_balancer_vm_sample(D->b, d->vm_id, &smp);
+        from_balancer = 1;
+    }
     if (e && e != DYNMEM_ERR_PRESSURE_NO_DATA)
-        ex_log(d->name, "guest statistics refused: %s", dynmem_strerror(e));
+        ex_log(d->name, "guest statistics refused: %s", EX_WHY(from_balancer ? D->b : NULL, e));
     else if (e == 0 && D->o->verbose)
         ex_log(d->name, "stats: total %llu MiB, available %llu MiB, demand %llu MiB, held %llu MiB",
                MIB(vs.total_memory), MIB(vs.available_memory), MIB(smp.committed_bytes), MIB(held));

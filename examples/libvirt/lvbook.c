@@ -185,16 +185,12 @@ int lv_book_adopt(struct lv_daemon *D, struct lv_dom *d, long long now)
     sync_total(D, 0);
     make_room(D, startup);
     uint64_t missing = 0;
-    int e = dynmem_balancer_vm_add(D->b, &c, &d->vm_id);
-    if (e == 0) {
-        e = dynmem_balancer_vm_start(D->b, d->vm_id, (uint64_t)now, &missing);
-        if (e)
-            dynmem_balancer_vm_remove(D->b, d->vm_id);
-    }
+    char why[EX_WHY_LEN];
+    int e = ex_book(D->b, &c, (uint64_t)now, &d->vm_id, &missing, why, sizeof why);
     if (e) {
         d->outside = was;
         sync_total(D, 0);
-        ex_log(d->name, "not managed: %s (needs %llu MiB more)", dynmem_strerror(e), MIB(missing));
+        ex_log(d->name, "not managed: %s (needs %llu MiB more)", why, MIB(missing));
         return -1;
     }
     lv_book_sync_total(D);
@@ -288,7 +284,7 @@ void lv_book_settings_changed(struct lv_daemon *D, struct lv_dom *d, long long n
     if (e) {
         ex_log(d->name, "new settings not taken while it runs (%s): the minimum can only be "
                "lowered and the maximum raised; the rest applies at its next start",
-               dynmem_strerror(e));
+               EX_WHY(D->b, e));
         return;
     }
     d->set = s;
@@ -380,7 +376,7 @@ int lv_book_setup(struct lv_daemon *D, uint64_t host_total)
         e = dynmem_balancer_set_param(D->b, DYNMEM_BALANCER_PARAM_STALE_MS,
                                       ex_stale_ms(o->stats_interval_s));
     if (e) {
-        fprintf(stderr, "dynmem-libvirt: balancer set-up: %s\n", dynmem_strerror(e));
+        fprintf(stderr, "dynmem-libvirt: balancer set-up: %s\n", EX_WHY(D->b, e));
         return -1;
     }
     ex_log("dynmem-libvirt", "libdynmem %s, %s, host memory %llu MiB, reserve %llu MiB, policy %s%s",

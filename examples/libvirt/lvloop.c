@@ -194,7 +194,7 @@ static void tick(struct lv_daemon *D, long long now)
         lv_book_sync_total(D);
     int e = dynmem_balancer_tick(D->b, (uint64_t)ex_mono_ms(), NULL);
     if (e)
-        ex_log("dynmem-libvirt", "tick: %s", dynmem_strerror(e));
+        ex_log("dynmem-libvirt", "tick: %s", EX_WHY(D->b, e));
     lv_act_take(D, ex_mono_ms());
 }
 

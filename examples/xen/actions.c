@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "exutil.h"
 #include "xdom.h"
 
 #define PAGE UINT64_C(4096)
@@ -17,7 +18,7 @@ static void finish(struct xdoms *ds, struct xdom *d, uint64_t now_ms, uint64_t b
 {
     int rc = dynmem_balancer_confirm(ds->b, d->vm_id, d->act.action_id, now_ms, bytes, flags);
     if (rc)
-        xdom_log(ds, "dom %u (%s): confirm refused: %s", d->domid, d->name, dynmem_strerror(rc));
+        xdom_log(ds, "dom %u (%s): confirm refused: %s", d->domid, d->name, EX_WHY(ds->b, rc));
     if (rc == 0)
         d->confirmed += bytes;
     if (flags & DYNMEM_CONFIRM_FINAL)
@@ -117,7 +118,7 @@ void xdoms_tick(struct xdoms *ds, uint64_t now_ms)
     }
     int rc = dynmem_balancer_tick(ds->b, now_ms, NULL);
     if (rc) {
-        xdom_log(ds, "tick: %s", dynmem_strerror(rc));
+        xdom_log(ds, "tick: %s", EX_WHY(ds->b, rc));
         return;
     }
     struct dynmem_action a = DYNMEM_ACTION_INIT;

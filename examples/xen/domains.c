@@ -3,6 +3,7 @@
 #include "xdom.h"
 
 #include <inttypes.h>
+#include "exutil.h"
 #include "metrics.h"
 #include <stdarg.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ int xdoms_init(struct xdoms *ds, const struct xen_config *cfg, struct xsio *xs, 
         rc = dynmem_balancer_set_param(ds->b, params[i].p, params[i].v);
         if (rc)
             fprintf(log, "dynmem-xen: host setting %d = %" PRId64 ": %s\n", (int)params[i].p,
-                    params[i].v, dynmem_strerror(rc));
+                    params[i].v, EX_WHY(ds->b, rc));
     }
     return rc;
 }
@@ -183,7 +184,7 @@ static void manage(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
     int rc = dynmem_balancer_vm_add(ds->b, &c, &d->vm_id);
     if (rc) {
         xdom_log(ds, "dom %u (%s): configuration refused: %s", d->domid, d->name,
-              dynmem_strerror(rc));
+              EX_WHY(ds->b, rc));
         d->ignored = true;
         return;
     }
@@ -191,7 +192,7 @@ static void manage(struct xdoms *ds, struct xdom *d, uint64_t now_ms)
     rc = dynmem_balancer_vm_start(ds->b, d->vm_id, now_ms, &missing);
     if (rc) {
         xdom_log(ds, "dom %u (%s): not admitted: %s (%" PRIu64 " MiB missing); retrying", d->domid,
-              d->name, dynmem_strerror(rc), MIB(missing));
+              d->name, EX_WHY(ds->b, rc), MIB(missing));
         dynmem_balancer_vm_remove(ds->b, d->vm_id);
         d->retry_ms = now_ms + RETRY_MS;
         return;
@@ -259,11 +260,14 @@ void xdoms_sample(struct xdoms *ds, uint64_t now_ms)
         if (st == XSIO_OK) {
             struct dynmem_pressure_sample smp = DYNMEM_PRESSURE_SAMPLE_INIT;
             int rc = dynmem_pressure_sample_from_xen_meminfo(&smp, now_ms, total, freek);
-            if (rc == 0)
+            int from_balancer = 0; /* whose detail tells why */
+            if (rc == 0) {
                 rc = dynmem_balancer_vm_sample(ds->b, d->vm_id, &smp);
+                from_balancer = 1;
+            }
             if (rc && !d->refused_logged)
                 xdom_log(ds, "dom %u (%s): meminfo free %" PRIu64 " / total %" PRIu64
-                      " KiB refused: %s", d->domid, d->name, freek, total, dynmem_strerror(rc));
+                      " KiB refused: %s", d->domid, d->name, freek, total, EX_WHY(from_balancer ? ds->b : NULL, rc));
             d->refused_logged = rc != 0;
             d->no_data_logged = false;
         } else if (!d->no_data_logged) {
