@@ -9,7 +9,7 @@
 
 #include "alloc.h"
 #include "balancer_detail.h"
-#include "pressure_internal.h"
+#include "pressure_observe.h"
 
 #define PAGE_BYTES UINT64_C(4096)
 #define UNIT DYNMEM_SIZE_UNIT
@@ -97,6 +97,10 @@ struct vm {
     uint64_t minimum, maximum;
     uint32_t cfg_flags, buffer_percent;
     struct dynmem__observation obs; /* the estimator's, as of the last tick */
+    /* The demand's recent trend, bytes/s, for the dynmem policy's
+     * lookahead: asked of the estimator only when the demand rose, 0
+     * otherwise (observe() in balancer_tick.c). */
+    int64_t trend;
     bool dirty;         /* its estimator's figures may have changed */
     bool hot_add_failed;
     bool has_available; /* last sample carried available memory */

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "balancer_internal.h"
-#include "pressure_query.h"
 
 static bool can_shrink(const struct vm *v)
 {
@@ -33,8 +32,8 @@ static bool is_dynamic(const struct vm *v)
 static uint64_t planning_demand(const struct dynmem_balancer *b, const struct vm *v)
 {
     uint64_t d = v->obs.demand_bytes;
-    if (b->policy == DYNMEM_POLICY_DYNMEM && v->obs.trend_bytes_per_s > 0) {
-        uint64_t ahead = (uint64_t)v->obs.trend_bytes_per_s * (uint64_t)(2 * b->tick_ms) / 1000;
+    if (b->policy == DYNMEM_POLICY_DYNMEM && v->trend > 0) {
+        uint64_t ahead = (uint64_t)v->trend * (uint64_t)(2 * b->tick_ms) / 1000;
         d = min_u64(d + ahead, BYTES_MAX);
     }
     return d;
@@ -108,7 +107,7 @@ static void prefetch_refresh(const struct dynmem_balancer *b, const uint32_t *li
 static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
     if (!will_ask(v, now_ms)) {
-        v->obs.trend_bytes_per_s = 0; /* no rise since the last tick */
+        v->trend = 0; /* no rise since the last tick */
         return;
     }
     uint64_t assigned = max_u64(v->assigned, PAGE_BYTES);
@@ -117,19 +116,20 @@ static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
         v->obs.pressure = dynmem__pressure_percent(v->obs.demand_bytes, assigned);
         v->obs.status =
             (uint32_t)dynmem__pressure_status(v->obs.demand_bytes, assigned, v->buffer_percent);
-        v->obs.trend_bytes_per_s = 0;
+        v->trend = 0;
         return;
     }
     uint64_t previous_demand = v->obs.demand_bytes;
     int rc = dynmem__pressure_current(v->est, now_ms, assigned, &v->obs);
     if (rc)
         v->obs = (struct dynmem__observation){0};
+    v->trend = 0;
     v->has_data = rc == 0 && !(v->obs.flags & DYNMEM_REPORT_NO_DATA);
     v->dirty = false;
     /* Only a rising demand needs its trend (the lookahead ignores falling
      * ones), and the trend is the one figure that walks the history. */
     if (v->has_data && b->policy == DYNMEM_POLICY_DYNMEM && v->obs.demand_bytes > previous_demand)
-        v->obs.trend_bytes_per_s = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
+        v->trend = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
 }
 
 /* A held-back VM (see struct vm) is not brought below what its guest kept
@@ -181,7 +181,7 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
      * waits on an action (it may turn stuck), its lookahead used a trend
      * (the next tick without a new report drops it) or it is held back
      * (the hold ends with time). */
-    v->clean = v->has_data && !v->busy && v->obs.trend_bytes_per_s == 0 && !v->held;
+    v->clean = v->has_data && !v->busy && v->trend == 0 && !v->held;
 }
 
 /* Peers: the per-tick step a comparison policy set for a VM it planned
