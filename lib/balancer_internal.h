@@ -227,7 +227,6 @@ uint64_t dynmem__bal_free(const struct dynmem_balancer *b);
  * Hints never change a result. */
 #define PREFETCH_AHEAD 8
 #define PREFETCH_MIN_VMS 4096
-#define VM_LINES (sizeof(struct vm) / VM_LINE)
 static inline void prefetch_vm_lines(const struct dynmem_balancer *b, uint32_t i, unsigned first,
                                      unsigned last)
 {

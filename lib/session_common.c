@@ -5,12 +5,6 @@
 #include "session_internal.h"
 #include "struct_abi.h"
 
-void dynmem__evq_clear(struct dynmem__evq *q)
-{
-    q->head = 0;
-    q->count = 0;
-}
-
 static struct dynmem_session_event *evq_at(struct dynmem__evq *q, unsigned i)
 {
     return &q->ev[(q->head + i) % DYNMEM__EVQ_CAP];
