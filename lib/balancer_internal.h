@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "balancer_detail.h"
+#include "compiler.h"
 #include "pressure_observe.h"
 
 #define PAGE_BYTES UINT64_C(4096)
@@ -230,13 +231,9 @@ uint64_t dynmem__bal_free(const struct dynmem_balancer *b);
 static inline void prefetch_vm_lines(const struct dynmem_balancer *b, uint32_t i, unsigned first,
                                      unsigned last)
 {
-#if defined(__GNUC__)
     if (i < b->nvms)
         for (unsigned l = first; l <= last; l++)
-            __builtin_prefetch((const char *)&b->vms[i] + l * VM_LINE);
-#else
-    (void)b, (void)i, (void)first, (void)last;
-#endif
+            DYNMEM__PREFETCH((const char *)&b->vms[i] + l * VM_LINE);
 }
 static inline void prefetch_vm(const struct dynmem_balancer *b, uint32_t i)
 {

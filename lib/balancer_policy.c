@@ -180,11 +180,6 @@ static void cut(struct dynmem_balancer *b, uint64_t x, enum bound lower)
 
 /* ---- comparison policies ------------------------------------------------- */
 
-#ifndef __SIZEOF_INT128__
-#error "libdynmem's policies need a compiler with 128-bit integers"
-#endif
-__extension__ typedef unsigned __int128 wide_u;
-
 void dynmem__peer_set(struct vm *v, uint64_t target)
 {
     uint64_t cur = vm_holding(v);
@@ -225,7 +220,7 @@ void dynmem__peer_fit(struct dynmem_balancer *b, uint64_t budget, uint64_t growt
         uint64_t cur = vm_holding(v);
         if (!dynmem__planned(v) || v->entitled <= cur)
             continue;
-        uint64_t g = (uint64_t)((wide_u)(v->entitled - cur) * allowed / growth);
+        uint64_t g = (uint64_t)((dynmem__u128)(v->entitled - cur) * allowed / growth);
         v->entitled = cur + round_down(g, UNIT);
     }
 }

@@ -1,6 +1,7 @@
 /* The estimator's side of pressure_observe.h: the queries the balancer
  * makes of it every tick, kept here so that the handle's layout stays with
  * the estimator. */
+#include "compiler.h"
 #include "pressure_handle.h"
 #include "pressure_internal.h"
 
@@ -24,25 +25,17 @@ int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms,
 
 void dynmem__pressure_prefetch(const dynmem_pressure *p)
 {
-#if defined(__GNUC__)
     for (unsigned l = 0; l < PRESSURE_HOT_LINES; l++)
-        __builtin_prefetch((const char *)p + l * 64);
-#else
-    (void)p;
-#endif
+        DYNMEM__PREFETCH((const char *)p + l * 64);
 }
 
 void dynmem__pressure_prefetch_trend(const dynmem_pressure *p, uint64_t previous_demand)
 {
-#if defined(__GNUC__)
     const struct dynmem__history *h = &p->history;
     if (h->count && p->has_sample && p->demand_bytes > previous_demand) {
         /* The walk goes back from the newest point over the last 10 s,
          * about a dozen points: every third one starts another line. */
         for (uint32_t back = 1; back <= 12 && back <= h->count; back += 3)
-            __builtin_prefetch(&h->ring[(h->head + h->count - back) & (h->capacity - 1)]);
+            DYNMEM__PREFETCH(&h->ring[(h->head + h->count - back) & (h->capacity - 1)]);
     }
-#else
-    (void)p, (void)previous_demand;
-#endif
 }
