@@ -230,7 +230,7 @@ static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64
  * (free memory, step caps); rounded up to a chunk when the limit allows. */
 static uint64_t hot_add_bytes(const struct vm *v, uint64_t g, uint64_t visible, uint64_t limit)
 {
-    uint64_t align = v->cfg.hot_add_alignment_bytes;
+    uint64_t align = v->hot_add_alignment;
     uint64_t room = v->maximum > visible ? v->maximum - visible : 0;
     limit = min_u64(room, limit);
     uint64_t n = min_u64((g + align - 1) / align * align, round_down(limit, align));
@@ -300,7 +300,7 @@ static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, 
  * balloon still hot-removes what it is asked). */
 static bool hot_remove_whole_chunks(const struct vm *v, uint64_t *bytes)
 {
-    uint64_t align = v->cfg.hot_add_alignment_bytes;
+    uint64_t align = v->hot_add_alignment;
     if (!(v->cfg_flags & DYNMEM_VM_CAN_HOT_ADD) || align <= UNIT)
         return true;
     if (vm_balloon(v) >= PAGE_BYTES || *bytes < align)
@@ -392,7 +392,7 @@ static uint64_t lazy_reclaim(struct dynmem_balancer *b, struct vm *v, uint64_t n
     uint64_t surplus = cur - v->entitled;
     if (free_pool_low(b, host_free))
         return surplus;
-    uint64_t calm = v->cfg.calm_period_ms ? v->cfg.calm_period_ms : (uint64_t)b->calm_ms;
+    uint64_t calm = v->calm_period_ms ? v->calm_period_ms : (uint64_t)b->calm_ms;
     if (now_ms - v->surplus_since_ms < calm)
         return 0;
     uint64_t step = max_u64(round_up_unit(surplus / 4), max_u64((uint64_t)b->deadband, UNIT));

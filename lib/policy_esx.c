@@ -51,7 +51,7 @@ struct esx_vm {
 static struct esx_vm figures(const struct vm *v)
 {
     struct esx_vm e;
-    e.shares = (double)v->cfg.weight;
+    e.shares = (double)v->weight;
     e.active = (double)v->obs.demand_bytes;
     e.lo = (double)v->floor;
     /* It keeps what it holds (no revocation without need) and asks for
