@@ -342,17 +342,7 @@ static inline bool dynmem__planned(const struct vm *v)
 {
     return v->in_use && v->running && v->plannable;
 }
-void dynmem__policy_squeezed(struct dynmem_balancer *b, uint64_t budget);
-void dynmem__policy_mom(struct dynmem_balancer *b, uint64_t budget);
-void dynmem__policy_esx(struct dynmem_balancer *b, uint64_t budget);
-void dynmem__policy_proxmox(struct dynmem_balancer *b, uint64_t budget);
-/* Helpers for them (balancer_policy.c). peer_set: entitle a VM to `target`
- * clamped to [floor, ceiling], moving in whole 2 MiB units unless it lands
- * on a bound. peer_fit: trim growth, in proportion, so that the planned
- * VMs' entitlements sum to at most `budget` and their growth to at most
- * `growth_room`. */
-void dynmem__peer_set(struct vm *v, uint64_t target);
-void dynmem__peer_fit(struct dynmem_balancer *b, uint64_t budget, uint64_t growth_room);
+/* Their entry points and shared helpers: policy_peer.h. */
 
 /* Tick engine (balancer_tick.c). */
 int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms);

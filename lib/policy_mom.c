@@ -12,7 +12,7 @@
  *   used + guest_free x held if that is more;
  * - a change of at most 0.25 % of what the VM holds is not made.
  * No weights: scarcity is shared uniformly. */
-#include "balancer_internal.h"
+#include "policy_peer.h"
 
 #define PRESSURE_THRESHOLD 0.20   /* pressure_threshold */
 #define PRESSURE_CRITICAL 0.05    /* pressure_critical */

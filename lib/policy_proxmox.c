@@ -11,7 +11,7 @@
  * the goal is met or nothing moves. Growth goes first to VMs short of free
  * memory, shrinking first to VMs with enough; if that moves nothing, to
  * all. VMs with zero shares are left alone. */
-#include "balancer_internal.h"
+#include "policy_peer.h"
 
 #define TARGET_PERCENT 80                   /* ballooning-target default */
 #define GOAL_DEADBAND (INT64_C(10) << 20)   /* |goal| > 10 MiB */
