@@ -13,7 +13,9 @@
 #include <dynmem/pressure.h>
 
 #include "alloc.h"
+#include "pressure_abi.h"
 #include "pressure_observe.h"
+#include "struct_abi.h"
 
 /* Largest memory figure accepted anywhere: 4 PiB, beyond any real machine,
  * and small enough that demand x (100 + 2000) still fits in 64 bits. */
