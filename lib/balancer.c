@@ -276,8 +276,10 @@ static int estimator_configure(dynmem_pressure *est, const struct dynmem_vm_conf
 static int estimator_reconfigure(struct vm *v, const struct dynmem_vm_config *c)
 {
     int rc = estimator_configure(v->est, c);
-    if (rc)
-        (void)estimator_configure(v->est, &v->cfg); /* cannot fail: it held before */
+    if (rc) {
+        struct dynmem_vm_config held = vm_config(v);
+        (void)estimator_configure(v->est, &held); /* cannot fail: it held before */
+    }
     return rc;
 }
 
@@ -355,7 +357,7 @@ static void unqueue_vm(dynmem_balancer *b, uint64_t vm_id)
 /* Puts a VM on at `backed` bytes of host memory out of its startup. */
 static void vm_power_on(dynmem_balancer *b, struct vm *v, uint64_t backed, uint64_t now_ms)
 {
-    uint64_t startup = v->cfg.startup_bytes;
+    uint64_t startup = v->startup;
     if (v->running)
         b->used -= vm_holding(v);
     b->used += backed;
@@ -393,18 +395,18 @@ int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms
         return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE,
                                   "host memory not set (DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES)");
     uint64_t free_bytes = dynmem__bal_free(b);
-    if (v->cfg.startup_bytes > free_bytes) {
+    if (v->startup > free_bytes) {
         if (missing_bytes)
-            *missing_bytes = v->cfg.startup_bytes - free_bytes;
+            *missing_bytes = v->startup - free_bytes;
         return dynmem__bal_refuse(b, DYNMEM_ERR_ADMISSION,
                                   "vm %" PRIu64 ": startup %s does not fit: %s free after the "
                                   "%s reserve, %s missing",
-                                  vm_id, dynmem__size_text(v->cfg.startup_bytes).s,
+                                  vm_id, dynmem__size_text(v->startup).s,
                                   dynmem__size_text(free_bytes).s,
                                   dynmem__size_text(dynmem__bal_reserve(b)).s,
-                                  dynmem__size_text(v->cfg.startup_bytes - free_bytes).s);
+                                  dynmem__size_text(v->startup - free_bytes).s);
     }
-    vm_power_on(b, v, v->cfg.startup_bytes, now_ms);
+    vm_power_on(b, v, v->startup, now_ms);
     v->added = v->removed = v->add_ops = v->remove_ops = 0;
     return DYNMEM_OK;
 }
@@ -425,15 +427,15 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
                                   v->running ? "an action is in flight" : "off");
     /* The VM's own memory is available to its restart. */
     uint64_t free_bytes = dynmem__bal_free(b) + vm_holding(v);
-    uint64_t startup = v->cfg.startup_bytes;
+    uint64_t startup = v->startup;
     uint64_t backed = min_u64(startup, round_down(free_bytes, UNIT));
-    if (backed < v->cfg.minimum_bytes) {
+    if (backed < v->minimum) {
         b->used -= vm_holding(v);
         v->running = false;
         unqueue_vm(b, vm_id);
         return dynmem__bal_refuse(b, DYNMEM_ERR_ADMISSION,
                                   "vm %" PRIu64 ": not even its minimum %s can be backed: %s free",
-                                  vm_id, dynmem__size_text(v->cfg.minimum_bytes).s,
+                                  vm_id, dynmem__size_text(v->minimum).s,
                                   dynmem__size_text(free_bytes).s);
     }
     unqueue_vm(b, vm_id);
@@ -484,7 +486,8 @@ int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
     int rc = dynmem_vm_config_check(config);
     if (rc)
         return dynmem__bal_bad_config(b, rc, &vm_id, config);
-    if (v->running && !running_change_allowed(&v->cfg, config))
+    struct dynmem_vm_config old = vm_config(v);
+    if (v->running && !running_change_allowed(&old, config))
         return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE,
                                   "vm %" PRIu64 ": running: only a lower minimum, a higher "
                                   "maximum, buffer, weight, abilities and alignment may change",
@@ -512,29 +515,29 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
         return dynmem__bal_refuse(b, DYNMEM_ERR_OUT_OF_RANGE,
                                   "vm %" PRIu64 ": size %s is not a non-zero multiple of 2 MiB",
                                   vm_id, dynmem__size_text(new_bytes).s);
-    if (!v->running || (v->cfg.flags & DYNMEM_VM_DYNAMIC) || v->busy || v->paged)
+    if (!v->running || (v->cfg_flags & DYNMEM_VM_DYNAMIC) || v->busy || v->paged)
         return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": %s", vm_id,
                                   !v->running ? "off"
-                                  : (v->cfg.flags & DYNMEM_VM_DYNAMIC) ? "dynamic: resize is for static VMs"
+                                  : (v->cfg_flags & DYNMEM_VM_DYNAMIC) ? "dynamic: resize is for static VMs"
                                   : v->busy ? "an action is in flight"
                                             : "smart-paged memory is not drained yet");
     uint64_t cur = v->assigned;
     uint64_t granted;
     if (new_bytes >= cur) {
         uint64_t room = v->visible;
-        if ((v->cfg.flags & DYNMEM_VM_CAN_HOT_ADD) && !v->hot_add_failed)
+        if ((v->cfg_flags & DYNMEM_VM_CAN_HOT_ADD) && !v->hot_add_failed)
             room = BYTES_MAX;
         granted = min_u64(new_bytes, min_u64(room, cur + round_down(dynmem__bal_free(b), UNIT)));
     } else {
         /* Never take more than the guest reports it can spare (B10). */
         uint64_t spare = v->has_available ? round_down(v->available, UNIT) : 0;
-        if (!(v->cfg.flags & (DYNMEM_VM_CAN_BALLOON | DYNMEM_VM_CAN_HOT_REMOVE)))
+        if (!(v->cfg_flags & (DYNMEM_VM_CAN_BALLOON | DYNMEM_VM_CAN_HOT_REMOVE)))
             spare = 0;
         granted = cur - min_u64(cur - new_bytes, spare);
     }
     granted = max_u64(granted, UNIT);
     /* A resized static VM keeps min = startup = max, at its new size. */
-    struct dynmem_vm_config cfg = v->cfg;
+    struct dynmem_vm_config cfg = vm_config(v);
     cfg.startup_bytes = cfg.minimum_bytes = cfg.maximum_bytes = granted;
     int rc = estimator_reconfigure(v, &cfg);
     if (rc)

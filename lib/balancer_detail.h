@@ -8,6 +8,8 @@
 
 #include <dynmem/balancer.h>
 
+#include "compiler.h"
+
 /* Room for one line of detail, NUL included. */
 #define DYNMEM__DETAIL_LEN 192
 
@@ -20,9 +22,7 @@ struct dynmem__size_text dynmem__size_text(uint64_t bytes);
 struct vm;
 
 /* Each returns `rc` after writing the detail of a refusal with that code. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
+DYNMEM__PRINTF(3, 4)
 int dynmem__bal_refuse(dynmem_balancer *b, int rc, const char *fmt, ...);
 /* "vm N: no such VM" for an id that names none. */
 int dynmem__bal_no_vm(dynmem_balancer *b, uint64_t vm_id);

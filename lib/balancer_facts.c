@@ -228,7 +228,7 @@ int dynmem_balancer_check(const dynmem_balancer *b)
         if (v->assigned + v->paged > v->visible || v->assigned % PAGE_BYTES ||
             v->in_flight % PAGE_BYTES || v->visible % PAGE_BYTES || v->assigned == 0)
             return DYNMEM_ERR_INVARIANT;
-        if (v->paged > v->cfg.startup_bytes)
+        if (v->paged > v->startup)
             return DYNMEM_ERR_INVARIANT;
         if ((v->in_flight && !v->busy) || v->chain_bytes > v->in_flight)
             return DYNMEM_ERR_INVARIANT;

@@ -9,7 +9,8 @@
 
 #include "alloc.h"
 #include "balancer_detail.h"
-#include "pressure_internal.h"
+#include "compiler.h"
+#include "pressure_observe.h"
 
 #define PAGE_BYTES UINT64_C(4096)
 #define UNIT DYNMEM_SIZE_UNIT
@@ -75,7 +76,7 @@ struct vm {
      * which the tick checks from sample_ms. Every setter that touches what
      * refresh_vm() reads clears it. */
     bool clean;
-    uint16_t weight;     /* cfg.weight, here beside the figures it orders */
+    uint16_t weight;     /* the configuration's, here beside the figures it orders */
     uint64_t assigned;  /* host memory backing the VM, confirmed */
     uint64_t in_flight; /* growth issued, not confirmed */
     uint64_t need;     /* demand clamped to what the VM can hold */
@@ -93,10 +94,15 @@ struct vm {
     uint64_t observed_assigned; /* assigned when its figures were last brought up to date */
     uint64_t available; /* guest's available memory in its last sample */
     uint64_t progress_ms; /* the outstanding action's issue or last progress */
-    /* cfg's, copied by vm_set_config(). */
+    /* The configuration's (vm_set_config(); its other fields are in the
+     * cold lines, vm_config() puts it back together). */
     uint64_t minimum, maximum;
     uint32_t cfg_flags, buffer_percent;
     struct dynmem__observation obs; /* the estimator's, as of the last tick */
+    /* The demand's recent trend, bytes/s, for the dynmem policy's
+     * lookahead: asked of the estimator only when the demand rose, 0
+     * otherwise (observe() in balancer_tick.c). */
+    int64_t trend;
     bool dirty;         /* its estimator's figures may have changed */
     bool hot_add_failed;
     bool has_available; /* last sample carried available memory */
@@ -105,7 +111,7 @@ struct vm {
 
     /* Line 3 on, cold: configuration, counters and bookkeeping outside the
      * tick's common path. */
-    _Alignas(VM_LINE) struct dynmem_vm_config cfg;
+    _Alignas(VM_LINE) uint64_t startup, hot_add_alignment, calm_period_ms; /* configuration's */
     struct outstanding act;
     uint32_t next_free; /* free-slot list link while !in_use */
     uint64_t surplus_since_ms; /* start of the current surplus, or UINT64_MAX
@@ -223,17 +229,12 @@ uint64_t dynmem__bal_free(const struct dynmem_balancer *b);
  * Hints never change a result. */
 #define PREFETCH_AHEAD 8
 #define PREFETCH_MIN_VMS 4096
-#define VM_LINES (sizeof(struct vm) / VM_LINE)
 static inline void prefetch_vm_lines(const struct dynmem_balancer *b, uint32_t i, unsigned first,
                                      unsigned last)
 {
-#if defined(__GNUC__)
     if (i < b->nvms)
         for (unsigned l = first; l <= last; l++)
-            __builtin_prefetch((const char *)&b->vms[i] + l * VM_LINE);
-#else
-    (void)b, (void)i, (void)first, (void)last;
-#endif
+            DYNMEM__PREFETCH((const char *)&b->vms[i] + l * VM_LINE);
 }
 static inline void prefetch_vm(const struct dynmem_balancer *b, uint32_t i)
 {
@@ -249,17 +250,34 @@ static inline void prefetch_vm_acting(const struct dynmem_balancer *b, uint32_t 
     prefetch_vm_lines(b, i, VM_ACT_LINE, VM_ACT_LINE);
 }
 
-/* Takes a (checked) configuration, keeping the hot copy of its weight. */
+/* Takes a (checked) configuration: each field is kept once, the ones the
+ * tick reads in the record's hot lines, the others in its cold ones. */
 static inline void vm_set_config(struct vm *v, const struct dynmem_vm_config *c)
 {
-    v->cfg = *c;
-    v->cfg.size = sizeof v->cfg;
     v->weight = (uint16_t)c->weight; /* at most DYNMEM_WEIGHT_MAX */
     v->minimum = c->minimum_bytes;
     v->maximum = c->maximum_bytes;
     v->cfg_flags = c->flags;
     v->buffer_percent = c->buffer_percent;
+    v->startup = c->startup_bytes;
+    v->hot_add_alignment = c->hot_add_alignment_bytes;
+    v->calm_period_ms = c->calm_period_ms;
     v->clean = false;
+}
+/* The configuration vm_set_config() took (its reserved fields are zero:
+ * the check refuses others). */
+static inline struct dynmem_vm_config vm_config(const struct vm *v)
+{
+    struct dynmem_vm_config c = {.size = sizeof c};
+    c.flags = v->cfg_flags;
+    c.startup_bytes = v->startup;
+    c.minimum_bytes = v->minimum;
+    c.maximum_bytes = v->maximum;
+    c.buffer_percent = v->buffer_percent;
+    c.weight = v->weight;
+    c.hot_add_alignment_bytes = v->hot_add_alignment;
+    c.calm_period_ms = v->calm_period_ms;
+    return c;
 }
 /* Ends (or confirms the absence of) a surplus above the VM's entitlement. */
 static inline void vm_end_surplus(struct vm *v)
@@ -324,17 +342,7 @@ static inline bool dynmem__planned(const struct vm *v)
 {
     return v->in_use && v->running && v->plannable;
 }
-void dynmem__policy_squeezed(struct dynmem_balancer *b, uint64_t budget);
-void dynmem__policy_mom(struct dynmem_balancer *b, uint64_t budget);
-void dynmem__policy_esx(struct dynmem_balancer *b, uint64_t budget);
-void dynmem__policy_proxmox(struct dynmem_balancer *b, uint64_t budget);
-/* Helpers for them (balancer_policy.c). peer_set: entitle a VM to `target`
- * clamped to [floor, ceiling], moving in whole 2 MiB units unless it lands
- * on a bound. peer_fit: trim growth, in proportion, so that the planned
- * VMs' entitlements sum to at most `budget` and their growth to at most
- * `growth_room`. */
-void dynmem__peer_set(struct vm *v, uint64_t target);
-void dynmem__peer_fit(struct dynmem_balancer *b, uint64_t budget, uint64_t growth_room);
+/* Their entry points and shared helpers: policy_peer.h. */
 
 /* Tick engine (balancer_tick.c). */
 int dynmem__bal_tick(struct dynmem_balancer *b, uint64_t now_ms);

@@ -12,10 +12,11 @@
  * - hyperv: strict priority. The lowest weight loses first and fully before
  *   the next weight loses anything; equal weights lose equal amounts.
  * The comparison policies (squeezed, mom, esx, proxmox) have their own rules,
- * one file each (policy_<name>.c); this file runs their cycles and holds
- * the helpers they share.
+ * one file each (policy_<name>.c, sharing policy_peer.c); this file runs
+ * their cycles.
  */
 #include "balancer_internal.h"
+#include "policy_peer.h"
 
 /* The bound a phase cuts down to: need (buffers go) or floor. A value,
  * not a function pointer, so that the cut's loops inline it. */
@@ -178,57 +179,7 @@ static void cut(struct dynmem_balancer *b, uint64_t x, enum bound lower)
         cut_proportional(b, x, lower);
 }
 
-/* ---- comparison policies ------------------------------------------------- */
-
-#ifndef __SIZEOF_INT128__
-#error "libdynmem's policies need a compiler with 128-bit integers"
-#endif
-__extension__ typedef unsigned __int128 wide_u;
-
-void dynmem__peer_set(struct vm *v, uint64_t target)
-{
-    uint64_t cur = vm_holding(v);
-    uint64_t t = target < v->floor ? v->floor : target > v->ceiling ? v->ceiling : target;
-    /* Whole units keep actions 2 MiB multiples, rounded so that the
-     * policy never counts on memory it will not get: growth down, shrinks
-     * up. A bound is reached exactly even when the VM holds odd pages after
-     * a partial confirmation; a shrink of less than a page is a policy's
-     * rounding noise, not a decision. */
-    if (t > cur && t != v->ceiling) {
-        t = cur + round_down(t - cur, UNIT);
-    } else if (t < cur && t != v->floor) {
-        uint64_t cut = round_up_unit(cur - t);
-        t = cur - t < PAGE_BYTES ? cur : cut >= cur - v->floor ? v->floor : cur - cut;
-    }
-    v->entitled = t;
-}
-
-void dynmem__peer_fit(struct dynmem_balancer *b, uint64_t budget, uint64_t growth_room)
-{
-    uint64_t sum = 0, growth = 0;
-    for (uint32_t i = 0; i < b->nvms; i++) {
-        const struct vm *v = &b->vms[i];
-        if (!dynmem__planned(v))
-            continue;
-        sum += v->entitled;
-        if (v->entitled > vm_holding(v))
-            growth += v->entitled - vm_holding(v);
-    }
-    uint64_t over = sum > budget ? sum - budget : 0;
-    uint64_t allowed = min_u64(growth > over ? growth - over : 0, growth_room);
-    if (allowed >= growth)
-        return;
-    /* Every grower keeps the same fraction of its growth; exact integers
-     * (rounded down) so the sum never exceeds what is allowed. */
-    for (uint32_t i = 0; i < b->nvms; i++) {
-        struct vm *v = &b->vms[i];
-        uint64_t cur = vm_holding(v);
-        if (!dynmem__planned(v) || v->entitled <= cur)
-            continue;
-        uint64_t g = (uint64_t)((wide_u)(v->entitled - cur) * allowed / growth);
-        v->entitled = cur + round_down(g, UNIT);
-    }
-}
+/* ---- comparison policies: their cycles ---------------------------------- */
 
 /* Each system's decision period: squeezed iterates every second while
  * balancing (squeeze.ml), VDSM runs MoM's policy every 15 s (mom.conf),

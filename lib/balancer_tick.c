@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "balancer_internal.h"
-#include "pressure_query.h"
 
 static bool can_shrink(const struct vm *v)
 {
@@ -33,8 +32,8 @@ static bool is_dynamic(const struct vm *v)
 static uint64_t planning_demand(const struct dynmem_balancer *b, const struct vm *v)
 {
     uint64_t d = v->obs.demand_bytes;
-    if (b->policy == DYNMEM_POLICY_DYNMEM && v->obs.trend_bytes_per_s > 0) {
-        uint64_t ahead = (uint64_t)v->obs.trend_bytes_per_s * (uint64_t)(2 * b->tick_ms) / 1000;
+    if (b->policy == DYNMEM_POLICY_DYNMEM && v->trend > 0) {
+        uint64_t ahead = (uint64_t)v->trend * (uint64_t)(2 * b->tick_ms) / 1000;
         d = min_u64(d + ahead, BYTES_MAX);
     }
     return d;
@@ -108,7 +107,7 @@ static void prefetch_refresh(const struct dynmem_balancer *b, const uint32_t *li
 static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
 {
     if (!will_ask(v, now_ms)) {
-        v->obs.trend_bytes_per_s = 0; /* no rise since the last tick */
+        v->trend = 0; /* no rise since the last tick */
         return;
     }
     uint64_t assigned = max_u64(v->assigned, PAGE_BYTES);
@@ -117,19 +116,20 @@ static void observe(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
         v->obs.pressure = dynmem__pressure_percent(v->obs.demand_bytes, assigned);
         v->obs.status =
             (uint32_t)dynmem__pressure_status(v->obs.demand_bytes, assigned, v->buffer_percent);
-        v->obs.trend_bytes_per_s = 0;
+        v->trend = 0;
         return;
     }
     uint64_t previous_demand = v->obs.demand_bytes;
     int rc = dynmem__pressure_current(v->est, now_ms, assigned, &v->obs);
     if (rc)
         v->obs = (struct dynmem__observation){0};
+    v->trend = 0;
     v->has_data = rc == 0 && !(v->obs.flags & DYNMEM_REPORT_NO_DATA);
     v->dirty = false;
     /* Only a rising demand needs its trend (the lookahead ignores falling
      * ones), and the trend is the one figure that walks the history. */
     if (v->has_data && b->policy == DYNMEM_POLICY_DYNMEM && v->obs.demand_bytes > previous_demand)
-        v->obs.trend_bytes_per_s = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
+        v->trend = dynmem__pressure_recent_trend(v->est, now_ms, TREND_HORIZON_MS);
 }
 
 /* A held-back VM (see struct vm) is not brought below what its guest kept
@@ -181,7 +181,7 @@ static void refresh_vm(struct dynmem_balancer *b, struct vm *v, uint64_t now_ms)
      * waits on an action (it may turn stuck), its lookahead used a trend
      * (the next tick without a new report drops it) or it is held back
      * (the hold ends with time). */
-    v->clean = v->has_data && !v->busy && v->obs.trend_bytes_per_s == 0 && !v->held;
+    v->clean = v->has_data && !v->busy && v->trend == 0 && !v->held;
 }
 
 /* Peers: the per-tick step a comparison policy set for a VM it planned
@@ -230,7 +230,7 @@ static void issue(struct dynmem_balancer *b, struct vm *v, uint32_t kind, uint64
  * (free memory, step caps); rounded up to a chunk when the limit allows. */
 static uint64_t hot_add_bytes(const struct vm *v, uint64_t g, uint64_t visible, uint64_t limit)
 {
-    uint64_t align = v->cfg.hot_add_alignment_bytes;
+    uint64_t align = v->hot_add_alignment;
     uint64_t room = v->maximum > visible ? v->maximum - visible : 0;
     limit = min_u64(room, limit);
     uint64_t n = min_u64((g + align - 1) / align * align, round_down(limit, align));
@@ -300,7 +300,7 @@ static uint64_t grow_vm(struct dynmem_balancer *b, struct vm *v, uint64_t want, 
  * balloon still hot-removes what it is asked). */
 static bool hot_remove_whole_chunks(const struct vm *v, uint64_t *bytes)
 {
-    uint64_t align = v->cfg.hot_add_alignment_bytes;
+    uint64_t align = v->hot_add_alignment;
     if (!(v->cfg_flags & DYNMEM_VM_CAN_HOT_ADD) || align <= UNIT)
         return true;
     if (vm_balloon(v) >= PAGE_BYTES || *bytes < align)
@@ -392,7 +392,7 @@ static uint64_t lazy_reclaim(struct dynmem_balancer *b, struct vm *v, uint64_t n
     uint64_t surplus = cur - v->entitled;
     if (free_pool_low(b, host_free))
         return surplus;
-    uint64_t calm = v->cfg.calm_period_ms ? v->cfg.calm_period_ms : (uint64_t)b->calm_ms;
+    uint64_t calm = v->calm_period_ms ? v->calm_period_ms : (uint64_t)b->calm_ms;
     if (now_ms - v->surplus_since_ms < calm)
         return 0;
     uint64_t step = max_u64(round_up_unit(surplus / 4), max_u64((uint64_t)b->deadband, UNIT));

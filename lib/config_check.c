@@ -22,9 +22,7 @@ struct sink {
     size_t len;
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
+DYNMEM__PRINTF(3, 4)
 static int say(const struct sink *s, int rc, const char *fmt, ...)
 {
     if (s->len) {

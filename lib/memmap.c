@@ -3,6 +3,7 @@
  * checking every claim before anything changes and reserving every node a
  * change needs before making it. */
 #include <dynmem/memmap.h>
+#include <dynmem/proto.h>
 
 #include <string.h>
 
@@ -25,12 +26,15 @@ struct dynmem_memmap {
     bool reuse_given_up;
 };
 
-/* 2^n MiB in 4 KiB pages: 256 << n. */
-#define PAGES_PER_MIB_LOG2 (20 - DYNMEM_PAGE_SHIFT)
+_Static_assert(DYNMEM_MEMMAP_ALIGNMENT_MAX == DYNMEM_PROTO_ALIGNMENT_MAX,
+               "the map takes every exponent the protocol carries");
 
+/* The alignment in 4 KiB pages (the exponent was checked when set). */
 static uint64_t align_pages(const struct dynmem_memmap *m)
 {
-    return UINT64_C(1) << (m->align_log2 + PAGES_PER_MIB_LOG2);
+    uint64_t bytes = 0;
+    (void)dynmem_proto_alignment_bytes(m->align_log2, &bytes);
+    return bytes >> DYNMEM_PAGE_SHIFT;
 }
 
 static int check_range(uint64_t start, uint64_t count, uint64_t *end)
@@ -122,8 +126,10 @@ int dynmem_memmap_set_hot_add_alignment(struct dynmem_memmap *map, unsigned log2
 {
     if (!map)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    if (log2_mib > DYNMEM_MEMMAP_ALIGNMENT_MAX)
-        return DYNMEM_ERR_OUT_OF_RANGE;
+    uint64_t bytes;
+    int rc = dynmem_proto_alignment_bytes(log2_mib, &bytes);
+    if (rc)
+        return rc;
     map->align_log2 = log2_mib;
     return DYNMEM_OK;
 }

@@ -15,7 +15,7 @@
  *
  * Here shares are the VM's weight, active bytes its reported demand (so
  * f = min(1, demand / P)), and a VM requests up to its demand. */
-#include "balancer_internal.h"
+#include "policy_peer.h"
 
 #define TAX_RATE 0.75 /* MemIdleTax default: 75 % */
 #define TAX_K (1.0 / (1.0 - TAX_RATE))
@@ -51,7 +51,7 @@ struct esx_vm {
 static struct esx_vm figures(const struct vm *v)
 {
     struct esx_vm e;
-    e.shares = (double)v->cfg.weight;
+    e.shares = (double)v->weight;
     e.active = (double)v->obs.demand_bytes;
     e.lo = (double)v->floor;
     /* It keeps what it holds (no revocation without need) and asks for

@@ -12,7 +12,7 @@
  *   used + guest_free x held if that is more;
  * - a change of at most 0.25 % of what the VM holds is not made.
  * No weights: scarcity is shared uniformly. */
-#include "balancer_internal.h"
+#include "policy_peer.h"
 
 #define PRESSURE_THRESHOLD 0.20   /* pressure_threshold */
 #define PRESSURE_CRITICAL 0.05    /* pressure_critical */
@@ -67,8 +67,8 @@ void dynmem__policy_mom(struct dynmem_balancer *b, uint64_t budget)
                 size = cur;
         }
         /* guest_qos: a VM under its guaranteed minimum goes back to it. */
-        if (cur < (double)v->cfg.minimum_bytes)
-            size = (double)v->cfg.minimum_bytes;
+        if (cur < (double)v->minimum)
+            size = (double)v->minimum;
         /* To the nearest byte: 5 % of a round size stays round. */
         dynmem__peer_set(v, (uint64_t)(size + 0.5));
     }

@@ -11,7 +11,7 @@
  * the goal is met or nothing moves. Growth goes first to VMs short of free
  * memory, shrinking first to VMs with enough; if that moves nothing, to
  * all. VMs with zero shares are left alone. */
-#include "balancer_internal.h"
+#include "policy_peer.h"
 
 #define TARGET_PERCENT 80                   /* ballooning-target default */
 #define GOAL_DEADBAND (INT64_C(10) << 20)   /* |goal| > 10 MiB */
@@ -25,7 +25,7 @@ enum pve_list { PVE_ALL, PVE_SHORT, PVE_COMFORTABLE };
 /* Skipped: VMs without a balloon driver, and VMs with zero shares. */
 static bool eligible(const struct vm *v)
 {
-    return dynmem__planned(v) && (v->cfg.flags & DYNMEM_VM_CAN_BALLOON) && v->cfg.weight != 0;
+    return dynmem__planned(v) && (v->cfg_flags & DYNMEM_VM_CAN_BALLOON) && v->weight != 0;
 }
 
 /* Enough free memory: more than a quarter of its minimum (balloon_min),
@@ -36,7 +36,7 @@ static bool comfortable(const struct vm *v)
     uint64_t cur = vm_holding(v);
     uint64_t demand = v->obs.demand_bytes;
     uint64_t free_mem = v->has_available ? v->available : cur > demand ? cur - demand : 0;
-    return free_mem > v->cfg.minimum_bytes / 4 && cur >= v->cfg.minimum_bytes;
+    return free_mem > v->minimum / 4 && cur >= v->minimum;
 }
 
 static bool in_list(const struct vm *v, enum pve_list list)
@@ -66,7 +66,7 @@ static int64_t change(struct dynmem_balancer *b, enum pve_list list, int64_t byt
             if (!in_list(v, list) || b->keys[i] != 0)
                 continue;
             alloc_old += (int64_t)v->entitled - (int64_t)v->floor;
-            shares_total += v->cfg.weight;
+            shares_total += v->weight;
         }
         if (shares_total == 0)
             break;
@@ -79,7 +79,7 @@ static int64_t change(struct dynmem_balancer *b, enum pve_list list, int64_t byt
             int64_t lo = (int64_t)v->floor, hi = (int64_t)v->ceiling;
             int64_t orig = (int64_t)vm_holding(v);
             int64_t desired = lo + (int64_t)((double)alloc_new / (double)shares_total *
-                                             (double)v->cfg.weight);
+                                             (double)v->weight);
             if (desired > hi) {
                 desired = hi;
                 repeat = true;

@@ -13,7 +13,7 @@
  *     target  = min + gamma x (max - min)
  * There is no weight and no demand: squeezed deliberately ignores what the
  * guest says about its memory. */
-#include "balancer_internal.h"
+#include "policy_peer.h"
 
 /* squeeze_xen.ml: low_mem_emergency_pool (1 MiB) + extra_mem_to_keep
  * (8 MiB), kept free on top of our host reserve. */

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "pressure_internal.h"
-#include "pressure_query.h"
+#include "pressure_handle.h"
 #include "struct_abi.h"
 
 /* The 1.0 size: a newer version appends fields after it (STYLE.md 6.5). */
@@ -282,11 +282,4 @@ void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
 {
     if (p->has_sample)
         window_fill(p, now_ms, report);
-}
-
-int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms, uint64_t horizon_ms)
-{
-    if (!p->has_sample)
-        return 0;
-    return dynmem__history_trend(&p->history, now_ms > horizon_ms ? now_ms - horizon_ms : 0);
 }

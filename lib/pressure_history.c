@@ -2,6 +2,7 @@
  * in a ring that grows to the window's needs and then stops allocating. */
 #include <string.h>
 
+#include "compiler.h"
 #include "pressure_internal.h"
 
 _Static_assert((DYNMEM__HISTORY_INITIAL & (DYNMEM__HISTORY_INITIAL - 1)) == 0 &&
@@ -10,10 +11,6 @@ _Static_assert((DYNMEM__HISTORY_INITIAL & (DYNMEM__HISTORY_INITIAL - 1)) == 0 &&
 
 /* Products and sums of the least-squares fit reach 2^113 (see docs/pressure.md),
  * so the trend is computed exactly in 128-bit integers. */
-#ifndef __SIZEOF_INT128__
-#error "libdynmem's pressure trend needs a compiler with 128-bit integers"
-#endif
-__extension__ typedef __int128 dynmem__wide;
 
 int dynmem__history_init(struct dynmem__history *h, const struct dynmem__alloc *a)
 {
@@ -133,7 +130,7 @@ static void pressure_over_window(const struct dynmem__history *h, uint64_t start
 }
 
 /* a / b rounded to nearest, halves away from zero (b > 0). */
-static dynmem__wide divide_rounded(dynmem__wide a, dynmem__wide b)
+static dynmem__i128 divide_rounded(dynmem__i128 a, dynmem__i128 b)
 {
     return a >= 0 ? (a + b / 2) / b : -((-a + b / 2) / b);
 }
@@ -147,9 +144,8 @@ static dynmem__wide divide_rounded(dynmem__wide a, dynmem__wide b)
  * slope against -u is the slope against time. */
 int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start)
 {
-    __extension__ typedef unsigned __int128 wide_u;
     uint64_t n = 0, origin = 0, sum_u = 0;
-    wide_u sum_d = 0, sum_uu = 0, sum_ud = 0;
+    dynmem__u128 sum_d = 0, sum_uu = 0, sum_ud = 0;
     /* Newest first, stopping at the start: a short horizon costs only the
      * points inside it. The sums are exact, so the rounding does not
      * depend on the origin either. */
@@ -167,14 +163,14 @@ int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start)
         sum_u += u;
         sum_d += p->demand;
         sum_uu += u * u;
-        sum_ud += (wide_u)u * p->demand;
+        sum_ud += (dynmem__u128)u * p->demand;
     }
     /* n <= 4096 (the ring's cap): n x sum_ud < 2^103, and the numerator
      * times 1000 stays below 2^113. */
-    dynmem__wide spread = (dynmem__wide)(n * sum_uu) - (dynmem__wide)((wide_u)sum_u * sum_u);
+    dynmem__i128 spread = (dynmem__i128)(n * sum_uu) - (dynmem__i128)((dynmem__u128)sum_u * sum_u);
     if (n < 2 || spread == 0)
         return 0;
-    dynmem__wide against_u = (dynmem__wide)(n * sum_ud) - (dynmem__wide)(sum_u * sum_d);
+    dynmem__i128 against_u = (dynmem__i128)(n * sum_ud) - (dynmem__i128)(sum_u * sum_d);
     return (int64_t)divide_rounded(-against_u * 1000, spread);
 }
 

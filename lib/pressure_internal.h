@@ -13,22 +13,19 @@
 #include <dynmem/pressure.h>
 
 #include "alloc.h"
+#include "pressure_abi.h"
+#include "pressure_observe.h"
 #include "struct_abi.h"
 
 /* Largest memory figure accepted anywhere: 4 PiB, beyond any real machine,
  * and small enough that demand x (100 + 2000) still fits in 64 bits. */
 #define DYNMEM__BYTES_MAX (UINT64_C(1) << 52)
-/* Granularity of targets and clamps. */
-#define DYNMEM__TWO_MIB (UINT64_C(2) << 20)
 /* Longest window and stale time: one day, so that times relative to the
  * window start fit in 27 bits (the trend's 128-bit sums rely on it). */
 #define DYNMEM__WINDOW_MS_MAX UINT64_C(86400000)
 /* Accepted buffers, percent of demand. */
 #define DYNMEM__BUFFER_PERCENT_MIN 5
 #define DYNMEM__BUFFER_PERCENT_MAX 2000
-/* The 1.0 size of a sample, the smallest any caller passes: a newer version
- * appends fields after it (STYLE.md 6.5). */
-#define DYNMEM__SAMPLE_MIN_SIZE DYNMEM__END_OF(struct dynmem_pressure_sample, reserved)
 /* PSI avg10 in hundredths of a percent. */
 #define DYNMEM__PSI_MAX 10000u
 
@@ -106,75 +103,10 @@ int64_t dynmem__history_trend(const struct dynmem__history *h, uint64_t start);
 void dynmem__history_window(const struct dynmem__history *h, uint64_t window_ms, uint64_t now,
                             struct dynmem__window_figures *out);
 
-/* The formulas, inline: the balancer evaluates them for thousands of VMs a
- * tick, and arguments checked once (when set) need no checking again. */
-
-/* demand x 100 / assigned (assigned > 0), rounded to nearest, saturated at
- * UINT32_MAX. */
-static inline uint32_t dynmem__pressure_percent(uint64_t demand, uint64_t assigned)
-{
-    /* demand <= 2^52, so demand x 100 + assigned / 2 cannot overflow. */
-    uint64_t percent = (demand * 100 + assigned / 2) / assigned;
-    return percent > UINT32_MAX ? UINT32_MAX : (uint32_t)percent;
-}
-
-/* Status of assigned against demand and buffer (both already validated). */
-static inline enum dynmem_pressure_status dynmem__pressure_status(uint64_t demand, uint64_t assigned,
-                                                                  uint32_t buffer_percent)
-{
-    if (assigned < demand)
-        return DYNMEM_STATUS_WARNING;
-    /* Low: assigned < demand x (1 + buffer/100), compared exactly. */
-    if (assigned * 100 < demand * (100 + buffer_percent))
-        return DYNMEM_STATUS_LOW;
-    return DYNMEM_STATUS_OK;
-}
-
-/* dynmem_pressure_target() for arguments already checked: demand at most
- * DYNMEM__BYTES_MAX, buffer in range, clamps valid. */
-static inline uint64_t dynmem__pressure_target(uint64_t demand_bytes, uint32_t buffer_percent,
-                                               uint64_t minimum_bytes, uint64_t maximum_bytes)
-{
-    /* demand x (100 + buffer) <= 2^52 x 2100 < 2^64: exact, then one
-     * rounding up, straight to a whole number of 2 MiB. */
-    const uint64_t unit = 100 * DYNMEM__TWO_MIB;
-    uint64_t scaled = demand_bytes * (100 + buffer_percent);
-    uint64_t target = (scaled / unit + (scaled % unit != 0)) * DYNMEM__TWO_MIB;
-    if (target < minimum_bytes)
-        target = minimum_bytes;
-    if (target > maximum_bytes)
-        target = maximum_bytes;
-    return target;
-}
 /* Checks a sample given to dynmem_pressure_add_sample(): 0 or an error. */
 int dynmem__sample_check(const struct dynmem_pressure_sample *s);
 /* Checks a target's clamps: 0, DYNMEM_ERR_OUT_OF_RANGE,
  * DYNMEM_ERR_PRESSURE_UNALIGNED or DYNMEM_ERR_PRESSURE_MIN_ABOVE_MAX. */
 int dynmem__clamps_check(uint64_t minimum_bytes, uint64_t maximum_bytes);
-
-/* A report's current figures, as the balancer keeps them for each VM. */
-struct dynmem__observation {
-    uint64_t demand_bytes;
-    uint64_t target_bytes;
-    int64_t trend_bytes_per_s; /* 0 from the estimator: the balancer sets the recent trend */
-    uint32_t flags;
-    uint32_t pressure;
-    uint32_t status;
-};
-
-/* For the balancer: dynmem_pressure_add_sample() with the memory assigned
- * to the VM at the sample's time, recorded in the same point, so that the
- * window's pressure follows the assignment without the tick recording it
- * (DYNMEM_ERR_OUT_OF_RANGE for 0 or more than 2^52). The balancer's
- * per-tick query and its prefetch hints: pressure_query.h. */
-int dynmem__pressure_add_sample_at(dynmem_pressure *p, const struct dynmem_pressure_sample *sample,
-                                   uint64_t assigned_bytes);
-/* Fills the window figures (average, minimum and maximum pressure, trend)
- * of a report, as of the latest point recorded; left as they are without
- * a sample. */
-void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
-                             struct dynmem_pressure_report *report);
-/* The demand trend over the last `horizon_ms` only (0 without samples). */
-int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms, uint64_t horizon_ms);
 
 #endif

@@ -144,3 +144,27 @@ const struct dynmem_proto_ranges *dynmem_proto_msg_ranges(const struct dynmem_pr
         return NULL;
     }
 }
+
+#define ALIGNMENT_UNIT_LOG2 20 /* the exponent counts MiB */
+
+int dynmem_proto_alignment_bytes(unsigned exponent, uint64_t *bytes)
+{
+    if (!bytes)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    if (exponent > DYNMEM_PROTO_ALIGNMENT_MAX)
+        return DYNMEM_ERR_OUT_OF_RANGE;
+    *bytes = UINT64_C(1) << (exponent + ALIGNMENT_UNIT_LOG2);
+    return DYNMEM_OK;
+}
+
+int dynmem_proto_alignment_exponent(uint64_t bytes, unsigned *exponent)
+{
+    if (!exponent)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    for (unsigned e = 0; e <= DYNMEM_PROTO_ALIGNMENT_MAX; e++)
+        if (bytes == UINT64_C(1) << (e + ALIGNMENT_UNIT_LOG2)) {
+            *exponent = e;
+            return DYNMEM_OK;
+        }
+    return DYNMEM_ERR_OUT_OF_RANGE;
+}

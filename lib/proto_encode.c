@@ -69,7 +69,7 @@ static ptrdiff_t measure(const struct dynmem_proto_msg *m)
     case DYNMEM_PROTO_VERSION_RESPONSE:
         return DYNMEM__PROTO_SIZE_VERSION_RESPONSE;
     case DYNMEM_PROTO_CAPABILITIES_REPORT:
-        return b->caps_report.hot_add_alignment > 15 ? DYNMEM_ERR_PROTO_BAD_FIELD
+        return b->caps_report.hot_add_alignment > DYNMEM_PROTO_ALIGNMENT_MAX ? DYNMEM_ERR_PROTO_BAD_FIELD
                                                      : (ptrdiff_t)DYNMEM__PROTO_SIZE_CAPS_REPORT;
     case DYNMEM_PROTO_CAPABILITIES_RESPONSE:
         return DYNMEM__PROTO_SIZE_CAPS_RESPONSE;

@@ -2,15 +2,9 @@
  * the names of event kinds. */
 #include <string.h>
 
-#include "pressure_internal.h"
+#include "pressure_abi.h"
 #include "session_internal.h"
 #include "struct_abi.h"
-
-void dynmem__evq_clear(struct dynmem__evq *q)
-{
-    q->head = 0;
-    q->count = 0;
-}
 
 static struct dynmem_session_event *evq_at(struct dynmem__evq *q, unsigned i)
 {

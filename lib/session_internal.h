@@ -28,7 +28,6 @@ struct dynmem__outbox {
     unsigned head, count;
 };
 
-void dynmem__evq_clear(struct dynmem__evq *q);
 /* Queues a copy of *ev (whose size field is ignored), merging as above. */
 void dynmem__evq_push(struct dynmem__evq *q, const struct dynmem_session_event *ev);
 /* dynmem_session_*_next_event(): 1, 0 or an error. */

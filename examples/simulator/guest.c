@@ -53,11 +53,10 @@ int sim_guest_setup(dynmem_session_guest *g, const struct sim_vm_spec *spec,
                     struct sim_liar *liar)
 {
     int rc = 0;
-    int64_t exp = 0;
-    for (uint64_t a = spec->config.hot_add_alignment_bytes / SIM_MIB; a > 1; a >>= 1)
-        exp++;
+    unsigned exp = 0;
     /* The scenario's demand is the guest's whole need: no extra floor. */
-    if ((rc = dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, 0)) ||
+    if ((rc = dynmem_proto_alignment_exponent(spec->config.hot_add_alignment_bytes, &exp)) ||
+        (rc = dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES, 0)) ||
         (rc = dynmem_session_guest_set_param(g, DYNMEM_SESSION_GUEST_PARAM_HOT_ADD_ALIGNMENT, exp)))
         return rc;
     switch (spec->kind) {

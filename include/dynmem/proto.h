@@ -134,6 +134,9 @@ enum dynmem_proto_type {
 #define DYNMEM_PROTO_CAP_HOT_REMOVE (UINT64_C(1) << 6)
 /** @} */
 
+/** The largest hot-add alignment exponent the 4-bit field holds: 2^15 MiB. */
+#define DYNMEM_PROTO_ALIGNMENT_MAX 15u
+
 /**
  * @name Capabilities-response bits
  * Wire layout of the 64-bit word of a capabilities response.
@@ -426,6 +429,33 @@ DYNMEM_API ptrdiff_t dynmem_proto_encoded_size(const struct dynmem_proto_msg *ms
  * @return DYNMEM_PROTO_MSG_SIZE_MAX as the loaded library defines it
  */
 DYNMEM_API size_t dynmem_proto_encoded_size_max(void);
+
+/**
+ * The hot-add alignment a guest announces, in bytes. The guest sends it as
+ * an exponent (dynmem_proto_caps_report.hot_add_alignment, and the bits
+ * DYNMEM_PROTO_CAP_ALIGNMENT_MASK of the host session's CAPS event): n
+ * means 2^n MiB. The balancer takes bytes
+ * (dynmem_vm_config.hot_add_alignment_bytes, 2 MiB to 1 GiB: exponents 1
+ * to 10). The one conversion between the two; thread-safe (it reads and
+ * writes nothing else).
+ * @param exponent 0 (1 MiB) to DYNMEM_PROTO_ALIGNMENT_MAX (32 GiB)
+ * @param bytes receives 2^exponent MiB (untouched on error)
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p bytes NULL) or
+ *         DYNMEM_ERR_OUT_OF_RANGE (@p exponent above DYNMEM_PROTO_ALIGNMENT_MAX:
+ *         it does not fit the protocol's 4 bits)
+ */
+DYNMEM_API int dynmem_proto_alignment_bytes(unsigned exponent, uint64_t *bytes);
+
+/**
+ * The inverse of dynmem_proto_alignment_bytes(): the exponent a guest
+ * announces for an alignment of @p bytes (a guest engine's
+ * DYNMEM_SESSION_GUEST_PARAM_HOT_ADD_ALIGNMENT). Thread-safe.
+ * @param bytes 2^n MiB, n from 0 to DYNMEM_PROTO_ALIGNMENT_MAX
+ * @param exponent receives n (untouched on error)
+ * @return 0, DYNMEM_ERR_INVALID_ARGUMENT (@p exponent NULL) or
+ *         DYNMEM_ERR_OUT_OF_RANGE (@p bytes is not 2^n MiB with n in 0..15)
+ */
+DYNMEM_API int dynmem_proto_alignment_exponent(uint64_t bytes, unsigned *exponent);
 
 /**
  * Pack a page range into its 64-bit wire form (start in bits 0..39, count in

@@ -261,7 +261,10 @@ struct dynmem_session_event {
     uint32_t version;
     /** RESET: enum dynmem_session_reset, 0 for a channel close. */
     uint32_t reset;
-    /** CAPS: the capability bits (DYNMEM_PROTO_CAP_*), alignment included. */
+    /** CAPS: the capability bits (DYNMEM_PROTO_CAP_*), alignment included:
+     *  dynmem_proto_alignment_bytes() turns its exponent
+     *  ((caps & DYNMEM_PROTO_CAP_ALIGNMENT_MASK) >> DYNMEM_PROTO_CAP_ALIGNMENT_SHIFT)
+     *  into the bytes the balancer's configuration takes. */
     uint64_t caps;
     /** STATUS: the report. */
     struct dynmem_session_status status;
@@ -575,7 +578,9 @@ enum dynmem_session_guest_param {
     DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_ADD = 3,
     /** Report the hot-remove capability (2.0 only). Default 0. */
     DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE = 4,
-    /** Hot-add alignment exponent (2^n MiB). Default 7 (128 MiB). */
+    /** Hot-add alignment exponent (2^n MiB), 0 to DYNMEM_PROTO_ALIGNMENT_MAX;
+     *  dynmem_proto_alignment_exponent() gives it for a size in bytes.
+     *  Default 7 (128 MiB). */
     DYNMEM_SESSION_GUEST_PARAM_HOT_ADD_ALIGNMENT = 5,
     /** Delay before the first status report after negotiation, ms.
      *  Default 45000. */

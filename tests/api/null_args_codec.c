@@ -27,6 +27,18 @@ static void t_encoded_size(struct world *w)
     REFUSED("msg", dynmem_proto_encoded_size(NULL, 0));
 }
 
+static void t_alignment_bytes(struct world *w)
+{
+    (void)w;
+    REFUSED("bytes", dynmem_proto_alignment_bytes(7, NULL));
+}
+
+static void t_alignment_exponent(struct world *w)
+{
+    (void)w;
+    REFUSED("exponent", dynmem_proto_alignment_exponent(UINT64_C(128) << 20, NULL));
+}
+
 static void t_range_pack(struct world *w)
 {
     REFUSED("out", dynmem_proto_range_pack(NULL, w->start, w->count));
@@ -331,6 +343,8 @@ const struct null_entry null_entries_codec[] = {
     E_NONE(dynmem_proto_encoded_size_max),
     E(dynmem_proto_msg_init, t_msg_init),
     E(dynmem_proto_msg_ranges, t_msg_ranges),
+    E(dynmem_proto_alignment_bytes, t_alignment_bytes),
+    E(dynmem_proto_alignment_exponent, t_alignment_exponent),
     E(dynmem_proto_range_pack, t_range_pack),
     E(dynmem_proto_range_unpack, t_range_unpack),
     E(dynmem_proto_ranges_copy, t_ranges_copy),

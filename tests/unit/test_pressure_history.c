@@ -7,7 +7,7 @@
 
 #include "failalloc.h"
 #include "pressure_internal.h"
-#include "pressure_query.h"
+#include "pressure_observe.h"
 
 static struct dynmem__point sample_point(uint64_t t, uint64_t demand)
 {

@@ -34,6 +34,8 @@ VERSION_WIN10 = lib.DYNMEM_PROTO_VERSION_WIN10
 MSG_SIZE_MAX = lib.DYNMEM_PROTO_MSG_SIZE_MAX
 #: Most page ranges in a balloon response or unballoon request.
 RANGES_MAX = lib.DYNMEM_PROTO_RANGES_MAX
+#: Largest hot-add alignment exponent a guest can announce (2^15 MiB).
+ALIGNMENT_MAX = lib.DYNMEM_PROTO_ALIGNMENT_MAX
 #: Info record type carrying the VM's maximum dynamic page count.
 INFO_MAX_PAGE_COUNT = lib.DYNMEM_PROTO_INFO_MAX_PAGE_COUNT
 
@@ -456,6 +458,26 @@ def unpack_range(packed):
     return Range(r.start_page, r.page_count)
 
 
+def alignment_bytes(exponent):
+    """Bytes of a hot-add alignment exponent as a guest announces it
+    (``CapabilitiesReport.hot_add_alignment``, a CAPS event's caps bits):
+    2^exponent MiB, for ``VMConfig.hot_add_alignment_bytes``. Error
+    OUT_OF_RANGE above ALIGNMENT_MAX."""
+    out = ffi.new('uint64_t *')
+    check(lib.dynmem_proto_alignment_bytes(u32('exponent', exponent), out),
+          'dynmem_proto_alignment_bytes')
+    return out[0]
+
+
+def alignment_exponent(nbytes):
+    """The exponent a guest announces for a hot-add alignment of ``nbytes``
+    (2^n MiB, n in 0..ALIGNMENT_MAX; error OUT_OF_RANGE otherwise)."""
+    out = ffi.new('unsigned *')
+    check(lib.dynmem_proto_alignment_exponent(u64('nbytes', nbytes), out),
+          'dynmem_proto_alignment_exponent')
+    return out[0]
+
+
 def protocol_version(major, minor):
     """A protocol version number: major in the high 16 bits, minor low."""
     return (u16('major', major) << 16) | u16('minor', minor)
@@ -467,7 +489,7 @@ __all__ = [
     'BalloonRequest', 'BalloonResponse', 'UnballoonRequest', 'UnballoonResponse',
     'HotAddRequest', 'HotAddResponse', 'InfoMessage', 'HotRemoveRequest',
     'HotRemoveResponse', 'decode', 'decode_stream', 'encode', 'encoded_size', 'pack_range',
-    'unpack_range', 'protocol_version', 'VERSION_WIN7', 'VERSION_WIN8', 'VERSION_WIN10',
-    'MSG_SIZE_MAX', 'RANGES_MAX', 'INFO_MAX_PAGE_COUNT', 'REMOVE_QOS_LARGE',
+    'unpack_range', 'alignment_bytes', 'alignment_exponent', 'protocol_version', 'VERSION_WIN7', 'VERSION_WIN8', 'VERSION_WIN10',
+    'MSG_SIZE_MAX', 'RANGES_MAX', 'ALIGNMENT_MAX', 'INFO_MAX_PAGE_COUNT', 'REMOVE_QOS_LARGE',
     'REMOVE_QOS_LOCAL',
 ]

@@ -190,3 +190,26 @@ def test_status_report_feeds_a_sample():
     s = dynmem.Sample.from_dm_status(5000, m.num_committed, m.num_avail)
     assert s.committed_bytes == 524288 * 4096
     assert s.available_bytes == 262144 * 4096
+
+
+def test_alignment_conversion_at_its_limits():
+    assert dynmem.alignment_bytes(0) == 1 << 20
+    assert dynmem.alignment_bytes(7) == 128 << 20
+    assert dynmem.alignment_bytes(dynmem.ALIGNMENT_MAX) == 32 << 30
+    for e in range(dynmem.ALIGNMENT_MAX + 1):
+        assert dynmem.alignment_exponent(dynmem.alignment_bytes(e)) == e
+    for bad in (16, 255):
+        with pytest.raises(dynmem.Error) as e:
+            dynmem.alignment_bytes(bad)
+        assert e.value.code == dynmem.ErrorCode.OUT_OF_RANGE
+    for bad in (0, 3 << 20, 64 << 30):
+        with pytest.raises(dynmem.Error) as e:
+            dynmem.alignment_exponent(bad)
+        assert e.value.code == dynmem.ErrorCode.OUT_OF_RANGE
+    with pytest.raises(ValueError):
+        dynmem.alignment_bytes(-1)
+    # What a decoded report announces is what a VM's configuration takes.
+    msg = dynmem.decode(dynmem.encode(dynmem.CapabilitiesReport(hot_add=True, hot_add_alignment=7)))
+    assert dynmem.VMConfig(startup_bytes=1 << 30,
+                           hot_add_alignment_bytes=dynmem.alignment_bytes(msg.hot_add_alignment)
+                           ).hot_add_alignment_bytes == 128 << 20

@@ -1,9 +1,8 @@
-/* Internal: the estimator handle's layout and the query the balancer makes
- * of it every tick, inline: the balancer asks thousands of estimators a
- * tick, and a call into pressure.c for each cost several percent of it.
- * pressure.c is the rest of the handle. */
-#ifndef DYNMEM_LIB_PRESSURE_QUERY_H
-#define DYNMEM_LIB_PRESSURE_QUERY_H
+/* Internal to the estimator (lib/pressure*.c) only: the handle's layout
+ * and the checks and figures its queries share. Nothing else includes it:
+ * the balancer asks the estimator through pressure_observe.h. */
+#ifndef DYNMEM_LIB_PRESSURE_HANDLE_H
+#define DYNMEM_LIB_PRESSURE_HANDLE_H
 
 #include <stddef.h>
 
@@ -102,57 +101,6 @@ static inline void pressure_observation_fill(const dynmem_pressure *p, uint64_t 
     o->pressure = dynmem__pressure_percent(p->demand_bytes, assigned_bytes);
     o->status =
         (uint32_t)dynmem__pressure_status(p->demand_bytes, assigned_bytes, s->buffer_percent);
-}
-
-/* For the balancer, which asks it of every VM it refreshes: the current
- * figures of a report as of now_ms for assigned_bytes, without the window
- * ones (a walk; the balancer asks the recent trend on its own) and without
- * the STALE flag (the balancer keeps its own staleness). A pure read of the
- * handle's first two lines: it records nothing, the balancer hands the
- * assignment over with each sample (dynmem__pressure_add_sample_at).
- * Errors as dynmem_pressure_query()'s checks; on error *obs is untouched. */
-static inline int dynmem__pressure_current(const dynmem_pressure *p, uint64_t now_ms,
-                                           uint64_t assigned_bytes,
-                                           struct dynmem__observation *obs)
-{
-    int rc = pressure_assigned_check(p, now_ms, assigned_bytes);
-    if (rc)
-        return rc;
-    pressure_observation_fill(p, now_ms, assigned_bytes, obs);
-    obs->flags &= ~(uint32_t)DYNMEM_REPORT_STALE;
-    return DYNMEM_OK;
-}
-
-/* Hints, no effect on results, so that a tick over a large fleet overlaps
- * its cache misses. The first starts loading what
- * dynmem__pressure_current() reads of `p` (its first lines). The second,
- * when the latest demand is above `previous_demand` (the balancer will
- * then ask the recent trend), starts loading the history the trend reads;
- * it reads the first lines of `p`, so ask for them first. */
-static inline void dynmem__pressure_prefetch(const dynmem_pressure *p)
-{
-#if defined(__GNUC__)
-    for (unsigned l = 0; l < PRESSURE_HOT_LINES; l++)
-        __builtin_prefetch((const char *)p + l * 64);
-#else
-    (void)p;
-#endif
-}
-
-static inline void dynmem__pressure_prefetch_trend(const dynmem_pressure *p,
-                                                   uint64_t previous_demand)
-{
-#if defined(__GNUC__)
-    const struct dynmem__history *h = &p->history;
-    if (h->count && p->has_sample && p->demand_bytes > previous_demand) {
-        /* The walk goes back from the newest point over the last 10 s,
-         * about a dozen points: every third one starts another line. */
-        for (uint32_t back = 1; back <= 12 && back <= h->count; back += 3)
-            __builtin_prefetch(&h->ring[(h->head + h->count - back) & (h->capacity - 1)]);
-    }
-#else
-    (void)p, (void)previous_demand;
-#endif
 }
 
 #endif
