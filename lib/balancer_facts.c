@@ -127,33 +127,24 @@ int dynmem_balancer_next_action(dynmem_balancer *b, struct dynmem_action *out)
     if (!b || !out)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     dynmem__bal_detail_clear(b);
-    if (out->size < DYNMEM__END_OF(struct dynmem_action, pressure) ||
-        out->size > DYNMEM__STRUCT_SIZE_MAX)
-        return DYNMEM_ERR_STRUCT_SIZE;
+    int rc = dynmem__out_check(out, DYNMEM__END_OF(struct dynmem_action, pressure));
+    if (rc)
+        return rc;
     if (b->qlen == 0)
         return 0;
-    struct dynmem_action a = b->queue[b->qhead];
+    dynmem__out_store(out, &b->queue[b->qhead], sizeof *out);
     b->qhead = (b->qhead + 1) % b->cap;
     b->qlen--;
-    size_t n = out->size < sizeof a ? out->size : sizeof a;
-    uint32_t size = out->size;
-    memcpy(out, &a, n);
-    out->size = size;
     return 1;
 }
 
-/* Copies a size-prefixed output struct, writing at most the caller's size. */
+/* Checks a size-prefixed output struct, then hands it what fits. */
 static int copy_out(void *dst, const void *src, size_t known, size_t min)
 {
-    uint32_t size;
-    memcpy(&size, dst, sizeof size);
-    if (size < min || size > DYNMEM__STRUCT_SIZE_MAX)
-        return DYNMEM_ERR_STRUCT_SIZE;
-    memcpy(dst, src, size < known ? size : known);
-    if (size > known)
-        memset((unsigned char *)dst + known, 0, size - known);
-    memcpy(dst, &size, sizeof size);
-    return DYNMEM_OK;
+    int rc = dynmem__out_check(dst, min);
+    if (rc == 0)
+        dynmem__out_store(dst, src, known);
+    return rc;
 }
 
 int dynmem_balancer_vm_counters(const dynmem_balancer *b, uint64_t vm_id,

@@ -139,7 +139,8 @@ int dynmem_vm_config_init(struct dynmem_vm_config *config, size_t size)
 {
     if (!config)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    if (size < DYNMEM__END_OF(struct dynmem_vm_config, calm_period_ms) ||
+    /* The 1.0 size, the smallest dynmem_vm_config_check() accepts. */
+    if (size < DYNMEM__END_OF(struct dynmem_vm_config, reserved) ||
         size > DYNMEM__STRUCT_SIZE_MAX)
         return DYNMEM_ERR_STRUCT_SIZE;
     const struct dynmem_vm_config defaults = DYNMEM_VM_CONFIG_INIT;

@@ -5,7 +5,8 @@
 #include "pressure_query.h"
 #include "struct_abi.h"
 
-#define REPORT_MIN_SIZE sizeof(struct dynmem_pressure_report)
+/* The 1.0 size: a newer version appends fields after it (STYLE.md 6.5). */
+#define REPORT_MIN_SIZE DYNMEM__END_OF(struct dynmem_pressure_report, reserved)
 
 static const struct dynmem__pressure_settings default_settings = {
     .buffer_percent = 20,
@@ -208,8 +209,9 @@ static int query_check(const dynmem_pressure *p, uint64_t now_ms, uint64_t assig
 {
     if (!p || !report || assigned_bytes == 0)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    if (report->size < REPORT_MIN_SIZE || report->size > DYNMEM__STRUCT_SIZE_MAX)
-        return DYNMEM_ERR_STRUCT_SIZE;
+    int rc = dynmem__out_check(report, REPORT_MIN_SIZE);
+    if (rc)
+        return rc;
     return pressure_assigned_check(p, now_ms, assigned_bytes);
 }
 
@@ -271,8 +273,7 @@ int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned
         r.status = o.status;
         window_fill(p, now_ms, &r);
     }
-    r.size = report->size;
-    memcpy(report, &r, sizeof r);
+    dynmem__out_store(report, &r, sizeof r);
     return DYNMEM_OK;
 }
 

@@ -13,6 +13,7 @@
 #include <dynmem/pressure.h>
 
 #include "alloc.h"
+#include "struct_abi.h"
 
 /* Largest memory figure accepted anywhere: 4 PiB, beyond any real machine,
  * and small enough that demand x (100 + 2000) still fits in 64 bits. */
@@ -25,6 +26,9 @@
 /* Accepted buffers, percent of demand. */
 #define DYNMEM__BUFFER_PERCENT_MIN 5
 #define DYNMEM__BUFFER_PERCENT_MAX 2000
+/* The 1.0 size of a sample, the smallest any caller passes: a newer version
+ * appends fields after it (STYLE.md 6.5). */
+#define DYNMEM__SAMPLE_MIN_SIZE DYNMEM__END_OF(struct dynmem_pressure_sample, reserved)
 /* PSI avg10 in hundredths of a percent. */
 #define DYNMEM__PSI_MAX 10000u
 

@@ -10,8 +10,9 @@
      DYNMEM_SAMPLE_HAS_SWAP_IN | DYNMEM_SAMPLE_HAS_MAJOR_FAULTS | DYNMEM_SAMPLE_HAS_PSI)
 
 /* Every field of struct dynmem_pressure_sample was there in version 1.0. */
-#define SAMPLE_MIN_SIZE sizeof(struct dynmem_pressure_sample)
-#define VIRTIO_STATS_MIN_SIZE sizeof(struct dynmem_virtio_stats)
+/* The 1.0 sizes: a newer version appends fields after them (STYLE.md 6.5). */
+#define SAMPLE_MIN_SIZE DYNMEM__SAMPLE_MIN_SIZE
+#define VIRTIO_STATS_MIN_SIZE DYNMEM__END_OF(struct dynmem_virtio_stats, reserved)
 
 /* QEMU's value for a statistic the guest has not reported. */
 #define VIRTIO_NOT_AVAILABLE UINT64_MAX
@@ -62,18 +63,14 @@ static int output_sample_check(const struct dynmem_pressure_sample *sample)
 {
     if (!sample)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    if (sample->size < SAMPLE_MIN_SIZE || sample->size > DYNMEM__STRUCT_SIZE_MAX)
-        return DYNMEM_ERR_STRUCT_SIZE;
-    return DYNMEM_OK;
+    return dynmem__out_check(sample, SAMPLE_MIN_SIZE);
 }
 
-/* Writes the known part of an adapter's result, leaving the caller's size
- * and any fields of a newer version untouched. */
+/* Writes what of an adapter's result fits the caller's sample. */
 static void output_sample_store(struct dynmem_pressure_sample *sample,
-                                struct dynmem_pressure_sample *result)
+                                const struct dynmem_pressure_sample *result)
 {
-    result->size = sample->size;
-    memcpy(sample, result, sizeof *result);
+    dynmem__out_store(sample, result, sizeof *result);
 }
 
 /* A figure in units of 2^shift bytes, refused beyond 2^52 bytes. */

@@ -264,12 +264,13 @@ int dynmem_proto_decode(struct dynmem_proto_msg *msg, const void *buf, size_t le
 {
     if (!msg || (!buf && len) || dynmem__proto_type_allowed(0, version))
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    if (msg->size < DYNMEM__PROTO_MSG_SIZE_MIN || msg->size > DYNMEM__STRUCT_SIZE_MAX)
-        return DYNMEM_ERR_STRUCT_SIZE;
+    int rc = dynmem__out_check(msg, DYNMEM__PROTO_MSG_SIZE_MIN);
+    if (rc)
+        return rc;
 
     const unsigned char *p = buf;
     size_t size = 0;
-    int rc = check_frame(p, len, length, &size);
+    rc = check_frame(p, len, length, &size);
     if (rc)
         return rc;
     unsigned type = dynmem__le16(p);
@@ -290,9 +291,7 @@ int dynmem_proto_decode(struct dynmem_proto_msg *msg, const void *buf, size_t le
     rc = decoders[type](&tmp, p, size);
     if (rc)
         return rc;
-    memcpy(msg, &tmp, sizeof tmp);
-    if (msg->size > sizeof tmp)
-        memset((unsigned char *)msg + sizeof tmp, 0, msg->size - sizeof tmp);
+    dynmem__out_store(msg, &tmp, sizeof tmp);
     if (length)
         *length = size;
     return DYNMEM_OK;

@@ -2,6 +2,7 @@
  * the names of event kinds. */
 #include <string.h>
 
+#include "pressure_internal.h"
 #include "session_internal.h"
 #include "struct_abi.h"
 
@@ -66,20 +67,14 @@ void dynmem__evq_push(struct dynmem__evq *q, const struct dynmem_session_event *
 
 int dynmem__evq_pop(struct dynmem__evq *q, struct dynmem_session_event *out)
 {
-    if (out->size < DYNMEM__END_OF(struct dynmem_session_event, status) ||
-        out->size > DYNMEM__STRUCT_SIZE_MAX)
-        return DYNMEM_ERR_STRUCT_SIZE;
+    int rc = dynmem__out_check(out, DYNMEM__END_OF(struct dynmem_session_event, status));
+    if (rc)
+        return rc;
     if (!q->count)
         return 0;
-    struct dynmem_session_event e = *evq_at(q, 0);
+    dynmem__out_store(out, evq_at(q, 0), sizeof *out);
     q->head = (q->head + 1) % DYNMEM__EVQ_CAP;
     q->count--;
-    uint32_t size = out->size;
-    size_t n = size < sizeof e ? size : sizeof e;
-    memcpy(out, &e, n);
-    if (size > sizeof e)
-        memset((unsigned char *)out + sizeof e, 0, size - sizeof e);
-    out->size = size;
     return 1;
 }
 
@@ -153,15 +148,20 @@ int dynmem_session_event_to_pressure_sample(struct dynmem_pressure_sample *sampl
 {
     if (!sample || !ev || ev->kind != DYNMEM_SESSION_EVENT_STATUS)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    struct dynmem_pressure_sample s = *sample;
-    int rc = dynmem_pressure_sample_from_dm_status(&s, ev->time_ms, ev->status.num_committed,
-                                                   ev->status.num_avail);
+    int rc = dynmem__out_check(sample, DYNMEM__SAMPLE_MIN_SIZE);
+    if (rc)
+        return rc;
+    /* Built in a struct of this library's size, then handed over: the
+     * caller's may be smaller (older headers) or larger (newer ones). */
+    struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
+    rc = dynmem_pressure_sample_from_dm_status(&s, ev->time_ms, ev->status.num_committed,
+                                               ev->status.num_avail);
     if (rc)
         return rc;
     /* Linux and Windows count their ballooned pages as committed. Left in,
      * every page ballooned out would raise demand by as much and the
      * balancer would hand it straight back; the host knows them exactly. */
     s.committed_bytes = s.committed_bytes > ev->bytes ? s.committed_bytes - ev->bytes : 0;
-    *sample = s;
+    dynmem__out_store(sample, &s, sizeof s);
     return 0;
 }

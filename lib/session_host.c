@@ -495,17 +495,15 @@ int dynmem_session_host_counters(const dynmem_session_host *h,
 {
     if (!h || !out)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    if (out->size < DYNMEM__END_OF(struct dynmem_session_host_counters, events_dropped) ||
-        out->size > DYNMEM__STRUCT_SIZE_MAX)
-        return DYNMEM_ERR_STRUCT_SIZE;
+    int rc = dynmem__out_check(out, DYNMEM__END_OF(struct dynmem_session_host_counters,
+                                                   events_dropped));
+    if (rc)
+        return rc;
     struct dynmem_session_host_counters c = h->c;
     c.state = h->state;
     c.version = h->version;
     c.events_dropped = h->evq.dropped;
-    uint32_t size = out->size;
-    size_t n = size < sizeof c ? size : sizeof c;
-    memcpy(out, &c, n);
-    out->size = size;
+    dynmem__out_store(out, &c, sizeof c);
     return 0;
 }
 

@@ -18,4 +18,17 @@
  * sizeof. Returns 0, DYNMEM_ERR_STRUCT_SIZE or DYNMEM_ERR_STRUCT_RESERVED. */
 int dynmem__struct_check(const void *p, size_t given, size_t min, size_t known);
 
+/* An output struct `dst` (size-prefixed: its first member is the caller's
+ * uint32_t size) this library is to fill: returns DYNMEM_ERR_STRUCT_SIZE
+ * unless its size is between `min` (the smallest size any version had) and
+ * DYNMEM__STRUCT_SIZE_MAX, else 0. */
+int dynmem__out_check(const void *dst, size_t min);
+
+/* Hands this library's `src` (`known` = its sizeof) to a caller's output
+ * struct `dst` that passed dynmem__out_check(): writes only the bytes the
+ * caller's size covers, so a caller built against older headers is never
+ * overrun; zeroes the bytes of a newer caller's struct that this library
+ * does not know; keeps the caller's size. */
+void dynmem__out_store(void *dst, const void *src, size_t known);
+
 #endif

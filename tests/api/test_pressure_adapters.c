@@ -162,17 +162,23 @@ Test(adapters, xen_meminfo_in_kib)
     assert_unchanged(&s);
 }
 
-Test(adapters, newer_caller_keeps_unknown_tail)
+/* A newer caller's fields this library does not know read as zero, and
+ * nothing past the caller's size is written. */
+Test(adapters, newer_callers_unknown_tail_is_zeroed)
 {
-    struct {
+    struct newer_sample {
         struct dynmem_pressure_sample s;
         uint64_t future;
+        uint64_t guard;
     } newer;
     memset(&newer, 0, sizeof newer);
-    cr_assert_eq(dynmem_pressure_sample_init(&newer.s, sizeof newer), DYNMEM_OK);
-    cr_assert_eq(newer.s.size, sizeof newer);
+    size_t size = offsetof(struct newer_sample, guard);
+    cr_assert_eq(dynmem_pressure_sample_init(&newer.s, size), DYNMEM_OK);
+    cr_assert_eq(newer.s.size, size);
     newer.future = 9;
+    newer.guard = 7;
     cr_assert_eq(dynmem_pressure_sample_from_xen_meminfo(&newer.s, 0, 2048, 1024), DYNMEM_OK);
-    cr_assert_eq(newer.s.size, sizeof newer);
-    cr_assert_eq(newer.future, 9, "the library wrote past what it knows");
+    cr_assert_eq(newer.s.size, size);
+    cr_assert_eq(newer.future, 0, "a field the library does not know is zeroed");
+    cr_assert_eq(newer.guard, 7, "the library wrote past the caller's size");
 }
