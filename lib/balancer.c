@@ -565,7 +565,7 @@ int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
     /* The assignment as of the sample goes into the same history point. */
     int rc = dynmem__pressure_add_sample_at(v->est, sample, max_u64(v->assigned, PAGE_BYTES));
     if (rc)
-        return rc;
+        return dynmem__bal_bad_sample(b, rc, vm_id, sample, dynmem__pressure_latest_ms(v->est));
     v->has_available = (sample->flags & DYNMEM_SAMPLE_HAS_AVAILABLE) != 0;
     if (v->has_available) /* read only then */
         v->available = sample->available_bytes;

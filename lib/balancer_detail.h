@@ -38,6 +38,10 @@ const char *dynmem__bal_param_name(int param);
 /* A confirmation of an action that is not the VM's outstanding one. */
 int dynmem__bal_stray_confirm(dynmem_balancer *b, const struct vm *v, uint64_t vm_id,
                               uint64_t action_id);
+/* A guest's sample refused by the VM's estimator with `rc`: what in it was
+ * wrong, with its figures (the examples log it for "statistics refused"). */
+int dynmem__bal_bad_sample(dynmem_balancer *b, int rc, uint64_t vm_id,
+                           const struct dynmem_pressure_sample *s, uint64_t latest_ms);
 /* Clears the detail: each call that may change the balancer starts so. */
 void dynmem__bal_detail_clear(dynmem_balancer *b);
 

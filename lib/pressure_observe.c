@@ -23,6 +23,12 @@ int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms,
     return dynmem__history_trend(&p->history, now_ms > horizon_ms ? now_ms - horizon_ms : 0);
 }
 
+uint64_t dynmem__pressure_latest_ms(const dynmem_pressure *p)
+{
+    const struct dynmem__point *last = dynmem__history_last(&p->history);
+    return last ? last->time_ms : 0;
+}
+
 void dynmem__pressure_prefetch(const dynmem_pressure *p)
 {
     for (unsigned l = 0; l < PRESSURE_HOT_LINES; l++)

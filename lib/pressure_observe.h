@@ -89,6 +89,9 @@ int64_t dynmem__pressure_recent_trend(const dynmem_pressure *p, uint64_t now_ms,
  * (DYNMEM_ERR_OUT_OF_RANGE for 0 or more than 2^52). */
 int dynmem__pressure_add_sample_at(dynmem_pressure *p, const struct dynmem_pressure_sample *sample,
                                    uint64_t assigned_bytes);
+/* The time of the estimator's latest point (a sample or a query), before
+ * which nothing is accepted; 0 when it has none. */
+uint64_t dynmem__pressure_latest_ms(const dynmem_pressure *p);
 /* Fills the window figures (average, minimum and maximum pressure, trend)
  * of a report, as of the latest point recorded; left as they are without
  * a sample. */

@@ -135,3 +135,41 @@ Test(balancer_detail, cut_to_fit_and_sized_like_snprintf)
     cr_assert_eq(dynmem_balancer_last_error(b, NULL, 0), (int)full);
     cr_assert_eq(dynmem_balancer_last_error(NULL, small, sizeof small), DYNMEM_ERR_INVALID_ARGUMENT);
 }
+
+/* A guest's sample the estimator refuses: the detail names the VM, what was
+ * wrong and the figures, so a daemon's "statistics refused" line says why. */
+Test(balancer_detail, refused_samples_say_what_was_wrong)
+{
+    uint64_t id = add_vm(1024, 512, 1024);
+    cr_assert_eq(dynmem_balancer_vm_start(b, id, 0, NULL), 0);
+    struct dynmem_pressure_sample s = DYNMEM_PRESSURE_SAMPLE_INIT;
+    s.time_ms = 5000;
+    s.committed_bytes = 600 * MIB;
+    s.flags = DYNMEM_SAMPLE_HAS_AVAILABLE | DYNMEM_SAMPLE_HAS_TOTAL;
+    s.available_bytes = 2048 * MIB;
+    s.total_bytes = 1024 * MIB;
+    cr_assert_eq(dynmem_balancer_vm_sample(b, id, &s), DYNMEM_ERR_PRESSURE_INCONSISTENT);
+    char want[256];
+    snprintf(want, sizeof want, "vm %llu: sample at 5000 ms: more memory available than in "
+             "total (committed 600 MiB, available 2048 MiB, total 1024 MiB)",
+             (unsigned long long)id);
+    cr_assert_str_eq(detail(), want);
+
+    s.available_bytes = 400 * MIB;
+    cr_assert_eq(dynmem_balancer_vm_sample(b, id, &s), 0);
+    cr_assert_str_eq(detail(), "", "a sample taken clears it");
+    s.time_ms = 4000;
+    cr_assert_eq(dynmem_balancer_vm_sample(b, id, &s), DYNMEM_ERR_PRESSURE_TIME_BACKWARDS);
+    snprintf(want, sizeof want, "vm %llu: sample at 4000 ms is older than the VM's latest "
+             "sample or tick, at 5000 ms", (unsigned long long)id);
+    cr_assert_str_eq(detail(), want);
+
+    s.time_ms = 6000;
+    s.flags |= 1u << 30;
+    cr_assert_eq(dynmem_balancer_vm_sample(b, id, &s), DYNMEM_ERR_STRUCT_RESERVED);
+    cr_assert(strstr(detail(), "sample flags 0x4"), "%s", text);
+    s.flags &= ~(1u << 30);
+    s.committed_bytes = UINT64_C(1) << 53;
+    cr_assert_eq(dynmem_balancer_vm_sample(b, id, &s), DYNMEM_ERR_OUT_OF_RANGE);
+    cr_assert(strstr(detail(), "a figure above 4 PiB"), "%s", text);
+}
