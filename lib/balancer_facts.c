@@ -138,20 +138,14 @@ int dynmem_balancer_next_action(dynmem_balancer *b, struct dynmem_action *out)
     return 1;
 }
 
-/* Checks a size-prefixed output struct, then hands it what fits. */
-static int copy_out(void *dst, const void *src, size_t known, size_t min)
-{
-    int rc = dynmem__out_check(dst, min);
-    if (rc == 0)
-        dynmem__out_store(dst, src, known);
-    return rc;
-}
-
 int dynmem_balancer_vm_counters(const dynmem_balancer *b, uint64_t vm_id,
                                 struct dynmem_vm_counters *counters)
 {
     if (!b || !counters)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    int rc = dynmem__out_check(counters, DYNMEM__END_OF(struct dynmem_vm_counters, remove_operations));
+    if (rc)
+        return rc;
     const struct vm *v = dynmem__bal_vm(b, vm_id);
     if (!v)
         return DYNMEM_ERR_NOT_FOUND;
@@ -185,13 +179,17 @@ int dynmem_balancer_vm_counters(const dynmem_balancer *b, uint64_t vm_id,
     c.status = v->obs.status;
     c.add_operations = v->add_ops;
     c.remove_operations = v->remove_ops;
-    return copy_out(counters, &c, sizeof c, DYNMEM__END_OF(struct dynmem_vm_counters, remove_operations));
+    dynmem__out_store(counters, &c, sizeof c);
+    return 0;
 }
 
 int dynmem_balancer_host_counters(const dynmem_balancer *b, struct dynmem_host_counters *counters)
 {
     if (!b || !counters)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    int rc = dynmem__out_check(counters, DYNMEM__END_OF(struct dynmem_host_counters, removed_bytes));
+    if (rc)
+        return rc;
     struct dynmem_host_counters c = {.size = sizeof c};
     uint64_t demand = 0, weighted = 0;
     for (uint32_t i = 0; i < b->nvms; i++) {
@@ -213,7 +211,8 @@ int dynmem_balancer_host_counters(const dynmem_balancer *b, struct dynmem_host_c
     c.average_pressure = demand ? (uint32_t)(weighted / (demand / 100 ? demand / 100 : 1)) : 0;
     c.added_bytes = b->added_total;
     c.removed_bytes = b->removed_total;
-    return copy_out(counters, &c, sizeof c, DYNMEM__END_OF(struct dynmem_host_counters, removed_bytes));
+    dynmem__out_store(counters, &c, sizeof c);
+    return 0;
 }
 
 int dynmem_balancer_check(const dynmem_balancer *b)

@@ -3,6 +3,7 @@
 
 #include <dynmem/dynmem.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,12 +133,13 @@ int ex_book(dynmem_balancer *b, const struct dynmem_vm_config *c, uint64_t now_m
             uint64_t *vm_id, uint64_t *missing, char *why, size_t len)
 {
     int e = dynmem_balancer_vm_add(b, c, vm_id);
-    if (e == 0 && (e = dynmem_balancer_vm_start(b, *vm_id, now_ms, missing)) != 0) {
-        ex_why(b, e, why, len);
-        dynmem_balancer_vm_remove(b, *vm_id);
-        return e;
+    bool added = e == 0;
+    if (added)
+        e = dynmem_balancer_vm_start(b, *vm_id, now_ms, missing);
+    if (e) {
+        ex_why(b, e, why, len); /* before the remove, which would replace the detail */
+        if (added)
+            dynmem_balancer_vm_remove(b, *vm_id);
     }
-    if (e)
-        ex_why(b, e, why, len);
     return e;
 }
