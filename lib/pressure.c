@@ -117,13 +117,15 @@ int dynmem_pressure_get_param(const dynmem_pressure *p, enum dynmem_pressure_par
 static int clamps_refused(dynmem_pressure *p, int rc, const char *name,
                           const struct dynmem__pressure_settings *s)
 {
-    if (rc != DYNMEM_ERR_PRESSURE_MIN_ABOVE_MAX)
+    if (rc == DYNMEM_ERR_PRESSURE_UNALIGNED)
         return dynmem__detail_set(p->detail, rc, "%s %" PRIu64 " is not a multiple of 2 MiB",
                                   name, s->minimum_bytes % DYNMEM__TWO_MIB ? s->minimum_bytes
                                                                              : s->maximum_bytes);
-    return dynmem__detail_set(p->detail, rc, "%s: minimum %s above maximum %s", name,
-                              dynmem__size_text(s->minimum_bytes).s,
-                              dynmem__size_text(s->maximum_bytes).s);
+    if (rc == DYNMEM_ERR_PRESSURE_MIN_ABOVE_MAX)
+        return dynmem__detail_set(p->detail, rc, "%s: minimum %s above maximum %s", name,
+                                  dynmem__size_text(s->minimum_bytes).s,
+                                  dynmem__size_text(s->maximum_bytes).s);
+    return rc; /* above 4 PiB: the bounds check before it already says so */
 }
 
 int dynmem_pressure_set_param(dynmem_pressure *p, enum dynmem_pressure_param param, int64_t value)
@@ -298,10 +300,10 @@ static int query_refused(dynmem_pressure *p, int rc, uint64_t now_ms, uint64_t a
         return dynmem__detail_set(p->detail, rc, "query at %" PRIu64 " ms: assigned memory 0",
                                   now_ms);
     case DYNMEM_ERR_STRUCT_SIZE:
-        return dynmem__detail_set(p->detail, rc, "report size %" PRIu32 " is below the %zu "
-                                  "bytes this library writes (set it with "
+        return dynmem__detail_set(p->detail, rc, "report size %" PRIu32 " is outside the "
+                                  "%zu..%zu bytes this library writes (set it with "
                                   "DYNMEM_PRESSURE_REPORT_INIT)", report->size,
-                                  (size_t)REPORT_MIN_SIZE);
+                                  (size_t)REPORT_MIN_SIZE, (size_t)DYNMEM__STRUCT_SIZE_MAX);
     case DYNMEM_ERR_OUT_OF_RANGE:
         return dynmem__detail_set(p->detail, rc, "query at %" PRIu64 " ms: assigned %" PRIu64
                                   " bytes is above the 4 PiB limit", now_ms, assigned_bytes);
