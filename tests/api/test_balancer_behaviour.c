@@ -328,3 +328,35 @@ Test(reclaim, low_free_pool_reclaims_surplus_at_once)
     cr_assert_eq(held_after_fall_on_full_host(DYNMEM_POLICY_HYPERV), GIB(4),
                  "hyperv waits its calm period");
 }
+
+/* Two VMs of the same size and demand, weights 9000 and 1000, on a host
+ * with no reserve that is `short_mib` below their demands together; what
+ * each holds once the cut has settled. */
+static void weighted_demand_cut(uint64_t short_mib, uint64_t *heavy, uint64_t *light)
+{
+    struct balsim s;
+    balsim_init(&s, MIB(2048), DYNMEM_POLICY_DYNMEM);
+    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES, 0), 0);
+    int h = balsim_add(&s, MIB(1024), MIB(512), MIB(2048), 9000, GUEST_COOPERATIVE);
+    int l = balsim_add(&s, MIB(1024), MIB(512), MIB(2048), 1000, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(&s, h), 0);
+    cr_assert_eq(balsim_start(&s, l), 0);
+    s.vm[h].demand = s.vm[l].demand = MIB(1024) + MIB(short_mib) / 2;
+    balsim_run(&s, 30);
+    *heavy = balsim_assigned(&s, h);
+    *light = balsim_assigned(&s, l);
+    cr_assert_eq(s.violations, 0);
+    balsim_fini(&s);
+}
+
+/* A cut of demand itself is weighted water-filling (docs/policies.md):
+ * 400 MiB short, cut x weight is level, so the weight-9000 VM loses 40 MiB
+ * of its demand and the weight-1000 VM 360 MiB. Under strict weight order
+ * (hyperv) the lighter VM would lose all 400. */
+Test(scarcity, large_cut_is_shared_by_weight)
+{
+    uint64_t heavy, light;
+    weighted_demand_cut(400, &heavy, &light);
+    cr_assert_eq(heavy, MIB(1224 - 40), "heavy holds %llu MiB", (unsigned long long)(heavy >> 20));
+    cr_assert_eq(light, MIB(1224 - 360), "light holds %llu MiB", (unsigned long long)(light >> 20));
+}
