@@ -9,15 +9,7 @@
 #include <dynmem/balancer.h>
 
 #include "compiler.h"
-
-/* Room for one line of detail, NUL included. */
-#define DYNMEM__DETAIL_LEN 192
-
-/* A size as people read it (config_check.c): whole MiB, else KiB, else bytes. */
-struct dynmem__size_text {
-    char s[32];
-};
-struct dynmem__size_text dynmem__size_text(uint64_t bytes);
+#include "detail.h"
 
 struct vm;
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "balancer_detail.h"
+#include "detail.h"
 #include "balancer_internal.h"
 #include "struct_abi.h"
 

@@ -1,4 +1,5 @@
 /* The pressure estimator handle: settings, samples in, reports out. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "pressure_internal.h"
@@ -16,15 +17,21 @@ static const struct dynmem__pressure_settings default_settings = {
     .maximum_bytes = DYNMEM__BYTES_MAX,
 };
 
-/* Accepted range of each setting, indexed by enum dynmem_pressure_param. */
+/* Accepted range and name of each setting, indexed by enum dynmem_pressure_param. */
 static const struct {
     int64_t min, max;
+    const char *name;
 } param_ranges[] = {
-    [DYNMEM_PRESSURE_PARAM_BUFFER_PERCENT] = {DYNMEM__BUFFER_PERCENT_MIN, DYNMEM__BUFFER_PERCENT_MAX},
-    [DYNMEM_PRESSURE_PARAM_WINDOW_MS] = {1, (int64_t)DYNMEM__WINDOW_MS_MAX},
-    [DYNMEM_PRESSURE_PARAM_STALE_MS] = {0, (int64_t)DYNMEM__WINDOW_MS_MAX},
-    [DYNMEM_PRESSURE_PARAM_MINIMUM_BYTES] = {0, (int64_t)DYNMEM__BYTES_MAX},
-    [DYNMEM_PRESSURE_PARAM_MAXIMUM_BYTES] = {(int64_t)DYNMEM__TWO_MIB, (int64_t)DYNMEM__BYTES_MAX},
+    [DYNMEM_PRESSURE_PARAM_BUFFER_PERCENT] = {DYNMEM__BUFFER_PERCENT_MIN, DYNMEM__BUFFER_PERCENT_MAX,
+                                              "DYNMEM_PRESSURE_PARAM_BUFFER_PERCENT"},
+    [DYNMEM_PRESSURE_PARAM_WINDOW_MS] = {1, (int64_t)DYNMEM__WINDOW_MS_MAX,
+                                         "DYNMEM_PRESSURE_PARAM_WINDOW_MS"},
+    [DYNMEM_PRESSURE_PARAM_STALE_MS] = {0, (int64_t)DYNMEM__WINDOW_MS_MAX,
+                                        "DYNMEM_PRESSURE_PARAM_STALE_MS"},
+    [DYNMEM_PRESSURE_PARAM_MINIMUM_BYTES] = {0, (int64_t)DYNMEM__BYTES_MAX,
+                                             "DYNMEM_PRESSURE_PARAM_MINIMUM_BYTES"},
+    [DYNMEM_PRESSURE_PARAM_MAXIMUM_BYTES] = {(int64_t)DYNMEM__TWO_MIB, (int64_t)DYNMEM__BYTES_MAX,
+                                             "DYNMEM_PRESSURE_PARAM_MAXIMUM_BYTES"},
 };
 
 int dynmem_pressure_param_bounds(enum dynmem_pressure_param param, int64_t *min, int64_t *max)
@@ -73,6 +80,7 @@ void dynmem_pressure_reset(dynmem_pressure *p)
 {
     if (!p)
         return;
+    p->detail[0] = '\0';
     dynmem__history_clear(&p->history);
     p->has_sample = false;
     p->sample_time_ms = 0;
@@ -105,16 +113,33 @@ int dynmem_pressure_get_param(const dynmem_pressure *p, enum dynmem_pressure_par
     return setting_get(&p->settings, param, value);
 }
 
+/* A clamp refused as a pair: which one, and the pair's figures. */
+static int clamps_refused(dynmem_pressure *p, int rc, const char *name,
+                          const struct dynmem__pressure_settings *s)
+{
+    if (rc == DYNMEM_ERR_PRESSURE_UNALIGNED)
+        return dynmem__detail_set(p->detail, rc, "%s %" PRIu64 " is not a multiple of 2 MiB",
+                                  name, s->minimum_bytes % DYNMEM__TWO_MIB ? s->minimum_bytes
+                                                                             : s->maximum_bytes);
+    if (rc == DYNMEM_ERR_PRESSURE_MIN_ABOVE_MAX)
+        return dynmem__detail_set(p->detail, rc, "%s: minimum %s above maximum %s", name,
+                                  dynmem__size_text(s->minimum_bytes).s,
+                                  dynmem__size_text(s->maximum_bytes).s);
+    return rc; /* above 4 PiB: the bounds check before it already says so */
+}
+
 int dynmem_pressure_set_param(dynmem_pressure *p, enum dynmem_pressure_param param, int64_t value)
 {
     if (!p)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    p->detail[0] = '\0';
     int64_t lo, hi;
     int rc = dynmem_pressure_param_bounds(param, &lo, &hi);
     if (rc)
-        return rc;
+        return dynmem__detail_no_param(p->detail, "pressure setting", (int)param);
+    const char *name = param_ranges[param].name;
     if (value < lo || value > hi)
-        return DYNMEM_ERR_OUT_OF_RANGE;
+        return dynmem__detail_bad_param(p->detail, DYNMEM_ERR_OUT_OF_RANGE, name, value, lo, hi);
     /* Edit a copy: the clamps are checked as a pair before anything changes. */
     struct dynmem__pressure_settings s = p->settings;
     uint64_t v = (uint64_t)value;
@@ -126,7 +151,7 @@ int dynmem_pressure_set_param(dynmem_pressure *p, enum dynmem_pressure_param par
     case DYNMEM_PRESSURE_PARAM_MAXIMUM_BYTES: s.maximum_bytes = v; break;
     }
     if ((rc = dynmem__clamps_check(s.minimum_bytes, s.maximum_bytes)))
-        return rc;
+        return clamps_refused(p, rc, name, &s);
     p->settings = s;
     return DYNMEM_OK;
 }
@@ -193,9 +218,23 @@ static int add_sample(dynmem_pressure *p, const struct dynmem_pressure_sample *s
     return DYNMEM_OK;
 }
 
+/* The time of the newest point, for a refusal that names it. */
+static uint64_t latest_ms(const dynmem_pressure *p)
+{
+    const struct dynmem__point *last = dynmem__history_last(&p->history);
+    return last ? last->time_ms : 0;
+}
+
 int dynmem_pressure_add_sample(dynmem_pressure *p, const struct dynmem_pressure_sample *sample)
 {
-    return add_sample(p, sample, NULL);
+    if (!p || !sample)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    p->detail[0] = '\0';
+    int rc = add_sample(p, sample, NULL);
+    if (rc)
+        return dynmem__detail_bad_sample(p->detail, rc, sample, "the latest sample or query",
+                                         latest_ms(p));
+    return DYNMEM_OK;
 }
 
 int dynmem__pressure_add_sample_at(dynmem_pressure *p, const struct dynmem_pressure_sample *sample,
@@ -252,14 +291,45 @@ static int record_assigned(dynmem_pressure *p, uint64_t now_ms, uint64_t assigne
     return dynmem__history_record(&p->history, &p->alloc, &pt, p->settings.window_ms);
 }
 
+/* What a refused query was wrong in, with its figures. */
+static int query_refused(dynmem_pressure *p, int rc, uint64_t now_ms, uint64_t assigned_bytes,
+                         const struct dynmem_pressure_report *report)
+{
+    switch (rc) {
+    case DYNMEM_ERR_INVALID_ARGUMENT:
+        return dynmem__detail_set(p->detail, rc, "query at %" PRIu64 " ms: assigned memory 0",
+                                  now_ms);
+    case DYNMEM_ERR_STRUCT_SIZE:
+        return dynmem__detail_set(p->detail, rc, "report size %" PRIu32 " is outside the "
+                                  "%zu..%zu bytes this library writes (set it with "
+                                  "DYNMEM_PRESSURE_REPORT_INIT)", report->size,
+                                  (size_t)REPORT_MIN_SIZE, (size_t)DYNMEM__STRUCT_SIZE_MAX);
+    case DYNMEM_ERR_OUT_OF_RANGE:
+        return dynmem__detail_set(p->detail, rc, "query at %" PRIu64 " ms: assigned %" PRIu64
+                                  " bytes is above the 4 PiB limit", now_ms, assigned_bytes);
+    case DYNMEM_ERR_PRESSURE_TIME_BACKWARDS:
+        return dynmem__detail_set(p->detail, rc, "query at %" PRIu64 " ms is older than the "
+                                  "latest sample or query, at %" PRIu64 " ms", now_ms,
+                                  latest_ms(p));
+    case DYNMEM_ERR_NO_MEMORY:
+        return dynmem__detail_set(p->detail, rc, "query at %" PRIu64 " ms: no memory for its "
+                                  "history point (the allocator refused)", now_ms);
+    default:
+        return rc;
+    }
+}
+
 int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned_bytes,
                           struct dynmem_pressure_report *report)
 {
+    if (!p || !report)
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    p->detail[0] = '\0';
     int rc = query_check(p, now_ms, assigned_bytes, report);
+    if (!rc)
+        rc = record_assigned(p, now_ms, assigned_bytes);
     if (rc)
-        return rc;
-    if ((rc = record_assigned(p, now_ms, assigned_bytes)))
-        return rc;
+        return query_refused(p, rc, now_ms, assigned_bytes, report);
     struct dynmem__observation o;
     pressure_observation_fill(p, now_ms, assigned_bytes, &o);
     struct dynmem_pressure_report r;
@@ -282,4 +352,11 @@ void dynmem__pressure_window(const dynmem_pressure *p, uint64_t now_ms,
 {
     if (p->has_sample)
         window_fill(p, now_ms, report);
+}
+
+int dynmem_pressure_last_error(const dynmem_pressure *p, char *buf, size_t len)
+{
+    if (!p || (!buf && len))
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    return dynmem__detail_copy(p->detail, buf, len);
 }

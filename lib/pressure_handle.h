@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "detail.h"
 #include "pressure_internal.h"
 
 /* A cumulative guest counter (swap-in bytes, major faults): did it rise
@@ -48,6 +49,9 @@ struct dynmem_pressure {
     struct dynmem__distress distress_before_latest;
     struct dynmem__alloc alloc;
     void *block; /* what was allocated; the handle is inside it */
+    /* The latest refusal's detail (dynmem_pressure_last_error()); past the
+     * lines a tick touches, and written only when a public call refuses. */
+    char detail[DYNMEM__DETAIL_LEN];
 };
 
 _Static_assert(offsetof(struct dynmem_pressure, history.newest) + sizeof(struct dynmem__point) <=

@@ -1,5 +1,6 @@
 /* What the host and guest sessions share: the event queue, the outbox and
- * the names of event kinds. */
+ * the names of event kinds, and the refusal details both sides write. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "pressure_abi.h"
@@ -158,4 +159,29 @@ int dynmem_session_event_to_pressure_sample(struct dynmem_pressure_sample *sampl
     s.committed_bytes = s.committed_bytes > ev->bytes ? s.committed_bytes - ev->bytes : 0;
     dynmem__out_store(sample, &s, sizeof s);
     return 0;
+}
+
+int dynmem__session_time_backwards(char *detail, uint64_t now_ms, uint64_t latest_ms)
+{
+    return dynmem__detail_set(detail, DYNMEM_ERR_SESSION_TIME_BACKWARDS,
+                              "time %" PRIu64 " ms is before the session's latest, %" PRIu64 " ms",
+                              now_ms, latest_ms);
+}
+
+int dynmem__session_packet_refused(char *detail, int rc, const void *buf, size_t len)
+{
+    if (len < 2)
+        return dynmem__detail_first(detail, rc, "packet of %zu bytes: %s", len,
+                                    dynmem_strerror(rc));
+    const unsigned char *b = buf;
+    uint32_t type = (uint32_t)b[0] | (uint32_t)b[1] << 8;
+    return dynmem__detail_first(detail, rc, "%s (type %" PRIu32 "), %zu bytes: %s",
+                                dynmem_proto_type_name(type), type, len, dynmem_strerror(rc));
+}
+
+int dynmem__session_wrong_state(char *detail, uint32_t msg_type, const char *state)
+{
+    return dynmem__detail_set(detail, DYNMEM_ERR_SESSION_WRONG_STATE,
+                              "%s not expected in state %s", dynmem_proto_type_name(msg_type),
+                              state);
 }

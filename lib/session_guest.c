@@ -2,6 +2,7 @@
  * host's requests, with its own books of which pages it has, which are
  * free to give and which it ballooned out. Model hooks may override which
  * pages are given and how a hot-add goes, to play other kinds of guests. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "session_internal.h"
@@ -31,6 +32,14 @@ struct dynmem_session_guest {
     /* a balloon or hot-remove answer being produced, one message at a time */
     bool balloon_active, remove_active, small_pages;
     uint64_t left;
+    /* The latest refusal's detail (dynmem_session_guest_last_error()). */
+    char detail[DYNMEM__DETAIL_LEN];
+};
+
+/* The states' names, for refusal details. */
+static const char *const gstate_names[] = {
+    [G_CLOSED] = "CLOSED", [G_VERSION] = "VERSION", [G_CAPS] = "CAPS", [G_READY] = "READY",
+    [G_FAILED] = "FAILED",
 };
 
 static const int64_t guest_defaults[GUEST_PARAMS] = {
@@ -85,20 +94,25 @@ void dynmem_session_guest_free(dynmem_session_guest *g)
 
 /* Accepted range of each setting; the first version must also be one of
  * the three named versions. */
+#define P(e) [DYNMEM_SESSION_GUEST_PARAM_##e]
+#define N(e) "DYNMEM_SESSION_GUEST_PARAM_" #e
 static const struct {
     int64_t min, max;
+    const char *name; /* for refusal details */
 } guest_bounds[GUEST_PARAMS] = {
-    [DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST] = {DYNMEM_PROTO_VERSION_WIN7, DYNMEM_PROTO_VERSION_WIN10},
-    [DYNMEM_SESSION_GUEST_PARAM_CAP_BALLOON] = {0, 1},
-    [DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_ADD] = {0, 1},
-    [DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE] = {0, 1},
-    [DYNMEM_SESSION_GUEST_PARAM_HOT_ADD_ALIGNMENT] = {0, DYNMEM_PROTO_ALIGNMENT_MAX},
-    [DYNMEM_SESSION_GUEST_PARAM_STATUS_DELAY_MS] = {0, 3600000},
-    [DYNMEM_SESSION_GUEST_PARAM_STATUS_INTERVAL_MS] = {0, 3600000},
-    [DYNMEM_SESSION_GUEST_PARAM_COMMITTED_PAGES] = {0, (int64_t)DYNMEM_MEMMAP_PAGES_MAX},
-    [DYNMEM_SESSION_GUEST_PARAM_FLOOR_PAGES] = {-1, (int64_t)DYNMEM_MEMMAP_PAGES_MAX},
-    [DYNMEM_SESSION_GUEST_PARAM_NEGOTIATION_TIMEOUT_MS] = {1, 3600000},
+    P(VERSION_FIRST) = {DYNMEM_PROTO_VERSION_WIN7, DYNMEM_PROTO_VERSION_WIN10, N(VERSION_FIRST)},
+    P(CAP_BALLOON) = {0, 1, N(CAP_BALLOON)},
+    P(CAP_HOT_ADD) = {0, 1, N(CAP_HOT_ADD)},
+    P(CAP_HOT_REMOVE) = {0, 1, N(CAP_HOT_REMOVE)},
+    P(HOT_ADD_ALIGNMENT) = {0, DYNMEM_PROTO_ALIGNMENT_MAX, N(HOT_ADD_ALIGNMENT)},
+    P(STATUS_DELAY_MS) = {0, 3600000, N(STATUS_DELAY_MS)},
+    P(STATUS_INTERVAL_MS) = {0, 3600000, N(STATUS_INTERVAL_MS)},
+    P(COMMITTED_PAGES) = {0, (int64_t)DYNMEM_MEMMAP_PAGES_MAX, N(COMMITTED_PAGES)},
+    P(FLOOR_PAGES) = {-1, (int64_t)DYNMEM_MEMMAP_PAGES_MAX, N(FLOOR_PAGES)},
+    P(NEGOTIATION_TIMEOUT_MS) = {1, 3600000, N(NEGOTIATION_TIMEOUT_MS)},
 };
+#undef P
+#undef N
 
 static bool guest_param_known(int p)
 {
@@ -122,13 +136,19 @@ int dynmem_session_guest_set_param(dynmem_session_guest *g, enum dynmem_session_
 {
     if (!g)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    g->detail[0] = '\0';
     if (!guest_param_known((int)param))
-        return DYNMEM_ERR_NOT_FOUND;
+        return dynmem__detail_no_param(g->detail, "guest session setting", (int)param);
+    const char *name = guest_bounds[param].name;
     if (value < guest_bounds[param].min || value > guest_bounds[param].max)
-        return DYNMEM_ERR_OUT_OF_RANGE;
+        return dynmem__detail_bad_param(g->detail, DYNMEM_ERR_OUT_OF_RANGE, name, value,
+                                        guest_bounds[param].min, guest_bounds[param].max);
     if (param == DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST && value != DYNMEM_PROTO_VERSION_WIN7 &&
         value != DYNMEM_PROTO_VERSION_WIN8 && value != DYNMEM_PROTO_VERSION_WIN10)
-        return DYNMEM_ERR_OUT_OF_RANGE;
+        return dynmem__detail_set(g->detail, DYNMEM_ERR_OUT_OF_RANGE, "%s %#" PRIx64 " is not "
+                                  "%#x, %#x or %#x", name, (uint64_t)value,
+                                  DYNMEM_PROTO_VERSION_WIN7, DYNMEM_PROTO_VERSION_WIN8,
+                                  DYNMEM_PROTO_VERSION_WIN10);
     g->param[param] = value;
     return 0;
 }
@@ -146,16 +166,24 @@ int dynmem_session_guest_get_param(const dynmem_session_guest *g,
 
 int dynmem_session_guest_add_memory(dynmem_session_guest *g, uint64_t start, uint64_t count)
 {
-    if (!g || !count)
+    if (!g)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    g->detail[0] = '\0';
+    if (!count)
+        return dynmem__detail_set(g->detail, DYNMEM_ERR_INVALID_ARGUMENT, "memory at page %#"
+                                  PRIx64 ": 0 pages", start);
     if (start >= DYNMEM_MEMMAP_PAGES_MAX || count > DYNMEM_MEMMAP_PAGES_MAX - start)
-        return DYNMEM_ERR_OUT_OF_RANGE;
+        return dynmem__detail_set(g->detail, DYNMEM_ERR_OUT_OF_RANGE, "memory at page %#" PRIx64
+                                  ", %" PRIu64 " pages: beyond the page limit %#" PRIx64, start,
+                                  count, (uint64_t)DYNMEM_MEMMAP_PAGES_MAX);
     bool hit = false;
     int rc = dynmem_pageset_intersects(g->memory, start, count, &hit);
     if (rc)
         return rc;
     if (hit)
-        return DYNMEM_ERR_PAGES_OVERLAP;
+        return dynmem__detail_set(g->detail, DYNMEM_ERR_PAGES_OVERLAP, "memory pages %#" PRIx64
+                                  "..%#" PRIx64 " (%" PRIu64 " pages) overlap memory already "
+                                  "added", start, start + count - 1, count);
     if ((rc = dynmem_pageset_insert(g->boot, start, count, NULL)))
         return rc;
     if ((rc = dynmem_pageset_insert(g->memory, start, count, NULL)) ||
@@ -172,6 +200,7 @@ int dynmem_session_guest_set_balloon_fn(dynmem_session_guest *g, dynmem_session_
 {
     if (!g)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    g->detail[0] = '\0';
     g->balloon_fn = fn;
     g->balloon_ud = user_data;
     return 0;
@@ -182,6 +211,7 @@ int dynmem_session_guest_set_hot_add_fn(dynmem_session_guest *g, dynmem_session_
 {
     if (!g)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    g->detail[0] = '\0';
     g->hot_add_fn = fn;
     g->hot_add_ud = user_data;
     return 0;
@@ -189,8 +219,9 @@ int dynmem_session_guest_set_hot_add_fn(dynmem_session_guest *g, dynmem_session_
 
 static int advance(dynmem_session_guest *g, uint64_t now)
 {
+    g->detail[0] = '\0';
     if (now < g->now)
-        return DYNMEM_ERR_SESSION_TIME_BACKWARDS;
+        return dynmem__session_time_backwards(g->detail, now, g->now);
     g->now = now;
     return 0;
 }
@@ -260,11 +291,14 @@ static int give_back(dynmem_session_guest *g, uint64_t start, uint64_t count)
 int dynmem_session_guest_reset(dynmem_session_guest *g, uint64_t now_ms,
                                enum dynmem_session_reset kind)
 {
-    if (!g || (kind != DYNMEM_SESSION_RESET_VMBUS && kind != DYNMEM_SESSION_RESET_SYSTEM))
+    if (!g)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     int rc = advance(g, now_ms);
     if (rc)
         return rc;
+    if (kind != DYNMEM_SESSION_RESET_VMBUS && kind != DYNMEM_SESSION_RESET_SYSTEM)
+        return dynmem__detail_set(g->detail, DYNMEM_ERR_INVALID_ARGUMENT, "reset kind %d is "
+                                  "neither VMBUS (1) nor SYSTEM (2)", (int)kind);
     dynmem__outbox_clear(&g->out);
     g->state = G_CLOSED;
     g->version = 0;
@@ -463,6 +497,7 @@ int dynmem_session_guest_next_send(dynmem_session_guest *g, void *buf, size_t ca
 {
     if (!g || !out_len || (!buf && cap))
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    g->detail[0] = '\0';
     if (!g->out.count && (g->balloon_active || g->remove_active))
         answer_ranges(g);
     return dynmem__outbox_take(&g->out, buf, cap, out_len);
@@ -538,7 +573,10 @@ static int on_unballoon(dynmem_session_guest *g, const struct dynmem_proto_msg *
         if (r.page_count) {
             int rc = give_back(g, r.start_page, r.page_count);
             if (rc)
-                return rc;
+                return dynmem__detail_set(g->detail, rc, "UNBALLOON_REQUEST: pages %#" PRIx64
+                                          "..%#" PRIx64 " (%" PRIu64 " pages): %s",
+                                          r.start_page, r.start_page + r.page_count - 1,
+                                          r.page_count, dynmem_strerror(rc));
         }
     }
     if (!m->body.unballoon_request.more_pages) {
@@ -573,34 +611,41 @@ static void on_hot_add(dynmem_session_guest *g, const struct dynmem_proto_msg *m
     (void)send(g, &r);
 }
 
+/* A message in a state where it does not belong (a hot-remove request
+ * while ballooning counts as such, and the reverse). */
+static int wrong_state(dynmem_session_guest *g, const struct dynmem_proto_msg *m)
+{
+    return dynmem__session_wrong_state(g->detail, m->type, gstate_names[g->state]);
+}
+
 static int dispatch(dynmem_session_guest *g, const struct dynmem_proto_msg *m)
 {
     switch (m->type) {
     case DYNMEM_PROTO_VERSION_RESPONSE:
         if (g->state != G_VERSION)
-            return DYNMEM_ERR_SESSION_WRONG_STATE;
+            return wrong_state(g, m);
         on_version_response(g, m);
         return 0;
     case DYNMEM_PROTO_CAPABILITIES_RESPONSE:
         if (g->state != G_CAPS)
-            return DYNMEM_ERR_SESSION_WRONG_STATE;
+            return wrong_state(g, m);
         on_caps_response(g, m);
         return 0;
     default: break;
     }
     if (g->state != G_READY)
-        return DYNMEM_ERR_SESSION_WRONG_STATE;
+        return wrong_state(g, m);
     switch (m->type) {
     case DYNMEM_PROTO_BALLOON_REQUEST:
         if (g->remove_active)
-            return DYNMEM_ERR_SESSION_WRONG_STATE;
+            return wrong_state(g, m);
         start_giving(g, m->body.balloon_request.num_pages, false);
         return 0;
     case DYNMEM_PROTO_UNBALLOON_REQUEST: return on_unballoon(g, m);
     case DYNMEM_PROTO_HOT_ADD_REQUEST: on_hot_add(g, m); return 0;
     case DYNMEM_PROTO_HOT_REMOVE_REQUEST:
         if (g->balloon_active || !g->param[DYNMEM_SESSION_GUEST_PARAM_CAP_HOT_REMOVE])
-            return DYNMEM_ERR_SESSION_WRONG_STATE;
+            return wrong_state(g, m);
         start_giving(g, m->body.hot_remove_request.page_count, true);
         return 0;
     case DYNMEM_PROTO_INFO_MESSAGE:
@@ -611,7 +656,9 @@ static int dispatch(dynmem_session_guest *g, const struct dynmem_proto_msg *m)
             dynmem__evq_push(&g->evq, &ev);
         }
         return 0;
-    default: return DYNMEM_ERR_SESSION_DIRECTION;
+    default:
+        return dynmem__detail_set(g->detail, DYNMEM_ERR_SESSION_DIRECTION, "%s only travels from "
+                                  "guest to host", dynmem_proto_type_name(m->type));
     }
 }
 
@@ -623,14 +670,18 @@ int dynmem_session_guest_recv(dynmem_session_guest *g, uint64_t now_ms, const vo
     if (rc)
         return rc;
     if (g->state == G_CLOSED)
-        rc = DYNMEM_ERR_SESSION_CLOSED;
+        rc = dynmem__detail_set(g->detail, DYNMEM_ERR_SESSION_CLOSED, "packet of %zu bytes while "
+                                "the channel is closed (dynmem_session_guest_connect() opens it)",
+                                len);
     struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
     if (!rc)
         rc = dynmem_proto_decode(&m, buf, len, g->version, NULL);
     if (!rc)
         rc = dispatch(g, &m);
-    if (rc)
+    if (rc) {
+        (void)dynmem__session_packet_refused(g->detail, rc, buf, len);
         push(g, DYNMEM_SESSION_EVENT_REFUSED, rc, rc < -199 || rc > -100 ? m.type : 0xffffu);
+    }
     return rc;
 }
 
@@ -638,6 +689,7 @@ int dynmem_session_guest_next_event(dynmem_session_guest *g, struct dynmem_sessi
 {
     if (!g || !ev)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    g->detail[0] = '\0';
     return dynmem__evq_pop(&g->evq, ev);
 }
 
@@ -654,4 +706,11 @@ const struct dynmem_pageset *dynmem_session_guest_ballooned(const dynmem_session
 uint32_t dynmem_session_guest_version(const dynmem_session_guest *g)
 {
     return g && g->state >= G_CAPS && g->state != G_FAILED ? g->version : 0;
+}
+
+int dynmem_session_guest_last_error(const dynmem_session_guest *g, char *buf, size_t len)
+{
+    if (!g || (!buf && len))
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    return dynmem__detail_copy(g->detail, buf, len);
 }

@@ -1,5 +1,6 @@
 /* Host (VSP) session: life cycle, settings, resets and the dispatch of
  * guest input. Transactions and timers are in session_host_tx.c. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "session_host_internal.h"
@@ -7,19 +8,33 @@
 
 struct param_info {
     int64_t def, min, max;
+    const char *name; /* for refusal details */
 };
 
+#define P(e) [DYNMEM_SESSION_HOST_PARAM_##e]
+#define N(e) "DYNMEM_SESSION_HOST_PARAM_" #e
 static const struct param_info host_params[DYNMEM__HOST_PARAMS] = {
-    [DYNMEM_SESSION_HOST_PARAM_POST_INIT_WAIT_MS] = {50000, 0, 3600000},
-    [DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS] = {30000, 1, 3600000},
-    [DYNMEM_SESSION_HOST_PARAM_BALLOON_CHUNK_PAGES] = {585728, 1, UINT32_MAX},
-    [DYNMEM_SESSION_HOST_PARAM_VERSION_MIN] = {DYNMEM_PROTO_VERSION_WIN7, 0, UINT32_MAX},
-    [DYNMEM_SESSION_HOST_PARAM_VERSION_MAX] = {DYNMEM_PROTO_VERSION_WIN10, 0, UINT32_MAX},
-    [DYNMEM_SESSION_HOST_PARAM_VERSION_KNOWN_ONLY] = {1, 0, 1},
-    [DYNMEM_SESSION_HOST_PARAM_STATUS_REPORTS] = {1, 0, 1},
-    [DYNMEM_SESSION_HOST_PARAM_STATUS_MIN_INTERVAL_MS] = {250, 0, 60000},
-    [DYNMEM_SESSION_HOST_PARAM_PREFER_HOT_REMOVE] = {0, 0, 1},
-    [DYNMEM_SESSION_HOST_PARAM_STATUS_BURST] = {60, 1, 3600},
+    P(POST_INIT_WAIT_MS) = {50000, 0, 3600000, N(POST_INIT_WAIT_MS)},
+    P(REPLY_TIMEOUT_MS) = {30000, 1, 3600000, N(REPLY_TIMEOUT_MS)},
+    P(BALLOON_CHUNK_PAGES) = {585728, 1, UINT32_MAX, N(BALLOON_CHUNK_PAGES)},
+    P(VERSION_MIN) = {DYNMEM_PROTO_VERSION_WIN7, 0, UINT32_MAX, N(VERSION_MIN)},
+    P(VERSION_MAX) = {DYNMEM_PROTO_VERSION_WIN10, 0, UINT32_MAX, N(VERSION_MAX)},
+    P(VERSION_KNOWN_ONLY) = {1, 0, 1, N(VERSION_KNOWN_ONLY)},
+    P(STATUS_REPORTS) = {1, 0, 1, N(STATUS_REPORTS)},
+    P(STATUS_MIN_INTERVAL_MS) = {250, 0, 60000, N(STATUS_MIN_INTERVAL_MS)},
+    P(PREFER_HOT_REMOVE) = {0, 0, 1, N(PREFER_HOT_REMOVE)},
+    P(STATUS_BURST) = {60, 1, 3600, N(STATUS_BURST)},
+};
+#undef P
+#undef N
+
+/* The states' names as their enumerators spell them, for refusal details. */
+static const char *const state_names[] = {
+    [DYNMEM_SESSION_HOST_WAIT_CHANNEL] = "WAIT_CHANNEL", [DYNMEM_SESSION_HOST_VERSION] = "VERSION",
+    [DYNMEM_SESSION_HOST_CAPS] = "CAPS", [DYNMEM_SESSION_HOST_POST_INIT] = "POST_INIT",
+    [DYNMEM_SESSION_HOST_IDLE] = "IDLE", [DYNMEM_SESSION_HOST_BALLOON] = "BALLOON",
+    [DYNMEM_SESSION_HOST_UNBALLOON] = "UNBALLOON", [DYNMEM_SESSION_HOST_HOT_ADD] = "HOT_ADD",
+    [DYNMEM_SESSION_HOST_HOT_REMOVE] = "HOT_REMOVE",
 };
 
 static bool param_known(int p)
@@ -80,13 +95,22 @@ int dynmem_session_host_set_param(dynmem_session_host *h, enum dynmem_session_ho
 {
     if (!h)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    h->detail[0] = '\0';
     if (!param_known((int)param))
-        return DYNMEM_ERR_NOT_FOUND;
-    if (value < host_params[param].min || value > host_params[param].max)
-        return DYNMEM_ERR_OUT_OF_RANGE;
-    if ((param == DYNMEM_SESSION_HOST_PARAM_VERSION_MIN && value > h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_MAX]) ||
-        (param == DYNMEM_SESSION_HOST_PARAM_VERSION_MAX && value < h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_MIN]))
-        return DYNMEM_ERR_OUT_OF_RANGE;
+        return dynmem__detail_no_param(h->detail, "host session setting", (int)param);
+    const struct param_info *pi = &host_params[param];
+    if (value < pi->min || value > pi->max)
+        return dynmem__detail_bad_param(h->detail, DYNMEM_ERR_OUT_OF_RANGE, pi->name, value,
+                                        pi->min, pi->max);
+    int64_t lo = h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_MIN];
+    int64_t hi = h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_MAX];
+    if ((param == DYNMEM_SESSION_HOST_PARAM_VERSION_MIN && value > hi) ||
+        (param == DYNMEM_SESSION_HOST_PARAM_VERSION_MAX && value < lo))
+        return dynmem__detail_set(h->detail, DYNMEM_ERR_OUT_OF_RANGE,
+                                  "%s %#" PRIx64 " would leave the versions %#" PRIx64
+                                  "..%#" PRIx64 " empty", pi->name, (uint64_t)value,
+                                  (uint64_t)(param == DYNMEM_SESSION_HOST_PARAM_VERSION_MIN ? value : lo),
+                                  (uint64_t)(param == DYNMEM_SESSION_HOST_PARAM_VERSION_MAX ? value : hi));
     h->param[param] = value;
     return 0;
 }
@@ -105,8 +129,9 @@ int dynmem_session_host_get_param(const dynmem_session_host *h,
 /* Every entry point that takes a time checks it first. */
 static int advance(dynmem_session_host *h, uint64_t now)
 {
+    h->detail[0] = '\0';
     if (now < h->now)
-        return DYNMEM_ERR_SESSION_TIME_BACKWARDS;
+        return dynmem__session_time_backwards(h->detail, now, h->now);
     h->now = now;
     return 0;
 }
@@ -119,7 +144,8 @@ int dynmem_session_host_open(dynmem_session_host *h, uint64_t now_ms)
     if (rc)
         return rc;
     if (h->state != DYNMEM_SESSION_HOST_WAIT_CHANNEL)
-        return DYNMEM_ERR_BAD_STATE;
+        return dynmem__detail_set(h->detail, DYNMEM_ERR_BAD_STATE, "the channel is already open "
+                                  "(state %s)", state_names[h->state]);
     h->state = DYNMEM_SESSION_HOST_VERSION;
     return 0;
 }
@@ -157,11 +183,14 @@ int dynmem_session_host_close(dynmem_session_host *h, uint64_t now_ms)
 int dynmem_session_host_reset(dynmem_session_host *h, uint64_t now_ms,
                               enum dynmem_session_reset kind)
 {
-    if (!h || (kind != DYNMEM_SESSION_RESET_VMBUS && kind != DYNMEM_SESSION_RESET_SYSTEM))
+    if (!h)
         return DYNMEM_ERR_INVALID_ARGUMENT;
     int rc = advance(h, now_ms);
     if (rc)
         return rc;
+    if (kind != DYNMEM_SESSION_RESET_VMBUS && kind != DYNMEM_SESSION_RESET_SYSTEM)
+        return dynmem__detail_set(h->detail, DYNMEM_ERR_INVALID_ARGUMENT, "reset kind %d is "
+                                  "neither VMBUS (1) nor SYSTEM (2)", (int)kind);
     shut(h, kind);
     h->trans_id = 0;
     if (kind == DYNMEM_SESSION_RESET_VMBUS)
@@ -200,7 +229,9 @@ static int reply(dynmem_session_host *h, const struct dynmem_proto_msg *m)
     if (rc) {
         /* The caller is not taking packets while the guest keeps asking. */
         dynmem__host_refuse(h, DYNMEM_ERR_SESSION_FLOOD, m->type, 0, 0);
-        return DYNMEM_ERR_SESSION_FLOOD;
+        return dynmem__detail_set(h->detail, DYNMEM_ERR_SESSION_FLOOD, "%s: %u replies wait "
+                                  "unsent (take them with dynmem_session_host_next_send())",
+                                  dynmem_proto_type_name(m->type), h->out.count);
     }
     return 0;
 }
@@ -218,7 +249,13 @@ static int on_version(dynmem_session_host *h, const struct dynmem_proto_msg *m)
         return rc;
     if (!ok) {
         dynmem__host_refuse(h, DYNMEM_ERR_SESSION_VERSION_POLICY, m->type, 0, 0);
-        return DYNMEM_ERR_SESSION_VERSION_POLICY;
+        return dynmem__detail_set(h->detail, DYNMEM_ERR_SESSION_VERSION_POLICY, "VERSION_REQUEST: "
+                                  "version %#" PRIx32 " outside the policy %#" PRIx64 "..%#"
+                                  PRIx64 "%s", v,
+                                  (uint64_t)h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_MIN],
+                                  (uint64_t)h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_MAX],
+                                  h->param[DYNMEM_SESSION_HOST_PARAM_VERSION_KNOWN_ONLY]
+                                      ? " (known versions only)" : "");
     }
     h->version = codec_version(v);
     h->state = DYNMEM_SESSION_HOST_CAPS;
@@ -284,7 +321,12 @@ static int on_status(dynmem_session_host *h, const struct dynmem_proto_msg *m)
 {
     if (!status_allowed(h)) {
         h->c.status_flood++;
-        return DYNMEM_ERR_SESSION_FLOOD;
+        return dynmem__detail_set(h->detail, DYNMEM_ERR_SESSION_FLOOD, "STATUS_REPORT: more than "
+                                  "one per %" PRId64 " ms on average, bursts up to %" PRId64
+                                  " (%" PRIu64 " refused so far)",
+                                  h->param[DYNMEM_SESSION_HOST_PARAM_STATUS_MIN_INTERVAL_MS],
+                                  h->param[DYNMEM_SESSION_HOST_PARAM_STATUS_BURST],
+                                  h->c.status_flood);
     }
     h->c.status_reports++;
     const struct dynmem_proto_status_report *s = &m->body.status_report;
@@ -319,22 +361,26 @@ static uint32_t expected_state(uint16_t type)
 static int dispatch(dynmem_session_host *h, const void *buf, size_t len)
 {
     if (h->state == DYNMEM_SESSION_HOST_WAIT_CHANNEL)
-        return DYNMEM_ERR_SESSION_CLOSED;
+        return dynmem__detail_set(h->detail, DYNMEM_ERR_SESSION_CLOSED, "packet of %zu bytes "
+                                  "while the channel is closed (dynmem_session_host_open() opens "
+                                  "it)", len);
     struct dynmem_proto_msg m = DYNMEM_PROTO_MSG_INIT;
     int rc = dynmem_proto_decode(&m, buf, len, h->version, NULL);
     if (rc)
         return rc;
     if (m.type == DYNMEM_PROTO_STATUS_REPORT) {
         if (h->state < DYNMEM_SESSION_HOST_CAPS)
-            return DYNMEM_ERR_SESSION_WRONG_STATE;
+            return dynmem__session_wrong_state(h->detail, m.type, state_names[h->state]);
         return on_status(h, &m);
     }
     uint32_t want = expected_state(m.type);
+    if (!want && m.type == DYNMEM_PROTO_ERROR)
+        return dynmem__session_wrong_state(h->detail, m.type, state_names[h->state]);
     if (!want)
-        return m.type == DYNMEM_PROTO_ERROR ? DYNMEM_ERR_SESSION_WRONG_STATE
-                                            : DYNMEM_ERR_SESSION_DIRECTION;
+        return dynmem__detail_set(h->detail, DYNMEM_ERR_SESSION_DIRECTION, "%s only travels from "
+                                  "host to guest", dynmem_proto_type_name(m.type));
     if (want != h->state)
-        return DYNMEM_ERR_SESSION_WRONG_STATE;
+        return dynmem__session_wrong_state(h->detail, m.type, state_names[h->state]);
     rc = 0;
     switch (m.type) {
     case DYNMEM_PROTO_VERSION_REQUEST: return on_version(h, &m);
@@ -366,6 +412,8 @@ int dynmem_session_host_recv(dynmem_session_host *h, uint64_t now_ms, const void
     dynmem__host_timers(h);
     h->c.received++;
     rc = dispatch(h, buf, len);
+    if (rc)
+        (void)dynmem__session_packet_refused(h->detail, rc, buf, len);
     if (rc && !reported(rc)) {
         uint32_t type = 0xffff;
         if (len >= 2)
@@ -384,6 +432,7 @@ int dynmem_session_host_next_send(dynmem_session_host *h, void *buf, size_t cap,
 {
     if (!h || !out_len || (!buf && cap))
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    h->detail[0] = '\0';
     int rc = dynmem__outbox_take(&h->out, buf, cap, out_len);
     if (rc == 1)
         h->c.sent++;
@@ -421,6 +470,7 @@ int dynmem_session_host_next_event(dynmem_session_host *h, struct dynmem_session
 {
     if (!h || !ev)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    h->detail[0] = '\0';
     return dynmem__evq_pop(&h->evq, ev);
 }
 
@@ -466,6 +516,7 @@ int dynmem_session_host_clear_target(dynmem_session_host *h)
 {
     if (!h)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    h->detail[0] = '\0';
     h->target_set = false;
     return 0;
 }
@@ -473,10 +524,16 @@ int dynmem_session_host_clear_target(dynmem_session_host *h)
 int dynmem_session_host_start_action(dynmem_session_host *h, uint64_t now_ms, uint32_t kind,
                                      uint64_t bytes, uint64_t action_id)
 {
-    if (!h || bytes < DYNMEM_PAGE_SIZE)
+    if (!h)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    h->detail[0] = '\0';
+    if (bytes < DYNMEM_PAGE_SIZE)
+        return dynmem__detail_set(h->detail, DYNMEM_ERR_INVALID_ARGUMENT, "action %" PRIu64
+                                  ": %" PRIu64 " bytes is less than one page", action_id, bytes);
     if (kind < 1 || kind > 4)
-        return DYNMEM_ERR_UNSUPPORTED;
+        return dynmem__detail_set(h->detail, DYNMEM_ERR_UNSUPPORTED, "action %" PRIu64 ": kind %"
+                                  PRIu32 " is not one of 1..4 (enum dynmem_action_kind)",
+                                  action_id, kind);
     int rc = new_goal(h, now_ms);
     if (rc)
         return rc;
@@ -510,4 +567,11 @@ int dynmem_session_host_counters(const dynmem_session_host *h,
 int dynmem_session_host_state(const dynmem_session_host *h)
 {
     return h ? (int)h->state : DYNMEM_ERR_INVALID_ARGUMENT;
+}
+
+int dynmem_session_host_last_error(const dynmem_session_host *h, char *buf, size_t len)
+{
+    if (!h || (!buf && len))
+        return DYNMEM_ERR_INVALID_ARGUMENT;
+    return dynmem__detail_copy(h->detail, buf, len);
 }

@@ -42,6 +42,8 @@ struct dynmem_session_host {
     uint64_t tx_asked, tx_got, tx_start;
     /* counters */
     struct dynmem_session_host_counters c;
+    /* The latest refusal's detail (dynmem_session_host_last_error()). */
+    char detail[DYNMEM__DETAIL_LEN];
 };
 
 /* session_host_tx.c */

@@ -1,6 +1,8 @@
 /* Host (VSP) session: planning the next transaction from the target or the
  * action, the transactions themselves, and the timers. The memory map is
  * changed only here, and only on what the guest reported. */
+#include <inttypes.h>
+
 #include "session_host_internal.h"
 
 static uint64_t fig(const dynmem_session_host *h, enum dynmem_memmap_figure f)
@@ -268,6 +270,10 @@ static int take_ranges(dynmem_session_host *h, const struct dynmem_proto_msg *m,
             h->c.clamped++;
             dynmem__host_refuse(h, DYNMEM_ERR_SESSION_TOO_MUCH, m->type,
                                 DYNMEM_SESSION_FLAG_CLAMPED, r.page_count);
+            (void)dynmem__detail_first(h->detail, DYNMEM_ERR_SESSION_TOO_MUCH, "%s: %" PRIu64
+                                       " pages at page %#" PRIx64 ", only %" PRIu64 " of the %"
+                                       PRIu64 " asked still due", dynmem_proto_type_name(m->type),
+                                       r.page_count, r.start_page, left, h->tx_asked);
             if (!first)
                 first = DYNMEM_ERR_SESSION_TOO_MUCH;
             if (left == 0)
@@ -279,6 +285,10 @@ static int take_ranges(dynmem_session_host *h, const struct dynmem_proto_msg *m,
         if (rc) {
             h->c.ranges_refused++;
             dynmem__host_refuse(h, rc, m->type, 0, r.page_count);
+            (void)dynmem__detail_first(h->detail, rc, "%s: pages %#" PRIx64 "..%#" PRIx64
+                                       " (%" PRIu64 " pages): %s", dynmem_proto_type_name(m->type),
+                                       r.start_page, r.start_page + r.page_count - 1,
+                                       r.page_count, dynmem_strerror(rc));
             if (!first)
                 first = rc;
             continue;
@@ -330,7 +340,9 @@ void dynmem__host_on_hot_add(dynmem_session_host *h, const struct dynmem_proto_m
         h->c.clamped++;
         dynmem__host_refuse(h, DYNMEM_ERR_SESSION_TOO_MUCH, m->type, DYNMEM_SESSION_FLAG_CLAMPED,
                             claimed);
-        *rc = DYNMEM_ERR_SESSION_TOO_MUCH;
+        *rc = dynmem__detail_set(h->detail, DYNMEM_ERR_SESSION_TOO_MUCH, "HOT_ADD_RESPONSE: %"
+                                 PRIu64 " pages claimed added, %" PRIu64 " asked", claimed,
+                                 h->tx_asked);
     }
     if (r->result && r->page_count == 0)
         flags |= DYNMEM_SESSION_FLAG_PERMANENT;
@@ -338,6 +350,8 @@ void dynmem__host_on_hot_add(dynmem_session_host *h, const struct dynmem_proto_m
     if (e) {
         /* Could not be recorded (out of memory): counted as nothing added. */
         dynmem__host_refuse(h, e, m->type, 0, claimed);
+        (void)dynmem__detail_first(h->detail, e, "HOT_ADD_RESPONSE: %" PRIu64 " pages claimed "
+                                   "could not be recorded: %s", claimed, dynmem_strerror(e));
         if (!*rc)
             *rc = e;
         (void)dynmem_memmap_hot_add_done(h->map, h->tx_start, h->tx_asked, 0, NULL);

@@ -6,6 +6,7 @@
 #include <dynmem/session.h>
 
 #include "alloc.h"
+#include "detail.h"
 
 /* Events queued at most. Facts of one transaction are merged into one
  * queued event and a status report replaces the one still queued, so only
@@ -42,5 +43,14 @@ int dynmem__outbox_put(struct dynmem__outbox *o, const struct dynmem_proto_msg *
                        uint32_t version);
 /* dynmem_session_*_next_send(): 1, 0 or an error. */
 int dynmem__outbox_take(struct dynmem__outbox *o, void *buf, size_t cap, size_t *out_len);
+
+/* Refusal details both sides share (dynmem_session_*_last_error()). Each
+ * returns rc. A time before the session's latest: */
+int dynmem__session_time_backwards(char *detail, uint64_t now_ms, uint64_t latest_ms);
+/* A packet refused with rc: its type (from its first bytes), size and the
+ * code's text, unless a more specific detail was already written. */
+int dynmem__session_packet_refused(char *detail, int rc, const void *buf, size_t len);
+/* A message that arrives in a state where it does not belong. */
+int dynmem__session_wrong_state(char *detail, uint32_t msg_type, const char *state);
 
 #endif

@@ -66,15 +66,33 @@ static int lib(struct run *r, int rc, const char *what, const struct vmrun *v)
                  dynmem_strerror(rc), dynmem_error_name(rc));
 }
 
-/* A refused balancer call: as lib(), with the balancer's own detail of the
- * refusal (which VM, field or setting and the numbers) when it gave one. */
-static int bal(struct run *r, int rc, const char *what, const struct vmrun *v)
+/* As lib(), with the refusing handle's own detail (`detail`, from its
+ * last_error function) when it gave one. */
+static int lib_detail(struct run *r, int rc, const char *what, const struct vmrun *v,
+                      const char *detail)
 {
-    char detail[192];
-    if (rc >= 0 || dynmem_balancer_last_error(r->b, detail, sizeof detail) <= 0)
+    if (rc >= 0 || !detail[0])
         return lib(r, rc, what, v);
     return failf(r, "%s%s%s: %s (%s): %s", what, v ? " " : "", v ? v->spec.name : "",
                  dynmem_strerror(rc), dynmem_error_name(rc), detail);
+}
+
+/* A refused balancer call: which VM, field or setting and the numbers. */
+static int bal(struct run *r, int rc, const char *what, const struct vmrun *v)
+{
+    char detail[192] = "";
+    if (rc < 0)
+        (void)dynmem_balancer_last_error(r->b, detail, sizeof detail);
+    return lib_detail(r, rc, what, v, detail);
+}
+
+/* A refused call on a VM's host session: what was wrong, with the figures. */
+static int host_session(struct run *r, int rc, const char *what, const struct vmrun *v)
+{
+    char detail[192] = "";
+    if (rc < 0)
+        (void)dynmem_session_host_last_error(v->link.h, detail, sizeof detail);
+    return lib_detail(r, rc, what, v, detail);
 }
 
 static int check(struct run *r, const char *after)
@@ -277,8 +295,8 @@ static int take_actions(struct run *r)
                 return -1;
             continue;
         }
-        if (lib(r, dynmem_session_host_start_action(v->link.h, r->now, a.kind, a.bytes,
-                                                    a.action_id), "action", v))
+        if (host_session(r, dynmem_session_host_start_action(v->link.h, r->now, a.kind, a.bytes,
+                                                             a.action_id), "action", v))
             return -1;
     }
     return lib(r, got, "next action", NULL) ? -1 : taken;

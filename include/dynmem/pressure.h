@@ -384,9 +384,39 @@ DYNMEM_API int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64
 
 /**
  * Forget every sample (settings are kept), e.g. after a guest reboot.
+ * Clears the detail of dynmem_pressure_last_error().
  * @param p the estimator; NULL is a no-op
  */
 DYNMEM_API void dynmem_pressure_reset(dynmem_pressure *p);
+
+/**
+ * The detail of the estimator's latest refusal, in one line of English that
+ * names the field or setting and the figures, e.g. "sample at 5000 ms: more
+ * memory available than in total (committed 600 MiB, available 2048 MiB,
+ * total 1024 MiB)", "sample at 4000 ms is older than the latest sample or
+ * query, at 5000 ms", "query at 7000 ms: assigned memory 0",
+ * "DYNMEM_PRESSURE_PARAM_WINDOW_MS 0 outside 1..86400000" or
+ * "DYNMEM_PRESSURE_PARAM_MINIMUM_BYTES: minimum 4096 MiB above maximum
+ * 2048 MiB".
+ *
+ * Lifetime: as dynmem_balancer_last_error(): each call that takes the
+ * estimator as a non-const handle (set_param, add_sample, query, reset)
+ * clears the detail when it starts and sets it when it refuses, so the text
+ * describes the latest such call, and is "" if that call succeeded or had
+ * nothing to add to its error code (a NULL argument). Calls taking a const
+ * handle leave it. A balancer's own estimators are fed through the balancer,
+ * whose dynmem_balancer_last_error() says what it refused. It is kept in a
+ * fixed array inside the handle: no allocation, no global or thread-local
+ * state. Thread safety: as every call on the handle (one thread at a time).
+ * @param p the estimator
+ * @param[out] buf receives the text, cut to fit and NUL-terminated when
+ *        @p len > 0; may be NULL when @p len is 0
+ * @param len size of @p buf
+ * @return the length of the full text (as snprintf: it was cut if this is
+ *         >= len; 0 when there is no detail), or DYNMEM_ERR_INVALID_ARGUMENT
+ *         (@p p NULL, or @p buf NULL with @p len > 0)
+ */
+DYNMEM_API int dynmem_pressure_last_error(const dynmem_pressure *p, char *buf, size_t len);
 
 /**
  * The target for a demand, as a pure function: demand x (1 + buffer/100)

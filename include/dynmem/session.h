@@ -536,6 +536,37 @@ DYNMEM_API int dynmem_session_host_counters(const dynmem_session_host *h,
 DYNMEM_API int dynmem_session_host_state(const dynmem_session_host *h);
 
 /**
+ * The detail of the host session's latest refusal, in one line of English
+ * that names the message type, what was wrong and the figures, e.g.
+ * "BALLOON_RESPONSE: pages 0x100000..0x1000ff (256 pages): pages are not
+ * guest memory", "STATUS_REPORT: more than one per 250 ms on average, bursts
+ * up to 60 (3 refused so far)", "VERSION_REQUEST: version 0x20000 outside the
+ * policy 0x3..0x10000 (known versions only)", "UNBALLOON_REQUEST only travels from host to
+ * guest", "DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS 0 outside 1..3600000"
+ * or "time 5 ms is before the session's latest, 9 ms". A refused packet is
+ * also counted and queued as a REFUSED event, as before.
+ *
+ * Lifetime: as dynmem_balancer_last_error(): each call that takes the
+ * session as a non-const handle clears the detail when it starts and sets
+ * it when it refuses, so the text describes the latest such call, and is
+ * "" if that call succeeded or had nothing to add to its error code (a NULL
+ * argument). Of several refusals in one packet (ranges), it describes the
+ * first, the one the returned code names. Calls taking a const handle leave
+ * it. It is kept in a fixed array inside the handle: no allocation, no
+ * global or thread-local state; it is written only when a call refuses.
+ * Thread safety: as every call on the handle (one thread at a time).
+ * @param h the session
+ * @param[out] buf receives the text, cut to fit and NUL-terminated when
+ *        @p len > 0; may be NULL when @p len is 0
+ * @param len size of @p buf
+ * @return the length of the full text (as snprintf: it was cut if this is
+ *         >= len; 0 when there is no detail), or DYNMEM_ERR_INVALID_ARGUMENT
+ *         (@p h NULL, or @p buf NULL with @p len > 0)
+ */
+DYNMEM_API int dynmem_session_host_last_error(const dynmem_session_host *h, char *buf,
+                                              size_t len);
+
+/**
  * Turn a status event into a pressure sample
  * (dynmem_pressure_sample_from_dm_status()), with the host's ballooned
  * memory (@c bytes of the event) taken out of the committed figure: Linux
@@ -832,6 +863,35 @@ DYNMEM_API const dynmem_pageset *dynmem_session_guest_ballooned(const dynmem_ses
  * @return the version, 0 if none or @p g is NULL
  */
 DYNMEM_API uint32_t dynmem_session_guest_version(const dynmem_session_guest *g);
+
+/**
+ * The detail of the guest session's latest refusal, in one line of English
+ * that names the message type, what was wrong and the figures, e.g.
+ * "BALLOON_REQUEST not expected in state CAPS", "STATUS_REPORT only
+ * travels from guest to host" (in state READY),
+ * "DYNMEM_SESSION_GUEST_PARAM_VERSION_FIRST 0x5 is not 0x3, 0x10000 or
+ * 0x20000", or "memory pages 0x0..0x3ffff (262144 pages) overlap memory
+ * already added".
+ *
+ * Lifetime: as dynmem_balancer_last_error(): each call that takes the
+ * session as a non-const handle clears the detail when it starts and sets
+ * it when it refuses, so the text describes the latest such call, and is
+ * "" if that call succeeded or had nothing to add to its error code (a NULL
+ * argument). Of several refusals in one packet (ranges), it describes the
+ * first, the one the returned code names. Calls taking a const handle leave
+ * it. It is kept in a fixed array inside the handle: no allocation, no
+ * global or thread-local state; it is written only when a call refuses.
+ * Thread safety: as every call on the handle (one thread at a time).
+ * @param g the session
+ * @param[out] buf receives the text, cut to fit and NUL-terminated when
+ *        @p len > 0; may be NULL when @p len is 0
+ * @param len size of @p buf
+ * @return the length of the full text (as snprintf: it was cut if this is
+ *         >= len; 0 when there is no detail), or DYNMEM_ERR_INVALID_ARGUMENT
+ *         (@p g NULL, or @p buf NULL with @p len > 0)
+ */
+DYNMEM_API int dynmem_session_guest_last_error(const dynmem_session_guest *g, char *buf,
+                                               size_t len);
 
 /** @} */
 

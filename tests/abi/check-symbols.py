@@ -15,6 +15,8 @@ import re
 import subprocess
 import sys
 
+from mapfile import map_nodes
+
 API_DECL = re.compile(r"\bDYNMEM_API\b[^;{}()]*?\b(dynmem_\w+)\s*\(", re.S)
 
 
@@ -29,12 +31,9 @@ def header_symbols(header_dir):
 
 
 def map_symbols(map_path):
-    text = re.sub(r"/\*.*?\*/", "", pathlib.Path(map_path).read_text(), flags=re.S)
     nodes = {}
-    for node, body in re.findall(r"(\w[\w.]*)\s*\{(.*?)\}\s*[\w.]*\s*;", text, flags=re.S):
-        body = re.sub(r"\blocal\s*:\s*\*\s*;", "", body)
-        body = re.sub(r"\bglobal\s*:", "", body)
-        for name in re.findall(r"([A-Za-z_]\w*)\s*;", body):
+    for node, names in map_nodes(map_path).items():
+        for name in names:
             if name in nodes:
                 sys.exit(f"FAIL: {name} appears in the map twice")
             nodes[name] = node

@@ -321,6 +321,14 @@ static void t_pressure_reset(struct world *w)
     NO_OP("p", dynmem_pressure_reset(NULL));
 }
 
+static void t_pressure_last_error(struct world *w)
+{
+    char text[64] = "x";
+    REFUSED("p", dynmem_pressure_last_error(NULL, text, sizeof text));
+    REFUSED("buf", dynmem_pressure_last_error(w->p, NULL, sizeof text));
+    UNCHANGED("p", text[0], 'x');
+}
+
 static void t_pressure_target(struct world *w)
 {
     uint32_t buffer = w->kind == WORLD_HOSTILE ? 1 : 20;
@@ -384,6 +392,7 @@ const struct null_entry null_entries_codec[] = {
     E(dynmem_pressure_add_sample, t_pressure_add_sample),
     E(dynmem_pressure_free, t_pressure_free),
     E(dynmem_pressure_get_param, t_pressure_get_param),
+    E(dynmem_pressure_last_error, t_pressure_last_error),
     E_OPT(dynmem_pressure_new, t_pressure_new, "alloc"),
     E(dynmem_pressure_param_bounds, t_pressure_param_bounds),
     E(dynmem_pressure_query, t_pressure_query),

@@ -274,6 +274,14 @@ static void t_session_counters(struct world *w)
     REFUSED("out", dynmem_session_host_counters(w->sp.h, NULL));
 }
 
+static void t_host_last_error(struct world *w)
+{
+    char text[64] = "x";
+    REFUSED("h", dynmem_session_host_last_error(NULL, text, sizeof text));
+    REFUSED("buf", dynmem_session_host_last_error(w->sp.h, NULL, sizeof text));
+    UNCHANGED("h", text[0], 'x');
+}
+
 static void t_host_state(struct world *w)
 {
     REFUSED("h", dynmem_session_host_state(NULL));
@@ -385,6 +393,14 @@ static void t_guest_ballooned(struct world *w)
     NO_OBJECT("g", dynmem_session_guest_ballooned(NULL));
 }
 
+static void t_guest_last_error(struct world *w)
+{
+    char text[64] = "x";
+    REFUSED("g", dynmem_session_guest_last_error(NULL, text, sizeof text));
+    REFUSED("buf", dynmem_session_guest_last_error(w->sp.g, NULL, sizeof text));
+    UNCHANGED("g", text[0], 'x');
+}
+
 static void t_guest_version(struct world *w)
 {
     GIVES("g", dynmem_session_guest_version(NULL), 0);
@@ -437,6 +453,7 @@ const struct null_entry null_entries_engines[] = {
     E(dynmem_session_guest_next_deadline, t_guest_next_deadline),
     E(dynmem_session_guest_next_event, t_guest_next_event),
     E(dynmem_session_guest_next_send, t_guest_next_send),
+    E(dynmem_session_guest_last_error, t_guest_last_error),
     E(dynmem_session_guest_param_bounds, t_guest_param_bounds),
     E(dynmem_session_guest_recv, t_guest_recv),
     E(dynmem_session_guest_reset, t_guest_reset),
@@ -450,6 +467,7 @@ const struct null_entry null_entries_engines[] = {
     E(dynmem_session_host_counters, t_session_counters),
     E(dynmem_session_host_free, t_host_free),
     E(dynmem_session_host_get_param, t_host_get_param),
+    E(dynmem_session_host_last_error, t_host_last_error),
     E_OPT(dynmem_session_host_new, t_host_new, "alloc"),
     E(dynmem_session_host_next_deadline, t_host_next_deadline),
     E(dynmem_session_host_next_event, t_host_next_event),

@@ -14,7 +14,8 @@ def new_handle(prefix, c_type):
 
 class ParamAccess:
     """Mixin for a handle with key/value settings (the C functions
-    <prefix>_set_param, _get_param and _param_bounds, keyed by a C enum).
+    <prefix>_set_param, _get_param and _param_bounds, keyed by a C enum),
+    whose refusals leave their detail for <prefix>_last_error().
 
     A subclass sets _PARAM (the Python enum of the keys), _PREFIX (e.g.
     'dynmem_pressure') and _CTYPE (the handle's C type), and may convert
@@ -36,9 +37,21 @@ class ParamAccess:
     def _param_out(self, key, value):
         return value
 
+    def last_error(self):
+        """The detail of the latest refusal by this handle
+        (<prefix>_last_error()): one line naming the field, setting or
+        message and the figures; '' if the latest call succeeded."""
+        fn = getattr(lib, self._PREFIX + '_last_error')
+        n = check(fn(self._handle, ffi.NULL, 0), self._PREFIX + '_last_error')
+        buf = ffi.new('char[]', n + 1)
+        fn(self._handle, buf, n + 1)
+        return ffi.string(buf).decode()
+
     def _check(self, rc, function, **details):
-        """check() for a call on this handle; a subclass whose handle keeps
-        the detail of its latest refusal adds it as ``detail``."""
+        """check() for a call on this handle: a refusal's Error carries the
+        handle's own detail (last_error()) as ``detail`` when it has one."""
+        if rc < 0:
+            details.setdefault('detail', self.last_error() or None)
         return check(rc, function, **details)
 
     @classmethod

@@ -268,19 +268,6 @@ class Balancer(ParamAccess):
     def _param_in(self, key, value):
         return param(Policy, value) if key == BalancerParam.POLICY else value
 
-    def last_error(self):
-        """The detail of the latest refusal by this balancer
-        (dynmem_balancer_last_error()), e.g. 'vm 4294967296: minimum 512 MiB
-        above startup 256 MiB'; '' if the latest call succeeded."""
-        return _explained(lambda buf, n: lib.dynmem_balancer_last_error(self._handle, buf, n))[1]
-
-    def _check(self, rc, function, **details):
-        """Raise Error for a refused call, its ``detail`` the balancer's own
-        (dynmem_balancer_last_error()) when it has one."""
-        if rc < 0:
-            details.setdefault('detail', self.last_error() or None)
-        return check(rc, function, **details)
-
     def _param_out(self, key, value):
         return enum_or_int(Policy, value) if key == BalancerParam.POLICY else value
 

@@ -199,16 +199,17 @@ class PressureEstimator(ParamAccess):
     def add_sample(self, sample=None, **fields):
         """Feed one Sample (or its fields as keyword arguments); samples come
         in time order."""
-        check(lib.dynmem_pressure_add_sample(self._handle, _sample_arg(sample, fields)),
-              'dynmem_pressure_add_sample')
+        self._check(lib.dynmem_pressure_add_sample(self._handle, _sample_arg(sample, fields)),
+                    'dynmem_pressure_add_sample')
 
     def query(self, now_ms, assigned_bytes):
         """The Report at ``now_ms`` for a VM that holds ``assigned_bytes`` now
         (also recorded in the window history)."""
         r = new_sized('struct dynmem_pressure_report')
-        check(lib.dynmem_pressure_query(self._handle, u64('now_ms', now_ms),
-                                        integer('assigned_bytes', assigned_bytes, 1, (1 << 64) - 1),
-                                        r), 'dynmem_pressure_query')
+        self._check(lib.dynmem_pressure_query(self._handle, u64('now_ms', now_ms),
+                                              integer('assigned_bytes', assigned_bytes, 1,
+                                                      (1 << 64) - 1),
+                                              r), 'dynmem_pressure_query')
         return Report(flags=ReportFlag(r.flags), demand_bytes=r.demand_bytes,
                       target_bytes=r.target_bytes, pressure=r.pressure,
                       average_pressure=r.average_pressure, minimum_pressure=r.minimum_pressure,

@@ -165,7 +165,7 @@ class _Session:
         """Hand over one packet the peer sent (exactly one message). Return 0
         if it was taken, or the ErrorCode naming why it was refused (the
         session stays usable; the refusal is counted and queued as a REFUSED
-        event). Raise Error for a call that changes nothing (time going
+        event, and last_error() says what was wrong with the figures). Raise Error for a call that changes nothing (time going
         backwards)."""
         data = byteslike('data', data)
         now = u64('now_ms', now_ms)
@@ -173,7 +173,7 @@ class _Session:
         rc = fn(self._handle, now, data, len(data))
         self._raise_hook_error()
         if rc in (lib.DYNMEM_ERR_INVALID_ARGUMENT, lib.DYNMEM_ERR_SESSION_TIME_BACKWARDS):
-            check(rc, name)
+            self._check(rc, name)
         return enum_or_int(ErrorCode, rc) if rc else 0
 
     def _raise_hook_error(self):
@@ -186,7 +186,7 @@ class _Session:
         fn, name = self._fn('next_send')
         rc = fn(self._handle, buf, len(buf), out_len)
         self._raise_hook_error()
-        if check(rc, name) == 0:
+        if self._check(rc, name) == 0:
             return None
         return bytes(ffi.buffer(buf, out_len[0]))
 
@@ -202,7 +202,7 @@ class _Session:
         fn, name = self._fn('tick')
         rc = fn(self._handle, u64('now_ms', now_ms))
         self._raise_hook_error()
-        check(rc, name)
+        self._check(rc, name)
 
     def next_deadline(self):
         """When the session next needs tick(), in ms, or None if no timer is armed."""
@@ -214,7 +214,7 @@ class _Session:
         """The next SessionEvent, or None if the queue is empty."""
         ev = new_sized(_EVENT)
         fn, name = self._fn('next_event')
-        if check(fn(self._handle, ev), name) == 0:
+        if self._check(fn(self._handle, ev), name) == 0:
             return None
         return SessionEvent._from_c(ev)
 
@@ -228,7 +228,7 @@ class _Session:
     def reset(self, now_ms, kind):
         """A reset of kind ``kind`` (a Reset or its name, 'vmbus' or 'system')."""
         fn, name = self._fn('reset')
-        check(fn(self._handle, u64('now_ms', now_ms), _reset_kind(kind)), name)
+        self._check(fn(self._handle, u64('now_ms', now_ms), _reset_kind(kind)), name)
 
 
 class SessionHost(ParamAccess, _Session):
@@ -262,23 +262,23 @@ class SessionHost(ParamAccess, _Session):
 
     def open(self, now_ms):
         """The guest opened the channel: negotiation starts."""
-        check(lib.dynmem_session_host_open(self._handle, u64('now_ms', now_ms)),
+        self._check(lib.dynmem_session_host_open(self._handle, u64('now_ms', now_ms)),
               'dynmem_session_host_open')
 
     def close(self, now_ms):
         """The channel closed: a transaction in flight ends (FINAL, FAILED, RESET)."""
-        check(lib.dynmem_session_host_close(self._handle, u64('now_ms', now_ms)),
+        self._check(lib.dynmem_session_host_close(self._handle, u64('now_ms', now_ms)),
               'dynmem_session_host_close')
 
     def set_target(self, now_ms, target_bytes):
         """Aim for a guest size in bytes (the map's CURRENT figure); facts carry action_id 0."""
-        check(lib.dynmem_session_host_set_target(self._handle, u64('now_ms', now_ms),
+        self._check(lib.dynmem_session_host_set_target(self._handle, u64('now_ms', now_ms),
                                                  u64('target_bytes', target_bytes)),
               'dynmem_session_host_set_target')
 
     def clear_target(self):
         """Stop aiming for a target (a transaction in flight still ends normally)."""
-        check(lib.dynmem_session_host_clear_target(self._handle),
+        self._check(lib.dynmem_session_host_clear_target(self._handle),
               'dynmem_session_host_clear_target')
 
     def start_action(self, now_ms, kind, nbytes=None, action_id=None):
@@ -293,7 +293,7 @@ class SessionHost(ParamAccess, _Session):
         elif nbytes is None:
             raise TypeError('start_action needs the bytes to move')
         kind = param(ActionKind, kind.replace('-', '_') if isinstance(kind, str) else kind)
-        check(lib.dynmem_session_host_start_action(
+        self._check(lib.dynmem_session_host_start_action(
             self._handle, u64('now_ms', now_ms), kind, integer('bytes', nbytes, 1, (1 << 64) - 1),
             u64('action_id', 0 if action_id is None else action_id)),
             'dynmem_session_host_start_action')
@@ -345,7 +345,7 @@ class SessionGuest(ParamAccess, _Session):
 
     def add_memory(self, start, count):
         """Give the guest memory it booted with (pages)."""
-        check(lib.dynmem_session_guest_add_memory(self._handle, u64('start', start),
+        self._check(lib.dynmem_session_guest_add_memory(self._handle, u64('start', start),
                                                   integer('count', count, 1, (1 << 64) - 1)),
               'dynmem_session_guest_add_memory')
 
@@ -374,7 +374,7 @@ class SessionGuest(ParamAccess, _Session):
     def _set_hook(self, attr, fn, setter, callback, name):
         if fn is not None and not callable(fn):
             raise TypeError(f'the hook must be callable or None, not {type(fn).__name__}')
-        check(setter(self._handle, ffi.NULL if fn is None else callback,
+        self._check(setter(self._handle, ffi.NULL if fn is None else callback,
                      ffi.NULL if fn is None else self._self), name)
         setattr(self, attr, fn)
 
@@ -385,7 +385,7 @@ class SessionGuest(ParamAccess, _Session):
 
     def connect(self, now_ms):
         """Open the channel: the first version request is queued."""
-        check(lib.dynmem_session_guest_connect(self._handle, u64('now_ms', now_ms)),
+        self._check(lib.dynmem_session_guest_connect(self._handle, u64('now_ms', now_ms)),
               'dynmem_session_guest_connect')
 
     @property

@@ -44,7 +44,7 @@ def source_root():
 def package_text():
     """The package's Python source, with handle and settings prefixes expanded to the
     functions they call (<prefix>_new/_free, and for ParamAccess also
-    _set_param/_get_param/_param_bounds)."""
+    _set_param/_get_param/_param_bounds/_last_error)."""
     pkg = pathlib.Path(dynmem.__file__).parent
     text = '\n'.join(p.read_text(encoding='utf-8') for p in sorted(pkg.glob('*.py')))
     for prefix in re.findall(r"new_handle\('(\w+)'", text):
@@ -52,7 +52,7 @@ def package_text():
     for prefix in re.findall(r"_PREFIX = '(\w+)'", text):
         # ParamAccess creates its handle with new_handle(_PREFIX, ...) too.
         text += f'\n{prefix}_new {prefix}_free {prefix}_set_param {prefix}_get_param'
-        text += f' {prefix}_param_bounds'
+        text += f' {prefix}_param_bounds {prefix}_last_error'
     return text
 
 

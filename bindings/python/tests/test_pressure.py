@@ -96,3 +96,26 @@ def test_target():
     with pytest.raises(dynmem.Error) as e:
         dynmem.pressure_target(1, 20, 4 * MIB, 2 * MIB)
     assert e.value.code == dynmem.ErrorCode.PRESSURE_MIN_ABOVE_MAX
+
+
+def test_refusals_carry_the_estimator_detail():
+    """Error.detail of a refused estimator call is dynmem_pressure_last_error()."""
+    p = dynmem.PressureEstimator()
+    assert p.last_error() == ''
+    with pytest.raises(dynmem.Error) as e:
+        p.add_sample(time_ms=5000, committed_bytes=600 * MIB, available_bytes=2048 * MIB,
+                     total_bytes=1024 * MIB)
+    assert e.value.code == dynmem.ErrorCode.PRESSURE_INCONSISTENT
+    assert e.value.detail == ('sample at 5000 ms: more memory available than in total '
+                              '(committed 600 MiB, available 2048 MiB, total 1024 MiB)')
+    assert e.value.detail in str(e.value)
+    p.add_sample(time_ms=5000, committed_bytes=600 * MIB)
+    assert p.last_error() == ''
+    with pytest.raises(dynmem.Error) as e:
+        p.query(4000, 1024 * MIB)
+    assert e.value.detail == 'query at 4000 ms is older than the latest sample or query, at 5000 ms'
+    with pytest.raises(dynmem.Error) as e:
+        p.set_param('window_ms', 0)
+    assert e.value.detail == 'DYNMEM_PRESSURE_PARAM_WINDOW_MS 0 outside 1..86400000'
+    p.reset()
+    assert p.last_error() == ''

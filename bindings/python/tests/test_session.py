@@ -312,3 +312,38 @@ def test_guest_settings_read_back():
     with pytest.raises(dynmem.Error) as e:
         g.set_param('hot_add_alignment', 16)
     assert e.value.code == dynmem.ErrorCode.OUT_OF_RANGE
+
+
+def test_refusals_carry_the_session_detail():
+    """A refused guest message leaves the host's last_error() naming the
+    message, what was wrong and the figures; an Error raised by a session
+    call carries its handle's detail."""
+    p = Pair()
+    p.connect()
+    p.host.events()
+    assert p.host.last_error() == ''
+    p.host.set_target(p.now, (4 * GIB_PAGES - 256) << 12)
+    assert p.host.state == HostState.BALLOON
+    p.host.sends()
+    bad = dynmem.encode(dynmem.BalloonResponse(more_pages=True,
+                                               ranges=[(8 * GIB_PAGES, 16)]))
+    assert p.host.recv(bad, p.now) == dynmem.ErrorCode.PAGES_OUTSIDE
+    assert p.host.last_error() == ('BALLOON_RESPONSE: pages 0x200000..0x20000f (16 pages): '
+                                   'pages are not guest memory')
+    with pytest.raises(dynmem.Error) as e:
+        p.host.tick(p.now - 1)
+    assert e.value.detail == f"time {p.now - 1} ms is before the session's latest, {p.now} ms"
+    with pytest.raises(dynmem.Error) as e:
+        p.host.set_param('reply_timeout_ms', 0)
+    assert e.value.detail == 'DYNMEM_SESSION_HOST_PARAM_REPLY_TIMEOUT_MS 0 outside 1..3600000'
+    p.host.set_param('reply_timeout_ms', 5)
+    assert p.host.last_error() == ''
+
+    g = dynmem.SessionGuest(memory=[(0, GIB_PAGES)])
+    with pytest.raises(dynmem.Error) as e:
+        g.add_memory(1000, 10)
+    assert e.value.detail == 'memory pages 0x3e8..0x3f1 (10 pages) overlap memory already added'
+    assert g.last_error() == e.value.detail
+    assert g.recv(dynmem.encode(dynmem.BalloonRequest(num_pages=1)), 0) == \
+        dynmem.ErrorCode.SESSION_CLOSED
+    assert 'while the channel is closed' in g.last_error()
