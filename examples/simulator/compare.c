@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DENSITY_DEFICIT_PCT 0.1
-
 /* Each policy's part of a comparison: its run over the whole scenario,
  * then its density search, a bisection in which `lo` VMs are known to fit
  * and `hi` are known not to (hi = n_vms + 1 until the full list is tried).
@@ -64,7 +62,7 @@ static bool result_fits(const struct sim_result *res)
         return false;
     struct sim_totals t;
     sim_totals(res, &t);
-    bool ok = t.never_started == 0 && t.deficit_time_pct <= DENSITY_DEFICIT_PCT;
+    bool ok = t.never_started == 0 && t.deficit_time_pct <= SIM_DENSITY_DEFICIT_PCT;
     for (int i = 0; i < res->n_vms && ok; i++)
         ok = res->vm[i].running_s > 0; /* a VM that was never admitted does not fit */
     return ok;
@@ -135,7 +133,7 @@ static int run_job(void *ctx, void *job)
     if (j->n) {
         o.n_vms = j->n;
         o.static_at_peak = j->policy == DYNMEM_POLICY_STATIC;
-        o.stop_above_deficit_pct = DENSITY_DEFICIT_PCT;
+        o.stop_above_deficit_pct = SIM_DENSITY_DEFICIT_PCT;
     }
     if (sim_run(c->sc, &o, &j->res) == 0)
         return 0;
@@ -254,7 +252,7 @@ static void print_deficit_ratio(FILE *f, const char *label, const struct sim_com
 
 void sim_print_compare(FILE *f, const struct sim_scenario *sc,
                        const struct sim_compare_row rows[SIM_POLICIES], bool with_density,
-                       double limit)
+                       double limit, int density_limit)
 {
     fprintf(f, "policy comparison on %s (%d VMs, host %llu MiB)\n", sc->name, sc->n_vms,
             (unsigned long long)(sc->host_bytes >> 20));
@@ -279,20 +277,26 @@ void sim_print_compare(FILE *f, const struct sim_scenario *sc,
         fprintf(f, "dynmem density / static sizing: %d / %d = %.2f (goal >= 1.4)\n", dm->density,
                 rows[DYNMEM_POLICY_STATIC].density,
                 (double)dm->density / rows[DYNMEM_POLICY_STATIC].density);
+    if (with_density && density_limit >= 0)
+        fprintf(f, "density limit: %d of %d VMs (no policy can exceed it: the unavoidable "
+                   "deficit time of a longer list is above %.1f %%)\n", density_limit, sc->n_vms,
+                SIM_DENSITY_DEFICIT_PCT);
 }
 
 int sim_write_compare_csv(const char *path, const struct sim_compare_row rows[SIM_POLICIES],
-                          double limit)
+                          double limit, int density_limit)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
     fprintf(f, "policy,deficit_mib_s,deficit_time_pct,density,churn_gib,ops,fairness,"
-               "avg_assigned_mib,invariant_checks,limit_mib_s\n");
+               "avg_assigned_mib,invariant_checks,limit_mib_s,density_limit\n");
     for (int p = 0; p < SIM_POLICIES; p++)
-        fprintf(f, "%s,%.1f,%.5f,%d,%.3f,%llu,%.4f,%.1f,%llu,%.1f\n", dynmem_policy_name((uint32_t)p),
+        fprintf(f, "%s,%.1f,%.5f,%d,%.3f,%llu,%.4f,%.1f,%llu,%.1f,%d\n",
+                dynmem_policy_name((uint32_t)p),
                 rows[p].t.deficit_mib_s, rows[p].t.deficit_time_pct, rows[p].density,
                 rows[p].t.churn_gib, (unsigned long long)rows[p].t.ops, rows[p].t.fairness,
-                rows[p].t.avg_assigned_mib, (unsigned long long)rows[p].t.checks, limit);
+                rows[p].t.avg_assigned_mib, (unsigned long long)rows[p].t.checks, limit,
+                density_limit);
     return fclose(f) ? -1 : 0;
 }

@@ -188,15 +188,16 @@ static int run_compare(const struct cli *c, const struct sim_scenario *sc, uint6
     if (sim_compare(sc, c->density, dur, c->progress, c->jobs, rows))
         return 1;
     double limit = sim_limit_deficit(sc, dur);
-    if (limit < 0) {
+    int density_limit = c->density ? sim_density_limit(sc, dur) : -1;
+    if (limit < 0 || (c->density && density_limit < 0)) {
         fprintf(stderr, "dynmem-sim: out of memory\n");
         return 1;
     }
-    sim_print_compare(stdout, sc, rows, c->density, limit);
+    sim_print_compare(stdout, sc, rows, c->density, limit, density_limit);
     char buf[1024];
     const char *csv = in_out(c, c->compare_csv, "compare.csv", buf, sizeof buf);
     if (csv) {
-        if (sim_write_compare_csv(csv, rows, limit)) {
+        if (sim_write_compare_csv(csv, rows, limit, density_limit)) {
             fprintf(stderr, "dynmem-sim: cannot write %s: %s\n", csv, strerror(errno));
             return 3;
         }

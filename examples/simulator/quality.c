@@ -5,7 +5,8 @@
  * over the best peer's (the peer with the least deficit MiB*s there), then
  * the median and the worst of those ratios over all fleets and sizes.
  * Density (at the 50 % host, on a list twice the fleet) is searched
- * for dynmem, hyperv and static sizing. docs/performance.md ("Quality on generated fleets") shows the
+ * for dynmem, hyperv and static sizing, beside the density limit no policy
+ * can exceed (density_limit.c) on the same list. docs/performance.md ("Quality on generated fleets") shows the
  * output; scripts/bench quality reruns it. */
 #include "sim.h"
 
@@ -35,6 +36,7 @@ struct case_ {
     struct sim_scenario sc;
     struct sim_compare_row rows[SIM_POLICIES];
     double limit;
+    int density_limit; /* fleets' 50 % cases: sim_density_limit() of the density list */
     int best_peer;
 };
 
@@ -122,6 +124,29 @@ static void print_table(FILE *f, const struct case_ *cs, int n, bool vs_peer)
     }
 }
 
+/* A fleet's density of `policy` (-1: the density limit), -1 if none. */
+static int density_of(const struct case_ *c, int policy)
+{
+    return policy < 0 ? c->density_limit : c->rows[policy].density;
+}
+
+/* The median and the least, over the fleets whose static sizing fits some
+ * VMs, of a density (-1: the density limit) over static sizing's. */
+static int density_stats(const struct case_ *cs, int n, int policy, double *med, double *least)
+{
+    double *v = malloc((size_t)n * sizeof *v);
+    int m = 0;
+    for (int k = 0; v && k < n; k++) {
+        int st = cs[k].rows[DYNMEM_POLICY_STATIC].density;
+        if (st > 0 && density_of(&cs[k], policy) >= 0)
+            v[m++] = (double)density_of(&cs[k], policy) / st;
+    }
+    *med = m ? median(v, m) : NAN;
+    *least = m ? v[0] : NAN;
+    free(v);
+    return m;
+}
+
 static int write_runs_csv(const char *path, const struct case_ *cs, int n)
 {
     FILE *f = fopen(path, "w");
@@ -129,17 +154,18 @@ static int write_runs_csv(const char *path, const struct case_ *cs, int n)
         return -1;
     fprintf(f, "fleet,host_fraction,host_mib,vms,policy,deficit_mib_s,waiting_deficit_mib_s,"
                "blind_deficit_mib_s,deficit_time_pct,churn_gib,flapping,fairness,ops,density,"
-               "limit_mib_s,best_peer\n");
+               "limit_mib_s,best_peer,density_limit\n");
     for (int k = 0; k < n; k++)
         for (int p = 0; p < SIM_POLICIES; p++) {
             const struct sim_compare_row *r = &cs[k].rows[p];
-            fprintf(f, "%d,%.2f,%llu,%d,%s,%.1f,%.1f,%.1f,%.5f,%.3f,%.4f,%.4f,%llu,%d,%.1f,%s\n",
+            fprintf(f, "%d,%.2f,%llu,%d,%s,%.1f,%.1f,%.1f,%.5f,%.3f,%.4f,%.4f,%llu,%d,%.1f,%s,%d\n",
                     cs[k].fleet, host_fractions[cs[k].size],
                     (unsigned long long)(cs[k].sc.host_bytes >> 20), cs[k].sc.n_vms,
                     dynmem_policy_name((uint32_t)p), r->t.deficit_mib_s,
                     r->t.waiting_deficit_mib_s, r->t.blind_deficit_mib_s, r->t.deficit_time_pct,
                     r->t.churn_gib, r->t.flapping, r->t.fairness, (unsigned long long)r->t.ops,
-                    r->density, cs[k].limit, dynmem_policy_name((uint32_t)cs[k].best_peer));
+                    r->density, cs[k].limit, dynmem_policy_name((uint32_t)cs[k].best_peer),
+                    cs[k].density_limit);
         }
     return fclose(f) ? -1 : 0;
 }
@@ -158,6 +184,14 @@ static int write_summary_csv(const char *path, const struct case_ *cs, int n)
                 fprintf(f, "%s,%s,%s,%.4f,%.4f\n", dynmem_policy_name((uint32_t)p),
                         ref ? "best_peer" : "hyperv", metric_names[m], med, worst);
             }
+    static const struct { const char *name; int policy; } dens[] = {
+        {"dynmem", DYNMEM_POLICY_DYNMEM}, {"hyperv", DYNMEM_POLICY_HYPERV},
+        {"density_limit", -1}};
+    for (size_t d = 0; d < sizeof dens / sizeof *dens; d++) {
+        double med, least;
+        density_stats(cs, n, dens[d].policy, &med, &least);
+        fprintf(f, "%s,static,density,%.4f,%.4f\n", dens[d].name, med, least);
+    }
     return fclose(f) ? -1 : 0;
 }
 
@@ -231,14 +265,10 @@ static double informed_ratio(const struct case_ *cs, int n)
 static void print_goals(FILE *f, const struct case_ *cs, int n)
 {
     double med, worst;
-    int worse = 0, dens_n = 0;
-    double *dens = malloc((size_t)n * sizeof *dens);
+    int worse = 0;
     for (int k = 0; k < n; k++) {
         const struct sim_compare_row *r = cs[k].rows;
         worse += r[DYNMEM_POLICY_DYNMEM].t.deficit_mib_s > r[DYNMEM_POLICY_HYPERV].t.deficit_mib_s;
-        if (dens && r[DYNMEM_POLICY_STATIC].density > 0 && r[DYNMEM_POLICY_DYNMEM].density >= 0)
-            dens[dens_n++] = (double)r[DYNMEM_POLICY_DYNMEM].density /
-                             (double)r[DYNMEM_POLICY_STATIC].density;
     }
     fprintf(f, "\ngoals (median over %d fleet x host cases)\n", n);
     ratio_stats(cs, n, DYNMEM_POLICY_DYNMEM, false, M_DEFICIT, &med, &worst);
@@ -254,13 +284,34 @@ static void print_goals(FILE *f, const struct case_ *cs, int n)
     ratio_stats(cs, n, DYNMEM_POLICY_DYNMEM, false, M_CHURN, &med, &worst);
     fprintf(f, "dynmem churn / hyperv: %.3f (goal <= 1.5): %s\n", med,
             med <= 1.5 ? "met" : "not met");
-    if (dens_n) {
-        double d = median(dens, dens_n);
+    double d, lim, least;
+    int dens_n = density_stats(cs, n, DYNMEM_POLICY_DYNMEM, &d, &least);
+    if (dens_n && density_stats(cs, n, -1, &lim, &least)) {
         fprintf(f, "dynmem density / static sizing at the 50 %% host, lists of %d x the fleet: "
                    "%.2f over %d fleets (goal >= 1.4): %s\n", DENSITY_LIST, d, dens_n,
                 d >= 1.4 ? "met" : "not met");
+        fprintf(f, "density limit / static sizing: %.2f (no policy can exceed it): the goal is "
+                   "%s\n", lim, lim >= 1.4 ? "not ruled out" : "out of reach");
     }
-    free(dens);
+}
+
+/* Per fleet, at its 50 % host: how many VMs of the density list each
+ * searched policy fits, beside the most any policy could. */
+static void print_density(FILE *f, const struct case_ *cs, int n)
+{
+    fprintf(f, "\ndensity per fleet (VMs of the list of %d x the fleet that fit the 50 %% host "
+               "at <= %.1f %% deficit time)\n", DENSITY_LIST, SIM_DENSITY_DEFICIT_PCT);
+    fprintf(f, "%-6s %8s %8s %8s %8s %14s\n", "fleet", "limit", "dynmem", "hyperv", "static",
+            "limit/static");
+    for (int k = 0; k < n; k++) {
+        if (cs[k].size)
+            continue;
+        const struct sim_compare_row *r = cs[k].rows;
+        int st = r[DYNMEM_POLICY_STATIC].density;
+        fprintf(f, "%-6d %8d %8d %8d %8d %14.2f\n", cs[k].fleet, cs[k].density_limit,
+                r[DYNMEM_POLICY_DYNMEM].density, r[DYNMEM_POLICY_HYPERV].density, st,
+                st > 0 ? (double)cs[k].density_limit / st : NAN);
+    }
 }
 
 /* Loads generated fleet `fleet` with `vms` VMs and its host at `fraction`
@@ -287,6 +338,7 @@ int sim_quality(const struct sim_quality *q)
     struct sim_compare_task *tasks = calloc((size_t)all, sizeof *tasks);
     int rc = cs && tasks ? 0 : 1;
     for (int k = 0; !rc && k < n; k++) {
+        cs[k].density_limit = -1;
         cs[k].fleet = k / SIZES + 1;
         cs[k].size = k % SIZES;
         rc = load_fleet(q, cs[k].fleet, q->gen.vms, host_fractions[cs[k].size], &cs[k].sc);
@@ -297,6 +349,7 @@ int sim_quality(const struct sim_quality *q)
         cs[k].fleet = k - n + 1;
         rc = load_fleet(q, cs[k].fleet, DENSITY_LIST * q->gen.vms, host_fractions[0], &cs[k].sc);
         cs[k].sc.host_bytes = cs[(k - n) * SIZES].sc.host_bytes;
+        cs[(k - n) * SIZES].density_limit = rc ? -1 : sim_density_limit(&cs[k].sc, 0);
         tasks[k] = (struct sim_compare_task){.sc = &cs[k].sc, .rows = cs[k].rows,
                                              .density_mask = DENSITY_POLICIES,
                                              .run_mask = DENSITY_POLICIES};
@@ -306,7 +359,8 @@ int sim_quality(const struct sim_quality *q)
     for (int k = n; !rc && k < all; k++)
         for (int p = 0; p < SIM_POLICIES; p++)
             cs[(k - n) * SIZES].rows[p].density = cs[k].rows[p].density;
-    for (int k = 0; !rc && k < n; k++) {        cs[k].best_peer = -1;
+    for (int k = 0; !rc && k < n; k++) {
+        cs[k].best_peer = -1;
         for (int p = 0; p < SIM_POLICIES; p++)
             if (is_peer(p) && (cs[k].best_peer < 0 || cs[k].rows[p].t.deficit_mib_s <
                                                           cs[k].rows[cs[k].best_peer].t.deficit_mib_s))
@@ -320,6 +374,7 @@ int sim_quality(const struct sim_quality *q)
         print_limit(stdout, cs, n);
         print_sources(stdout, cs, n);
         print_goals(stdout, cs, n);
+        print_density(stdout, cs, n);
         if ((q->runs_csv && write_runs_csv(q->runs_csv, cs, n)) ||
             (q->summary_csv && write_summary_csv(q->summary_csv, cs, n))) {
             fprintf(stderr, "dynmem-sim: cannot write the quality CSV\n");

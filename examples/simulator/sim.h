@@ -205,12 +205,13 @@ int sim_compare_batch(const struct sim_compare_task *tasks, int n, bool progress
  * CPU). */
 int sim_compare(const struct sim_scenario *sc, bool density, uint64_t duration_ms,
                 bool progress, int workers, struct sim_compare_row rows[SIM_POLICIES]);
-/* `limit`: sim_limit_deficit() of the scenario, shown beside the policies. */
+/* `limit`: sim_limit_deficit() of the scenario, shown beside the policies;
+ * `density_limit`: sim_density_limit(), shown with density (-1: none). */
 void sim_print_compare(FILE *f, const struct sim_scenario *sc,
                        const struct sim_compare_row rows[SIM_POLICIES], bool density,
-                       double limit);
+                       double limit, int density_limit);
 int sim_write_compare_csv(const char *path, const struct sim_compare_row rows[SIM_POLICIES],
-                          double limit);
+                          double limit, int density_limit);
 
 /* ---- progress on stderr (progress.c) ---- */
 struct sim_progress {
@@ -249,6 +250,12 @@ int sim_pool_run(int workers, const struct sim_pool_ops *ops, void *ctx);
 uint64_t sim_effective_reserve(const struct sim_scenario *sc);
 /* The deficit no policy can avoid, MiB*s (see limit.c); -1 out of memory. */
 double sim_limit_deficit(const struct sim_scenario *sc, uint64_t duration_ms);
+/* A density probe fits at most this percentage of its VM-seconds in deficit. */
+#define SIM_DENSITY_DEFICIT_PCT 0.1
+/* The density no policy can exceed (see density_limit.c): the longest
+ * prefix of the VM list whose unavoidable deficit time is within
+ * SIM_DENSITY_DEFICIT_PCT; -1 out of memory. */
+int sim_density_limit(const struct sim_scenario *sc, uint64_t duration_ms);
 
 /* ---- the quality benchmark (quality.c) ---- */
 struct sim_quality {
