@@ -293,12 +293,13 @@ int dynmem_session_guest_reset(dynmem_session_guest *g, uint64_t now_ms,
 {
     if (!g)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    int rc = advance(g, now_ms);
-    if (rc)
-        return rc;
+    /* The kind first: a refused call leaves the session as it was, its clock included. */
     if (kind != DYNMEM_SESSION_RESET_VMBUS && kind != DYNMEM_SESSION_RESET_SYSTEM)
         return dynmem__detail_set(g->detail, DYNMEM_ERR_INVALID_ARGUMENT, "reset kind %d is "
                                   "neither VMBUS (1) nor SYSTEM (2)", (int)kind);
+    int rc = advance(g, now_ms);
+    if (rc)
+        return rc;
     dynmem__outbox_clear(&g->out);
     g->state = G_CLOSED;
     g->version = 0;

@@ -185,12 +185,13 @@ int dynmem_session_host_reset(dynmem_session_host *h, uint64_t now_ms,
 {
     if (!h)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    int rc = advance(h, now_ms);
-    if (rc)
-        return rc;
+    /* The kind first: a refused call leaves the session as it was, its clock included. */
     if (kind != DYNMEM_SESSION_RESET_VMBUS && kind != DYNMEM_SESSION_RESET_SYSTEM)
         return dynmem__detail_set(h->detail, DYNMEM_ERR_INVALID_ARGUMENT, "reset kind %d is "
                                   "neither VMBUS (1) nor SYSTEM (2)", (int)kind);
+    int rc = advance(h, now_ms);
+    if (rc)
+        return rc;
     shut(h, kind);
     h->trans_id = 0;
     if (kind == DYNMEM_SESSION_RESET_VMBUS)

@@ -222,3 +222,24 @@ Test(session_detail, guest_refusals_say_what_was_wrong)
     cr_assert_eq(dynmem_session_guest_last_error(g, NULL, 0), (int)full);
     dynmem_session_guest_free(g);
 }
+
+/* A reset of an unknown kind is refused before anything moves: the
+ * session's clock stays where it was, so an earlier time is still
+ * accepted afterwards, on both engines. */
+Test(session_detail, refused_reset_kind_leaves_the_clock)
+{
+    negotiate();
+    cr_assert_eq(dynmem_session_host_reset(h, now + 60000, (enum dynmem_session_reset)7),
+                 DYNMEM_ERR_INVALID_ARGUMENT);
+    cr_assert_str_eq(host_detail(), "reset kind 7 is neither VMBUS (1) nor SYSTEM (2)");
+    cr_assert_eq(dynmem_session_host_tick(h, now + 1), 0, "the refused reset moved the clock");
+
+    dynmem_session_guest *g;
+    cr_assert_eq(dynmem_session_guest_new(&g, NULL), 0);
+    cr_assert_eq(dynmem_session_guest_add_memory(g, 0, GIB_PAGES), 0);
+    cr_assert_eq(dynmem_session_guest_connect(g, 10), 0);
+    cr_assert_eq(dynmem_session_guest_reset(g, 60000, (enum dynmem_session_reset)7),
+                 DYNMEM_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(dynmem_session_guest_tick(g, 11), 0, "the refused reset moved the clock");
+    dynmem_session_guest_free(g);
+}
