@@ -17,7 +17,8 @@
 static const char usage[] =
     "usage: dynmem-sim [options] SCENARIO.json\n"
     "       dynmem-sim --generate SEED [--vms N] [--hours H] [--host-fraction F] > FLEET.json\n"
-    "       dynmem-sim --quality FLEETS [--vms N] [--hours H] [--quality-csv FILE] [--jobs N]\n"
+    "       dynmem-sim --quality FLEETS [--first-seed S] [--vms N] [--hours H] [--quality-csv FILE]\n"
+    "                  [--jobs N]\n"
     "  --policy NAME        dynmem (default), hyperv, static, squeezed, mom, esx, proxmox\n"
     "  --compare            run every policy; print deficit, density, churn, fairness\n"
     "  --no-density         with --compare: skip the density search\n"
@@ -39,6 +40,7 @@ static const char usage[] =
     "  --vms N, --hours H   with --generate or --quality: fleet size (40), duration (6)\n"
     "  --host-fraction F    with --generate: host = F x sum of maxima (0.7)\n"
     "  --quality FLEETS     every policy on FLEETS generated fleets x 3 host sizes\n"
+    "  --first-seed S       with --quality: the fleets are seeds S to S + FLEETS - 1 (1)\n"
     "  --quality-csv FILE   with --quality: one row per fleet, host size and policy\n"
     "  --quality-summary-csv FILE  with --quality: the ratios table as CSV\n"
     "  --help               this text\n"
@@ -47,7 +49,7 @@ static const char usage[] =
 
 struct cli {
     const char *scenario, *out, *timeline, *summary_csv, *compare_csv, *plot;
-    int policy, plot_vms, jobs, quality;
+    int policy, plot_vms, jobs, quality, first_seed; /* first_seed 0: not given */
     bool generate;
     struct sim_gen gen;
     const char *quality_csv, *quality_summary_csv;
@@ -101,7 +103,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
             NEEDS_VALUE c->compare_csv = v;
         } else if (!strcmp(a, "--plot")) {
             NEEDS_VALUE c->plot = v;
-        } else if (!strcmp(a, "--generate") || !strcmp(a, "--quality") || !strcmp(a, "--vms")) {
+        } else if (!strcmp(a, "--generate") || !strcmp(a, "--quality") || !strcmp(a, "--vms") ||
+                   !strcmp(a, "--first-seed")) {
             NEEDS_VALUE
             if (parse_num(v, &d) || d != floor(d) || d > 1e9 || (d < 1 && strcmp(a, "--generate"))) {
                 fprintf(stderr, "dynmem-sim: %s: a whole number%s, not '%s'\n", a,
@@ -113,6 +116,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
                 c->gen.seed = (uint64_t)d;
             } else if (!strcmp(a, "--quality")) {
                 c->quality = (int)d;
+            } else if (!strcmp(a, "--first-seed")) {
+                c->first_seed = (int)d;
             } else {
                 c->gen.vms = (int)d;
             }
@@ -166,6 +171,10 @@ static int parse_args(int argc, char **argv, struct cli *c)
     }
     if (c->scenario && (c->generate || c->quality)) {
         fprintf(stderr, "dynmem-sim: --generate and --quality take no scenario file\n");
+        return -1;
+    }
+    if (c->first_seed && !c->quality) {
+        fprintf(stderr, "dynmem-sim: --first-seed goes with --quality\n");
         return -1;
     }
     return 0;
@@ -293,7 +302,8 @@ int main(int argc, char **argv)
         return ok ? 0 : 3;
     }
     if (c.quality) {
-        struct sim_quality q = {.fleets = c.quality, .gen = c.gen, .workers = c.jobs,
+        struct sim_quality q = {.fleets = c.quality, .first_seed = c.first_seed ? c.first_seed : 1,
+                                .gen = c.gen, .workers = c.jobs,
                                 .progress = !c.progress_set || c.progress,
                                 .runs_csv = c.quality_csv, .summary_csv = c.quality_summary_csv};
         return sim_quality(&q);

@@ -339,14 +339,14 @@ int sim_quality(const struct sim_quality *q)
     int rc = cs && tasks ? 0 : 1;
     for (int k = 0; !rc && k < n; k++) {
         cs[k].density_limit = -1;
-        cs[k].fleet = k / SIZES + 1;
+        cs[k].fleet = q->first_seed + k / SIZES;
         cs[k].size = k % SIZES;
         rc = load_fleet(q, cs[k].fleet, q->gen.vms, host_fractions[cs[k].size], &cs[k].sc);
         cs[k].limit = rc ? 0 : sim_limit_deficit(&cs[k].sc, 0);
         tasks[k] = (struct sim_compare_task){.sc = &cs[k].sc, .rows = cs[k].rows};
     }
     for (int k = n; !rc && k < all; k++) {
-        cs[k].fleet = k - n + 1;
+        cs[k].fleet = q->first_seed + k - n;
         rc = load_fleet(q, cs[k].fleet, DENSITY_LIST * q->gen.vms, host_fractions[0], &cs[k].sc);
         cs[k].sc.host_bytes = cs[(k - n) * SIZES].sc.host_bytes;
         cs[(k - n) * SIZES].density_limit = rc ? -1 : sim_density_limit(&cs[k].sc, 0);
@@ -367,8 +367,9 @@ int sim_quality(const struct sim_quality *q)
                 cs[k].best_peer = p;
     }
     if (!rc) {
-        printf("quality: %d generated fleets (seeds 1-%d) of %d VMs over %.2f h, hosts at 50, 70 "
-               "and 90 %% of the sum of maxima\n", q->fleets, q->fleets, q->gen.vms, q->gen.hours);
+        printf("quality: %d generated fleets (seeds %d-%d) of %d VMs over %.2f h, hosts at 50, "
+               "70 and 90 %% of the sum of maxima\n", q->fleets, q->first_seed,
+               q->first_seed + q->fleets - 1, q->gen.vms, q->gen.hours);
         print_table(stdout, cs, n, false);
         print_table(stdout, cs, n, true);
         print_limit(stdout, cs, n);

@@ -259,7 +259,8 @@ int sim_density_limit(const struct sim_scenario *sc, uint64_t duration_ms);
 
 /* ---- the quality benchmark (quality.c) ---- */
 struct sim_quality {
-    int fleets;            /* generated fleets, seeds 1..fleets */
+    int fleets;            /* generated fleets, seeds first_seed.. */
+    int first_seed;        /* at least 1 */
     struct sim_gen gen;    /* their size and duration (seed and host set per case) */
     int workers;           /* threads, 0: one per CPU */
     bool progress;

@@ -18,12 +18,13 @@ def rows(path):
         return list(csv.DictReader(f))
 
 
-def run_quality(fleets, vms, hours):
+def run_quality(fleets, vms, hours, extra=()):
     """A small --quality run: its output, its runs CSV and its summary CSV."""
     with tempfile.TemporaryDirectory() as d:
         runs, summary = os.path.join(d, "runs.csv"), os.path.join(d, "summary.csv")
         r = run(["--quality", str(fleets), "--vms", str(vms), "--hours", str(hours),
-                 "--jobs", "2", "--quality-csv", runs, "--quality-summary-csv", summary])
+                 "--jobs", "2", "--quality-csv", runs, "--quality-summary-csv", summary,
+                 *extra])
         return r, rows(runs), rows(summary)
 
 
@@ -77,11 +78,25 @@ def test_quality_smoke():
     assert "limit" in r.stdout and "where the deficit comes from" in r.stdout
 
 
+def test_first_seed_runs_the_same_fleets_from_another_start():
+    # Seeds 3 and 4, then seed 4 alone: a fleet is its seed, wherever the
+    # range starts, so a rule can be checked on seeds it was not tuned on.
+    r, pair, _ = run_quality(fleets=2, vms=6, hours=0.25, extra=["--first-seed", "3"])
+    assert "(seeds 3-4)" in r.stdout
+    assert {x["fleet"] for x in pair} == {"3", "4"}
+    _, alone, _ = run_quality(fleets=1, vms=6, hours=0.25, extra=["--first-seed", "4"])
+    assert alone and alone == [x for x in pair if x["fleet"] == "4"]
+
+
 def test_quality_refuses_a_scenario_file_and_bad_counts():
     r = run(["--quality", "2", "examples/scenarios/s1.json"], check=False)
     assert r.returncode == 2 and "scenario" in r.stderr
     r = run(["--quality", "0"], check=False)
     assert r.returncode == 2 and "--quality" in r.stderr
+    r = run(["--quality", "1", "--first-seed", "0"], check=False)
+    assert r.returncode == 2 and "--first-seed" in r.stderr
+    r = run(["--generate", "1", "--first-seed", "2"], check=False)
+    assert r.returncode == 2 and "--first-seed goes with --quality" in r.stderr
 
 
 def test_density_limit_of_a_fleet_worked_out_by_hand():
