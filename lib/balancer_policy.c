@@ -5,7 +5,9 @@
  * want its demand plus buffer. When the wants fit the budget everyone gets
  * its want. Otherwise memory is cut in two phases, buffers first (down to
  * need), then demand itself (down to floor), and the policy decides who
- * loses what within a phase:
+ * loses what within a phase. dynmem cuts buffers in two steps: first down
+ * to one deadband above need (or the whole buffer when smaller), and only
+ * when those headrooms do not fit, down to need. Within a phase:
  * - dynmem: weighted water-filling. Cuts are set so that cut_i x weight_i is
  *   equal across VMs not pinned at their lower bound: a VM of twice the
  *   weight loses half as much; weight 0 loses everything first.
@@ -18,18 +20,35 @@
 #include "balancer_internal.h"
 #include "policy_peer.h"
 
-/* The bound a phase cuts down to: need (buffers go) or floor. A value,
- * not a function pointer, so that the cut's loops inline it. */
-enum bound { TO_NEED, TO_FLOOR };
+/* The bound a phase cuts down to: need plus some headroom (buffers shrink
+ * to at most one deadband), need (buffers go) or floor. A value, not a
+ * function pointer, so that the cut's loops inline it. */
+enum bound { TO_HEADROOM, TO_NEED, TO_FLOOR };
 
-static uint64_t lower_of(const struct vm *v, enum bound to)
+/* What a VM keeps of its buffer while buffers are only shrunk: one
+ * deadband, or its whole buffer when smaller. A buffer cut to nothing
+ * leaves a rising guest short after every 2 MiB its demand climbs: the
+ * memory that would cover the step sits in another VM's surplus, inside
+ * the deadband, where nothing reclaims it. */
+static uint64_t headroom_of(const struct dynmem_balancer *b, const struct vm *v)
 {
-    return to == TO_FLOOR ? v->floor : v->need;
+    return v->need + min_u64(v->want - v->need, (uint64_t)b->deadband);
 }
 
-static uint64_t cut_vm(struct vm *v, uint64_t amount, enum bound lower)
+static uint64_t lower_of(const struct dynmem_balancer *b, const struct vm *v,
+                         enum bound to)
 {
-    uint64_t gap = v->entitled - lower_of(v, lower);
+    switch (to) {
+    case TO_HEADROOM: return headroom_of(b, v);
+    case TO_NEED: return v->need;
+    default: return v->floor;
+    }
+}
+
+static uint64_t cut_vm(const struct dynmem_balancer *b, struct vm *v,
+                       uint64_t amount, enum bound lower)
+{
+    uint64_t gap = v->entitled - lower_of(b, v, lower);
     uint64_t c = min_u64(round_up_unit(amount), gap);
     v->entitled -= c;
     return c;
@@ -60,9 +79,10 @@ static double pivot_key(const struct dynmem__cut_item *it, uint32_t lo, uint32_t
     return z;
 }
 
-static bool in_cut(const struct vm *v, enum bound lower)
+static bool in_cut(const struct dynmem_balancer *b, const struct vm *v,
+                   enum bound lower)
 {
-    return v->in_use && v->running && v->plannable && v->entitled > lower_of(v, lower);
+    return v->in_use && v->running && v->plannable && v->entitled > lower_of(b, v, lower);
 }
 
 /* dynmem: cut X bytes so that cut_i * w_i is level (water-filling).
@@ -83,9 +103,9 @@ static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
     uint32_t n = 0;
     for (uint32_t i = 0; i < b->nvms; i++) {
         const struct vm *v = &b->vms[i];
-        if (!in_cut(v, lower))
+        if (!in_cut(b, v, lower))
             continue;
-        double gap = (double)(v->entitled - lower_of(v, lower));
+        double gap = (double)(v->entitled - lower_of(b, v, lower));
         it[n++] = (struct dynmem__cut_item){gap * weight_of(v), gap, 1.0 / weight_of(v), i};
     }
     double full = 0, inv_w = 0; /* decided: fully cut gaps; proportional 1/w */
@@ -125,18 +145,18 @@ static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
     uint64_t cut = 0;
     for (uint32_t i = 0; i < b->nvms; i++) {
         struct vm *v = &b->vms[i];
-        if (!in_cut(v, lower))
+        if (!in_cut(b, v, lower))
             continue;
-        uint64_t gap = v->entitled - lower_of(v, lower);
+        uint64_t gap = v->entitled - lower_of(b, v, lower);
         double share = inv_w > 0 ? level / weight_of(v) : (double)gap;
-        cut += cut_vm(v, share >= (double)gap ? gap : (uint64_t)share, lower);
+        cut += cut_vm(b, v, share >= (double)gap ? gap : (uint64_t)share, lower);
     }
     /* Floating-point rounding may leave a few units short: take them from
      * the VMs in slot order, a deterministic choice. */
     for (uint32_t j = 0; cut < x && j < b->nvms; j++) {
         struct vm *v = &b->vms[j];
-        if (in_cut(v, lower))
-            cut += cut_vm(v, x - cut, lower);
+        if (in_cut(b, v, lower))
+            cut += cut_vm(b, v, x - cut, lower);
     }
 }
 
@@ -149,9 +169,9 @@ static void cut_strict(struct dynmem_balancer *b, uint64_t x, enum bound lower)
     uint32_t n = 0;
     for (uint32_t i = 0; i < b->nvms; i++) {
         const struct vm *v = &b->vms[i];
-        if (!in_cut(v, lower))
+        if (!in_cut(b, v, lower))
             continue;
-        uint64_t gap_units = round_up_unit(v->entitled - lower_of(v, lower)) / UNIT;
+        uint64_t gap_units = round_up_unit(v->entitled - lower_of(b, v, lower)) / UNIT;
         b->ranks[n++] = (struct dynmem__rank){((uint64_t)v->weight << 32) | gap_units, i};
     }
     const struct dynmem__rank *r = dynmem__rank_sort(b->ranks, b->ranks + b->cap, n);
@@ -165,7 +185,7 @@ static void cut_strict(struct dynmem_balancer *b, uint64_t x, enum bound lower)
             struct vm *v = &b->vms[r[j].slot];
             uint64_t members = end - j;
             uint64_t each = (x - cut + members - 1) / members;
-            cut += cut_vm(v, each, lower);
+            cut += cut_vm(b, v, each, lower);
         }
         g = end;
     }
@@ -234,6 +254,17 @@ static void peer_entitle(struct dynmem_balancer *b, uint64_t budget)
     }
 }
 
+static uint64_t sum_headroom(const struct dynmem_balancer *b)
+{
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        const struct vm *v = &b->vms[i];
+        if (v->in_use && v->running && v->plannable)
+            sum += headroom_of(b, v);
+    }
+    return sum;
+}
+
 bool dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
                             const struct dynmem__plan_sums *sums)
 {
@@ -247,7 +278,12 @@ bool dynmem__policy_entitle(struct dynmem_balancer *b, uint64_t budget,
     if (sum_want <= budget)
         return true;
     if (sum_need <= budget) {
-        cut(b, sum_want - budget, TO_NEED); /* buffers go first */
+        /* Buffers go first: dynmem shrinks them to a deadband of headroom
+         * while that fits, and only then cuts them to need. Hyper-V's rule
+         * cuts them straight down to need. */
+        bool headroom_fits = b->policy == DYNMEM_POLICY_DYNMEM &&
+                             sum_headroom(b) <= budget;
+        cut(b, sum_want - budget, headroom_fits ? TO_HEADROOM : TO_NEED);
         return false;
     }
     for (uint32_t i = 0; i < b->nvms; i++)

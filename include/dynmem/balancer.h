@@ -290,7 +290,9 @@ enum dynmem_balancer_param {
     DYNMEM_BALANCER_PARAM_STUCK_TIMEOUT_MS = 5,
     /** Differences smaller than this are left alone, bytes (2 MiB multiple).
      *  Default 32 MiB. The dynmem and hyperv policies only: the comparison
-     *  policies apply their own deadbands. */
+     *  policies apply their own deadbands. Under scarcity the dynmem policy
+     *  also keeps this much of each buffer (its whole buffer when smaller)
+     *  for as long as the demands plus those headrooms fit. */
     DYNMEM_BALANCER_PARAM_DEADBAND_BYTES = 6,
     /** Most memory one VM may gain per tick, bytes, 0 = no cap. Default 0. */
     DYNMEM_BALANCER_PARAM_MAX_GROW_PER_TICK_BYTES = 7,

@@ -329,18 +329,27 @@ Test(reclaim, low_free_pool_reclaims_surplus_at_once)
                  "hyperv waits its calm period");
 }
 
+/* A 2 GiB host with no reserve running two VMs of 512 MiB to 2 GiB: *h of
+ * weight 9000 started with 1 GiB, *l of weight 1000 with `light_startup`. */
+static void start_heavy_and_light(struct balsim *s, enum dynmem_policy policy,
+                                  uint64_t light_startup, int *h, int *l)
+{
+    balsim_init(s, MIB(2048), policy);
+    cr_assert_eq(dynmem_balancer_set_param(s->b, DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES, 0), 0);
+    *h = balsim_add(s, MIB(1024), MIB(512), MIB(2048), 9000, GUEST_COOPERATIVE);
+    *l = balsim_add(s, light_startup, MIB(512), MIB(2048), 1000, GUEST_COOPERATIVE);
+    cr_assert_eq(balsim_start(s, *h), 0);
+    cr_assert_eq(balsim_start(s, *l), 0);
+}
+
 /* Two VMs of the same size and demand, weights 9000 and 1000, on a host
  * with no reserve that is `short_mib` below their demands together; what
  * each holds once the cut has settled. */
 static void weighted_demand_cut(uint64_t short_mib, uint64_t *heavy, uint64_t *light)
 {
     struct balsim s;
-    balsim_init(&s, MIB(2048), DYNMEM_POLICY_DYNMEM);
-    cr_assert_eq(dynmem_balancer_set_param(s.b, DYNMEM_BALANCER_PARAM_HOST_RESERVE_BYTES, 0), 0);
-    int h = balsim_add(&s, MIB(1024), MIB(512), MIB(2048), 9000, GUEST_COOPERATIVE);
-    int l = balsim_add(&s, MIB(1024), MIB(512), MIB(2048), 1000, GUEST_COOPERATIVE);
-    cr_assert_eq(balsim_start(&s, h), 0);
-    cr_assert_eq(balsim_start(&s, l), 0);
+    int h, l;
+    start_heavy_and_light(&s, DYNMEM_POLICY_DYNMEM, MIB(1024), &h, &l);
     s.vm[h].demand = s.vm[l].demand = MIB(1024) + MIB(short_mib) / 2;
     balsim_run(&s, 30);
     *heavy = balsim_assigned(&s, h);
@@ -359,4 +368,42 @@ Test(scarcity, large_cut_is_shared_by_weight)
     weighted_demand_cut(400, &heavy, &light);
     cr_assert_eq(heavy, MIB(1224 - 40), "heavy holds %llu MiB", (unsigned long long)(heavy >> 20));
     cr_assert_eq(light, MIB(1224 - 360), "light holds %llu MiB", (unsigned long long)(light >> 20));
+}
+
+/* Two VMs on a host with no reserve, weights 9000 and 1000: the heavy one
+ * at a steady 1300 MiB of demand, the light one rising 2 MiB a second from
+ * 560 MiB, the way a guest's commit climbs. Their wants (demand + 20 %) do
+ * not fit; their demands plus a deadband (32 MiB) of headroom each do.
+ * Returns the seconds of that minute the light VM spent below its demand. */
+static int light_vm_short_seconds(enum dynmem_policy policy)
+{
+    struct balsim s;
+    int h, l;
+    start_heavy_and_light(&s, policy, MIB(768), &h, &l);
+    s.vm[h].demand = MIB(1300);
+    s.vm[l].demand = MIB(560);
+    balsim_run(&s, 30);
+    int short_s = 0;
+    for (int t = 0; t < 60; t++) {
+        s.vm[l].demand += MIB(2);
+        balsim_step(&s);
+        short_s += balsim_assigned(&s, l) < s.vm[l].demand;
+    }
+    cr_assert_eq(s.violations, 0);
+    balsim_fini(&s);
+    return short_s;
+}
+
+/* Cut to nothing, the light VM's buffer leaves it short after every 2 MiB
+ * rise: the heavy VM's surplus stays inside the deadband, so nothing is
+ * reclaimed for it until the rises add up. dynmem first shrinks buffers to
+ * a deadband of headroom (docs/policies.md) and cuts them to need only when
+ * those do not fit. Hyper-V's documented rule cuts the lowest weight's
+ * buffer to need, and the hyperv policy keeps to it. */
+Test(scarcity, buffers_shrink_to_a_deadband_before_they_go)
+{
+    int dynmem = light_vm_short_seconds(DYNMEM_POLICY_DYNMEM);
+    cr_assert_eq(dynmem, 0, "dynmem: short %d s of 60", dynmem);
+    int hyperv = light_vm_short_seconds(DYNMEM_POLICY_HYPERV);
+    cr_assert_gt(hyperv, 30, "hyperv: short %d s of 60", hyperv);
 }

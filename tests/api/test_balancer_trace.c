@@ -243,7 +243,7 @@ static uint64_t run_case(int pol, int fleet, bool quiet)
  * minimum and maximum pressure; with those three left out, all 42 hashes
  * were the same before and after). */
 static const uint64_t expected[NPOL][NFLEET] = {
-    {0x4ad80293faa44763u, 0xf3ee463069bae5ccu, 0x601cc3b1440035a5u},
+    {0xfd75daabe7521055u, 0xf3ee463069bae5ccu, 0x5746b4f6deccda80u},
     {0xc8e2a3a2e93a8f8du, 0x1f9f7b11d54c60abu, 0x5e2373a02749ffd4u},
     {0x5ef8a284d1efc1a0u, 0xb92a691d28774e63u, 0x07a6212fa5181d53u},
     {0x4428a3748ffc4b07u, 0xed5b8e54f7557608u, 0x8a72dd0a8915f030u},
@@ -256,13 +256,13 @@ static const uint64_t expected[NPOL][NFLEET] = {
  * tick kept clean VMs' figures; its plain hashes are expected[]), and
  * refreshed with expected[]. */
 static const uint64_t expected_quiet[NPOL][NFLEET] = {
-    {0x3a7d23022a2db73fu, 0x74cae20d184d6610u, 0x2b766bc04880ccdau},
+    {0x2f7b723a004e3c23u, 0x24bfd5026c74b7f9u, 0xdf59cccf54494cf4u},
     {0x8271c8d2b80ca961u, 0x7c89a794a0444080u, 0xdd482d75c84c8c0du},
     {0x7c09fdc7b4cccaefu, 0x78eb1ba6344bc0cau, 0xe285fd3eecd6a3e0u},
     {0x860267a410922500u, 0x1d2d65e1b2dd002eu, 0x568873cdd37f7ea9u},
     {0xa72743cd356e716bu, 0xa0338028e7ab1303u, 0xebdb130a07d2d6deu},
     {0xd31332cf22cc1db9u, 0x0b3d9534cf4d4cafu, 0x0bbb13530a9ec4e2u},
-    {0x637ee7df4e3b89ffu, 0xe0bf6238220b037du, 0x7cf663d7dccdc8e0u},
+    {0x637ee7df4e3b89ffu, 0xc9125bc08ea2d540u, 0x7cf663d7dccdc8e0u},
 };
 
 static void check_all(const uint64_t (*want)[NFLEET], bool quiet)
