@@ -47,25 +47,24 @@ struct prefix_sums {
 
 /* Per tick: walks the list in order, so prefix n sees VMs 0..n-1; `held`
  * keeps the c of the VMs of (b) so far, largest first. */
-static void add_tick(const struct sim_scenario *sc, uint64_t t, double dt, double cap,
-                     const bool *present, const uint64_t *started_at, double *held,
+static void add_tick(const struct sim_presence *walk, double cap, double *held,
                      struct prefix_sums *ps)
 {
+    const struct sim_scenario *sc = walk->sc;
+    uint64_t t = walk->t_ms;
     int certain = 0, count = 0, m = 0;
     double sum = 0;
     for (int i = 0; i < sc->n_vms; i++) {
-        if (present[i]) {
+        if (walk->present[i]) {
             const struct sim_vm_spec *v = &sc->vms[i];
             uint64_t d = sim_demand_at(&v->demand, t);
-            uint64_t lo = v->config.minimum_bytes, hi = v->config.maximum_bytes;
-            if (v->kind == KIND_NO_DRIVER)
-                lo = hi = v->config.startup_bytes;
-            bool blind = t < started_at[i] + sc->status_delay_ms;
+            struct sim_range r = sim_vm_range(v);
+            bool blind = t < walk->started_at[i] + sc->status_delay_ms;
             count++;
-            if (d > hi || (blind && d > v->config.startup_bytes)) {
+            if (d > r.hi || (blind && d > v->config.startup_bytes)) {
                 certain++;
             } else {
-                double c = (double)(d < lo ? lo : d);
+                double c = (double)(d < r.lo ? r.lo : d);
                 int j = m++;
                 for (; j > 0 && held[j - 1] < c; j--)
                     held[j] = held[j - 1];
@@ -76,45 +75,30 @@ static void add_tick(const struct sim_scenario *sc, uint64_t t, double dt, doubl
         int k = 0;
         for (double covered = 0; covered < sum - cap && k < m; k++)
             covered += held[k];
-        ps->short_s[i + 1] += (double)(certain + k) * dt;
-        ps->present_s[i + 1] += (double)count * dt;
+        ps->short_s[i + 1] += (double)(certain + k) * walk->dt_s;
+        ps->present_s[i + 1] += (double)count * walk->dt_s;
     }
 }
 
 int sim_density_limit(const struct sim_scenario *sc, uint64_t duration_ms)
 {
-    uint64_t end = duration_ms ? duration_ms : sc->duration_ms;
-    uint64_t reserve = sim_effective_reserve(sc);
-    double cap = sc->host_bytes > reserve ? (double)(sc->host_bytes - reserve) : 0;
+    double cap = sim_host_cap(sc);
     size_t n = (size_t)sc->n_vms;
-    bool *present = calloc(n + 1, sizeof *present);
-    uint64_t *started_at = calloc(n + 1, sizeof *started_at);
+    struct sim_presence walk;
+    if (sim_presence_init(&walk, sc, duration_ms))
+        return -1;
     double *held = calloc(n + 1, sizeof *held);
     struct prefix_sums ps = {calloc(n + 1, sizeof(double)), calloc(n + 1, sizeof(double))};
     int best = -1;
-    if (present && started_at && held && ps.short_s && ps.present_s) {
-        int next = 0;
-        for (uint64_t t = 0; t < end; t += sc->tick_ms) {
-            for (; next < sc->n_events && sc->events[next].at_ms <= t; next++) {
-                const struct sim_event *ev = &sc->events[next];
-                if (ev->type == EV_START || ev->type == EV_RESTART) {
-                    if (ev->type == EV_RESTART || !present[ev->vm])
-                        started_at[ev->vm] = ev->at_ms; /* a guest that boots again */
-                    present[ev->vm] = true;
-                } else if (ev->type == EV_STOP) {
-                    present[ev->vm] = false;
-                }
-            }
-            double dt = (double)(t + sc->tick_ms <= end ? sc->tick_ms : end - t) / 1000.0;
-            add_tick(sc, t, dt, cap, present, started_at, held, &ps);
-        }
+    if (held && ps.short_s && ps.present_s) {
+        while (sim_presence_next(&walk))
+            add_tick(&walk, cap, held, &ps);
         best = 0;
         for (int i = 1; i <= sc->n_vms; i++)
             if (100.0 * ps.short_s[i] <= SIM_DENSITY_DEFICIT_PCT * ps.present_s[i])
                 best = i;
     }
-    free(present);
-    free(started_at);
+    sim_presence_fini(&walk);
     free(held);
     free(ps.short_s);
     free(ps.present_s);

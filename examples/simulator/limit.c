@@ -14,9 +14,8 @@
  * bound for every policy's deficit, not the deficit of one schedule. */
 #include "sim.h"
 
-#include <stdlib.h>
-
-uint64_t sim_effective_reserve(const struct sim_scenario *sc)
+/* The host reserve the library applies to the scenario's host. */
+static uint64_t effective_reserve(const struct sim_scenario *sc)
 {
     dynmem_balancer *b = NULL;
     int64_t reserve = 0;
@@ -32,39 +31,39 @@ uint64_t sim_effective_reserve(const struct sim_scenario *sc)
     return (uint64_t)reserve;
 }
 
+double sim_host_cap(const struct sim_scenario *sc)
+{
+    uint64_t reserve = effective_reserve(sc);
+    return sc->host_bytes > reserve ? (double)(sc->host_bytes - reserve) : 0;
+}
+
+struct sim_range sim_vm_range(const struct sim_vm_spec *v)
+{
+    if (v->kind == KIND_NO_DRIVER) /* nothing can move its memory */
+        return (struct sim_range){v->config.startup_bytes, v->config.startup_bytes};
+    return (struct sim_range){v->config.minimum_bytes, v->config.maximum_bytes};
+}
+
 double sim_limit_deficit(const struct sim_scenario *sc, uint64_t duration_ms)
 {
-    uint64_t end = duration_ms ? duration_ms : sc->duration_ms;
-    uint64_t reserve = sim_effective_reserve(sc);
-    double cap = sc->host_bytes > reserve ? (double)(sc->host_bytes - reserve) : 0;
-    bool *present = calloc((size_t)sc->n_vms, sizeof *present);
-    if (!present)
+    double cap = sim_host_cap(sc);
+    struct sim_presence walk;
+    if (sim_presence_init(&walk, sc, duration_ms))
         return -1;
     double total = 0, mib = (double)SIM_MIB;
-    int next = 0;
-    for (uint64_t t = 0; t < end; t += sc->tick_ms) {
-        for (; next < sc->n_events && sc->events[next].at_ms <= t; next++) {
-            const struct sim_event *ev = &sc->events[next];
-            if (ev->type == EV_START || ev->type == EV_RESTART)
-                present[ev->vm] = true;
-            else if (ev->type == EV_STOP)
-                present[ev->vm] = false;
-        }
+    while (sim_presence_next(&walk)) {
         double over = 0, held = 0;
         for (int i = 0; i < sc->n_vms; i++) {
-            if (!present[i])
+            if (!walk.present[i])
                 continue;
-            const struct dynmem_vm_config *c = &sc->vms[i].config;
-            double d = (double)sim_demand_at(&sc->vms[i].demand, t);
-            double lo = (double)c->minimum_bytes, hi = (double)c->maximum_bytes;
-            if (sc->vms[i].kind == KIND_NO_DRIVER) /* nothing can move its memory */
-                lo = hi = (double)c->startup_bytes;
+            struct sim_range r = sim_vm_range(&sc->vms[i]);
+            double d = (double)sim_demand_at(&sc->vms[i].demand, walk.t_ms);
+            double lo = (double)r.lo, hi = (double)r.hi;
             over += d > hi ? d - hi : 0;
             held += d < lo ? lo : d > hi ? hi : d;
         }
-        double dt = (double)(t + sc->tick_ms <= end ? sc->tick_ms : end - t) / 1000.0;
-        total += (over + (held > cap ? held - cap : 0)) / mib * dt;
+        total += (over + (held > cap ? held - cap : 0)) / mib * walk.dt_s;
     }
-    free(present);
+    sim_presence_fini(&walk);
     return total;
 }

@@ -245,9 +245,36 @@ int sim_pool_workers(int asked);
  * -1 if a job failed. */
 int sim_pool_run(int workers, const struct sim_pool_ops *ops, void *ctx);
 
+/* ---- the VMs present, tick by tick (presence.c) ---- */
+/* A walk over a scenario's ticks from 0 to the duration, from its events
+ * alone (no policy, no guest): a VM is present from its start (or
+ * restart) to its stop. The limits below both walk it. */
+struct sim_presence {
+    const struct sim_scenario *sc;
+    uint64_t end_ms;      /* the walk's end */
+    uint64_t t_ms;        /* this tick's time */
+    double dt_s;          /* this tick's length in seconds (the last one is cut at end_ms) */
+    bool *present;        /* per VM: started and not stopped */
+    uint64_t *started_at; /* per VM: its latest boot (start, or restart), ms */
+    uint64_t next_ms;     /* the next tick's time */
+    int next_event;       /* the first event not applied yet */
+};
+/* For `duration_ms` (0: the scenario's); -1 out of memory. */
+int sim_presence_init(struct sim_presence *p, const struct sim_scenario *sc,
+                      uint64_t duration_ms);
+/* Moves to the next tick, with the events up to its time applied; false
+ * after the last. */
+bool sim_presence_next(struct sim_presence *p);
+void sim_presence_fini(struct sim_presence *p);
+
 /* ---- the physically possible (limit.c) ---- */
-/* The host reserve the library applies to the scenario's host. */
-uint64_t sim_effective_reserve(const struct sim_scenario *sc);
+/* What all the VMs together can hold at most: the host's memory above the
+ * reserve the library applies to it. */
+double sim_host_cap(const struct sim_scenario *sc);
+/* The memory a VM can be given: minimum..maximum, or startup..startup for
+ * a guest without a driver (nothing can move its memory). */
+struct sim_range { uint64_t lo, hi; };
+struct sim_range sim_vm_range(const struct sim_vm_spec *v);
 /* The deficit no policy can avoid, MiB*s (see limit.c); -1 out of memory. */
 double sim_limit_deficit(const struct sim_scenario *sc, uint64_t duration_ms);
 /* A density probe fits at most this percentage of its VM-seconds in deficit. */
