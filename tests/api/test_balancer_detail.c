@@ -7,6 +7,8 @@
 #include <criterion/criterion.h>
 #include <dynmem/dynmem.h>
 
+#include "lasterror.h"
+
 #define MIB (UINT64_C(1) << 20)
 
 static dynmem_balancer *b;
@@ -28,10 +30,7 @@ static void teardown(void)
 
 static const char *detail(void)
 {
-    int n = dynmem_balancer_last_error(b, text, sizeof text);
-    cr_assert_geq(n, 0);
-    cr_assert_eq((size_t)n, strlen(text));
-    return text;
+    return LAST_ERROR(dynmem_balancer_last_error, b, text);
 }
 
 static uint64_t add_vm(uint64_t startup_mib, uint64_t minimum_mib, uint64_t maximum_mib)

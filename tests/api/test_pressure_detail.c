@@ -8,6 +8,8 @@
 #include <criterion/criterion.h>
 #include <dynmem/dynmem.h>
 
+#include "lasterror.h"
+
 #define MIB (UINT64_C(1) << 20)
 
 static dynmem_pressure *p;
@@ -25,10 +27,7 @@ static void teardown(void)
 
 static const char *detail(void)
 {
-    int n = dynmem_pressure_last_error(p, text, sizeof text);
-    cr_assert_geq(n, 0);
-    cr_assert_eq((size_t)n, strlen(text));
-    return text;
+    return LAST_ERROR(dynmem_pressure_last_error, p, text);
 }
 
 static struct dynmem_pressure_sample sample(uint64_t time_ms, uint64_t committed_mib)

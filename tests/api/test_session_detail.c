@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <dynmem/dynmem.h>
 
+#include "lasterror.h"
 #include "sesspair.h"
 
 static struct sesspair pair;
@@ -17,10 +18,7 @@ static char text[256];
 
 static const char *host_detail(void)
 {
-    int n = dynmem_session_host_last_error(h, text, sizeof text);
-    cr_assert_geq(n, 0);
-    cr_assert_eq((size_t)n, strlen(text));
-    return text;
+    return LAST_ERROR(dynmem_session_host_last_error, h, text);
 }
 
 static int send_msg(const struct dynmem_proto_msg *m)
@@ -174,10 +172,7 @@ Test(session_detail, host_cut_to_fit_and_sized_like_snprintf)
 
 static const char *guest_detail(dynmem_session_guest *g)
 {
-    int n = dynmem_session_guest_last_error(g, text, sizeof text);
-    cr_assert_geq(n, 0);
-    cr_assert_eq((size_t)n, strlen(text));
-    return text;
+    return LAST_ERROR(dynmem_session_guest_last_error, g, text);
 }
 
 Test(session_detail, guest_refusals_say_what_was_wrong)
