@@ -113,7 +113,8 @@ int dynmem_balancer_set_param(dynmem_balancer *b, enum dynmem_balancer_param par
     dynmem__bal_detail_clear(b);
     const struct param_info *pi = param_info(param);
     if (!pi)
-        return dynmem__bal_refuse(b, DYNMEM_ERR_NOT_FOUND, "unknown balancer setting %d", (int)param);
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_NOT_FOUND, "unknown balancer setting %d",
+                                  (int)param);
     if (value < pi->min || value > pi->max || (pi->unit_multiple && value > 0 && value % (int64_t)UNIT))
         return dynmem__bal_bad_param(b, DYNMEM_ERR_OUT_OF_RANGE, dynmem__bal_param_name(param),
                                      value, pi->min, pi->max);
@@ -124,8 +125,8 @@ int dynmem_balancer_set_param(dynmem_balancer *b, enum dynmem_balancer_param par
         /* Never let a settings change break the invariant for running VMs. */
         if (dynmem__bal_used(b) + reserve_for(total, setting) > (uint64_t)total &&
             dynmem__bal_used(b) > 0)
-            return dynmem__bal_refuse(
-                b, DYNMEM_ERR_BAD_STATE,
+            return dynmem__detail_set(
+                b->detail, DYNMEM_ERR_BAD_STATE,
                 "host memory %s with reserve %s leaves less than the %s running VMs hold",
                 dynmem__size_text((uint64_t)total).s,
                 dynmem__size_text(reserve_for(total, setting)).s,
@@ -332,8 +333,8 @@ int dynmem_balancer_vm_remove(dynmem_balancer *b, uint64_t vm_id)
     if (!v)
         return dynmem__bal_no_vm(b, vm_id);
     if (v->running)
-        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": running: stop it first",
-                                  vm_id);
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_BAD_STATE,
+                                  "vm %" PRIu64 ": running: stop it first", vm_id);
     dynmem_pressure_free(v->est);
     v->est = NULL;
     v->in_use = false;
@@ -390,15 +391,16 @@ int dynmem_balancer_vm_start(dynmem_balancer *b, uint64_t vm_id, uint64_t now_ms
     if (!v)
         return dynmem__bal_no_vm(b, vm_id);
     if (v->running)
-        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": already running", vm_id);
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_BAD_STATE,
+                                  "vm %" PRIu64 ": already running", vm_id);
     if (b->host_total == 0)
-        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE,
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_BAD_STATE,
                                   "host memory not set (DYNMEM_BALANCER_PARAM_HOST_TOTAL_BYTES)");
     uint64_t free_bytes = dynmem__bal_free(b);
     if (v->startup > free_bytes) {
         if (missing_bytes)
             *missing_bytes = v->startup - free_bytes;
-        return dynmem__bal_refuse(b, DYNMEM_ERR_ADMISSION,
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_ADMISSION,
                                   "vm %" PRIu64 ": startup %s does not fit: %s free after the "
                                   "%s reserve, %s missing",
                                   vm_id, dynmem__size_text(v->startup).s,
@@ -423,7 +425,7 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
     if (!v)
         return dynmem__bal_no_vm(b, vm_id);
     if (!v->running || v->busy)
-        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": %s", vm_id,
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": %s", vm_id,
                                   v->running ? "an action is in flight" : "off");
     /* The VM's own memory is available to its restart. */
     uint64_t free_bytes = dynmem__bal_free(b) + vm_holding(v);
@@ -433,7 +435,7 @@ int dynmem_balancer_vm_restart(dynmem_balancer *b, uint64_t vm_id, uint64_t now_
         b->used -= vm_holding(v);
         v->running = false;
         unqueue_vm(b, vm_id);
-        return dynmem__bal_refuse(b, DYNMEM_ERR_ADMISSION,
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_ADMISSION,
                                   "vm %" PRIu64 ": not even its minimum %s can be backed: %s free",
                                   vm_id, dynmem__size_text(v->minimum).s,
                                   dynmem__size_text(free_bytes).s);
@@ -454,7 +456,8 @@ int dynmem_balancer_vm_stop(dynmem_balancer *b, uint64_t vm_id)
     if (!v)
         return dynmem__bal_no_vm(b, vm_id);
     if (!v->running)
-        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": already off", vm_id);
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": already off",
+                                  vm_id);
     unqueue_vm(b, vm_id);
     b->used -= vm_holding(v);
     v->running = v->busy = v->stuck = false;
@@ -488,7 +491,7 @@ int dynmem_balancer_vm_configure(dynmem_balancer *b, uint64_t vm_id,
         return dynmem__bal_bad_config(b, rc, &vm_id, config);
     struct dynmem_vm_config old = vm_config(v);
     if (v->running && !running_change_allowed(&old, config))
-        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE,
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_BAD_STATE,
                                   "vm %" PRIu64 ": running: only a lower minimum, a higher "
                                   "maximum, buffer, weight, abilities and alignment may change",
                                   vm_id);
@@ -512,11 +515,11 @@ int dynmem_balancer_vm_resize(dynmem_balancer *b, uint64_t vm_id, uint64_t now_m
     if (!v)
         return dynmem__bal_no_vm(b, vm_id);
     if (!is_size(new_bytes))
-        return dynmem__bal_refuse(b, DYNMEM_ERR_OUT_OF_RANGE,
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_OUT_OF_RANGE,
                                   "vm %" PRIu64 ": size %s is not a non-zero multiple of 2 MiB",
                                   vm_id, dynmem__size_text(new_bytes).s);
     if (!v->running || (v->cfg_flags & DYNMEM_VM_DYNAMIC) || v->busy || v->paged)
-        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": %s", vm_id,
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": %s", vm_id,
                                   !v->running ? "off"
                                   : (v->cfg_flags & DYNMEM_VM_DYNAMIC) ? "dynamic: resize is for static VMs"
                                   : v->busy ? "an action is in flight"
@@ -561,7 +564,7 @@ int dynmem_balancer_vm_sample(dynmem_balancer *b, uint64_t vm_id,
     if (!v)
         return dynmem__bal_no_vm(b, vm_id);
     if (!v->running)
-        return dynmem__bal_refuse(b, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": off", vm_id);
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_BAD_STATE, "vm %" PRIu64 ": off", vm_id);
     /* The assignment as of the sample goes into the same history point. */
     int rc = dynmem__pressure_add_sample_at(v->est, sample, max_u64(v->assigned, PAGE_BYTES));
     if (rc)

@@ -2,7 +2,6 @@
  * field or setting and the numbers, kept in the handle until the next call
  * that may change it (dynmem_balancer_last_error()). */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,18 +13,9 @@ void dynmem__bal_detail_clear(dynmem_balancer *b)
     b->detail[0] = '\0';
 }
 
-int dynmem__bal_refuse(dynmem_balancer *b, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    dynmem__detail_vset(b->detail, rc, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
 int dynmem__bal_no_vm(dynmem_balancer *b, uint64_t vm_id)
 {
-    return dynmem__bal_refuse(b, DYNMEM_ERR_NOT_FOUND,
+    return dynmem__detail_set(b->detail, DYNMEM_ERR_NOT_FOUND,
                               "vm %" PRIu64 ": no such VM (never added, or removed)", vm_id);
 }
 
@@ -35,8 +25,8 @@ int dynmem__bal_bad_config(dynmem_balancer *b, int rc, const uint64_t *vm_id,
     char why[DYNMEM__DETAIL_LEN];
     (void)dynmem_vm_config_explain(config, why, sizeof why);
     if (vm_id)
-        return dynmem__bal_refuse(b, rc, "vm %" PRIu64 ": %s", *vm_id, why);
-    return dynmem__bal_refuse(b, rc, "new vm: %s", why);
+        return dynmem__detail_set(b->detail, rc, "vm %" PRIu64 ": %s", *vm_id, why);
+    return dynmem__detail_set(b->detail, rc, "new vm: %s", why);
 }
 
 static const char *const param_names[] = {
@@ -76,11 +66,11 @@ int dynmem__bal_stray_confirm(dynmem_balancer *b, const struct vm *v, uint64_t v
                               uint64_t action_id)
 {
     if (!v->running || !v->busy)
-        return dynmem__bal_refuse(b, DYNMEM_ERR_NOT_FOUND,
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_NOT_FOUND,
                                   "vm %" PRIu64 ": action %" PRIu64 " is not outstanding: "
                                   "the VM has no action out",
                                   vm_id, action_id);
-    return dynmem__bal_refuse(b, DYNMEM_ERR_NOT_FOUND,
+    return dynmem__detail_set(b->detail, DYNMEM_ERR_NOT_FOUND,
                               "vm %" PRIu64 ": action %" PRIu64 " is not outstanding: "
                               "its action is %" PRIu64,
                               vm_id, action_id, v->act.id);
@@ -93,5 +83,5 @@ int dynmem__bal_bad_sample(dynmem_balancer *b, int rc, uint64_t vm_id,
     (void)dynmem__detail_bad_sample(why, rc, s, "the VM's latest sample or tick", latest_ms);
     if (!why[0])
         return rc;
-    return dynmem__bal_refuse(b, rc, "vm %" PRIu64 ": %s", vm_id, why);
+    return dynmem__detail_set(b->detail, rc, "vm %" PRIu64 ": %s", vm_id, why);
 }

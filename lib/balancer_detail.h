@@ -8,14 +8,13 @@
 
 #include <dynmem/balancer.h>
 
-#include "compiler.h"
 #include "detail.h"
 
 struct vm;
 
-/* Each returns `rc` after writing the detail of a refusal with that code. */
-DYNMEM__PRINTF(3, 4)
-int dynmem__bal_refuse(dynmem_balancer *b, int rc, const char *fmt, ...);
+/* Each returns `rc` after writing the detail of a refusal with that code;
+ * the other refusals call dynmem__detail_set(b->detail, rc, ...). */
+
 /* "vm N: no such VM" for an id that names none. */
 int dynmem__bal_no_vm(dynmem_balancer *b, uint64_t vm_id);
 /* A configuration refused by dynmem_vm_config_check(), with the text of

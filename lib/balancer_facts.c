@@ -77,15 +77,15 @@ int dynmem_balancer_confirm(dynmem_balancer *b, uint64_t vm_id, uint64_t action_
         return DYNMEM_ERR_INVALID_ARGUMENT;
     dynmem__bal_detail_clear(b);
     if (flags & ~(uint32_t)(DYNMEM_CONFIRM_FINAL | DYNMEM_CONFIRM_FAILED))
-        return dynmem__bal_refuse(b, DYNMEM_ERR_INVALID_ARGUMENT, "unknown confirm flags 0x%" PRIx32,
-                                  flags);
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_INVALID_ARGUMENT,
+                                  "unknown confirm flags 0x%" PRIx32, flags);
     struct vm *v = dynmem__bal_vm_change(b, vm_id);
     if (!v)
         return dynmem__bal_no_vm(b, vm_id);
     if (!v->running || !v->busy || v->act.id != action_id)
         return dynmem__bal_stray_confirm(b, v, vm_id, action_id);
     if (bytes % PAGE_BYTES || bytes > confirmable(v))
-        return dynmem__bal_refuse(b, DYNMEM_ERR_OUT_OF_RANGE,
+        return dynmem__detail_set(b->detail, DYNMEM_ERR_OUT_OF_RANGE,
                                   "vm %" PRIu64 ": action %" PRIu64 ": %" PRIu64 " bytes %s %" PRIu64,
                                   vm_id, action_id, bytes,
                                   bytes % PAGE_BYTES ? "is not whole 4 KiB pages; at most"
