@@ -10,7 +10,9 @@
  * when those headrooms do not fit, down to need. Within a phase:
  * - dynmem: weighted water-filling. Cuts are set so that cut_i x weight_i is
  *   equal across VMs not pinned at their lower bound: a VM of twice the
- *   weight loses half as much; weight 0 loses everything first.
+ *   weight loses half as much; weight 0 loses everything first. In the cut
+ *   of demand, the highest weights whose share would be under the deadband
+ *   are spared, and lower weights take it while they can absorb the cut.
  * - hyperv: strict priority. The lowest weight loses first and fully before
  *   the next weight loses anything; equal weights lose equal amounts.
  * The comparison policies (squeezed, mom, esx, proxmox) have their own rules,
@@ -85,7 +87,20 @@ static bool in_cut(const struct dynmem_balancer *b, const struct vm *v,
     return v->in_use && v->running && v->plannable && v->entitled > lower_of(b, v, lower);
 }
 
-/* dynmem: cut X bytes so that cut_i * w_i is level (water-filling).
+/* The weight cap of a cut that spares nobody: above every weight. */
+#define NO_WEIGHT_SPARED UINT16_MAX
+
+/* Whether v takes part in a weighted cut that spares the weights above
+ * cap (NO_WEIGHT_SPARED: none). */
+static bool in_weighted_cut(const struct dynmem_balancer *b, const struct vm *v,
+                            enum bound lower, uint32_t cap)
+{
+    return in_cut(b, v, lower) && v->weight <= cap;
+}
+
+/* dynmem: the level s for a cut of X bytes with cut_i * w_i level
+ * (water-filling) over the VMs in the cut; *inv_w is set to the sum of 1/w
+ * of the VMs cut in proportion (0 when every VM is cut fully).
  *
  * VM i loses min(gap_i, s / w_i) for a level s; it is cut fully once s
  * reaches its breakpoint gap_i * w_i. The total cut f(s) grows with s, and
@@ -94,16 +109,15 @@ static bool in_cut(const struct dynmem_balancer *b, const struct vm *v,
  * breakpoint p and keeps only the side that still holds the answer. VMs
  * decided on the way add either their whole gap (fully cut) or 1/w (cut in
  * proportion) to two running sums. The rounds work on b->items, the VMs'
- * figures copied out in slot order; the cuts are then applied in slot order
- * (each VM's cut depends only on the level and its own figures). */
-static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
-                             enum bound lower)
+ * figures copied out in slot order. */
+static double water_level(struct dynmem_balancer *b, uint64_t x, enum bound lower,
+                          uint32_t cap, double *inv_w_out)
 {
     struct dynmem__cut_item *it = b->items;
     uint32_t n = 0;
     for (uint32_t i = 0; i < b->nvms; i++) {
         const struct vm *v = &b->vms[i];
-        if (!in_cut(b, v, lower))
+        if (!in_weighted_cut(b, v, lower, cap))
             continue;
         double gap = (double)(v->entitled - lower_of(b, v, lower));
         it[n++] = (struct dynmem__cut_item){gap * weight_of(v), gap, 1.0 / weight_of(v), i};
@@ -141,11 +155,22 @@ static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
             lo = gt;
         }
     }
-    double level = inv_w > 0 ? ((double)x - full) / inv_w : 0;
+    *inv_w_out = inv_w;
+    return inv_w > 0 ? ((double)x - full) / inv_w : 0;
+}
+
+/* dynmem: cut X bytes by water-filling over the VMs of weight at most cap.
+ * The cuts are applied in slot order (each VM's cut depends only on the
+ * level and its own figures). */
+static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
+                             enum bound lower, uint32_t cap)
+{
+    double inv_w;
+    double level = water_level(b, x, lower, cap, &inv_w);
     uint64_t cut = 0;
     for (uint32_t i = 0; i < b->nvms; i++) {
         struct vm *v = &b->vms[i];
-        if (!in_cut(b, v, lower))
+        if (!in_weighted_cut(b, v, lower, cap))
             continue;
         uint64_t gap = v->entitled - lower_of(b, v, lower);
         double share = inv_w > 0 ? level / weight_of(v) : (double)gap;
@@ -155,9 +180,46 @@ static void cut_proportional(struct dynmem_balancer *b, uint64_t x,
      * the VMs in slot order, a deterministic choice. */
     for (uint32_t j = 0; cut < x && j < b->nvms; j++) {
         struct vm *v = &b->vms[j];
-        if (in_cut(b, v, lower))
+        if (in_weighted_cut(b, v, lower, cap))
             cut += cut_vm(b, v, x - cut, lower);
     }
+}
+
+/* dynmem's demand cut: the highest weights whose water-filling share would
+ * be under the deadband are spared, and the lower weights take their
+ * share, as long as those can absorb the whole cut. Returns the highest
+ * weight still cut. Spared VMs lose whole weights at a time, in ascending
+ * order, until the rest can absorb it. */
+static uint32_t demand_cut_cap(struct dynmem_balancer *b, uint64_t x)
+{
+    double inv_w;
+    double level = water_level(b, x, TO_FLOOR, NO_WEIGHT_SPARED, &inv_w);
+    if (inv_w <= 0)
+        return NO_WEIGHT_SPARED; /* every VM is cut fully: none to spare */
+    uint64_t rest = 0;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->nvms; i++) {
+        const struct vm *v = &b->vms[i];
+        if (!in_cut(b, v, TO_FLOOR))
+            continue;
+        if (v->weight && (double)v->weight * (double)b->deadband > level)
+            b->ranks[n++] = (struct dynmem__rank){v->weight, i};
+        else
+            rest += v->entitled - v->floor;
+    }
+    const struct dynmem__rank *r = dynmem__rank_sort(b->ranks, b->ranks + b->cap, n);
+    for (uint32_t g = 0; g < n;) {
+        if (rest >= x)
+            return (uint32_t)r[g].key - 1;
+        uint32_t end = g;
+        while (end < n && r[end].key == r[g].key) {
+            const struct vm *v = &b->vms[r[end].slot];
+            rest += v->entitled - v->floor;
+            end++;
+        }
+        g = end;
+    }
+    return NO_WEIGHT_SPARED;
 }
 
 /* hyperv: lowest weight first; within one weight, equal cuts. */
@@ -195,8 +257,11 @@ static void cut(struct dynmem_balancer *b, uint64_t x, enum bound lower)
 {
     if (b->policy == DYNMEM_POLICY_HYPERV)
         cut_strict(b, x, lower);
+    else if (lower == TO_FLOOR) /* buffer cuts spare no one: measured, that
+                                 * raised the deficit (docs/performance.md) */
+        cut_proportional(b, x, lower, demand_cut_cap(b, x));
     else
-        cut_proportional(b, x, lower);
+        cut_proportional(b, x, lower, NO_WEIGHT_SPARED);
 }
 
 /* ---- comparison policies: their cycles ---------------------------------- */

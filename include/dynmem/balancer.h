@@ -292,7 +292,8 @@ enum dynmem_balancer_param {
      *  Default 32 MiB. The dynmem and hyperv policies only: the comparison
      *  policies apply their own deadbands. Under scarcity the dynmem policy
      *  also keeps this much of each buffer (its whole buffer when smaller)
-     *  for as long as the demands plus those headrooms fit. */
+     *  for as long as the demands plus those headrooms fit, and in a cut of
+     *  demand spares the highest weights whose share would be under it. */
     DYNMEM_BALANCER_PARAM_DEADBAND_BYTES = 6,
     /** Most memory one VM may gain per tick, bytes, 0 = no cap. Default 0. */
     DYNMEM_BALANCER_PARAM_MAX_GROW_PER_TICK_BYTES = 7,

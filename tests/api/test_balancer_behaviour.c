@@ -370,6 +370,18 @@ Test(scarcity, large_cut_is_shared_by_weight)
     cr_assert_eq(light, MIB(1224 - 360), "light holds %llu MiB", (unsigned long long)(light >> 20));
 }
 
+/* A cut whose water-filling share of a VM would be under the deadband
+ * (32 MiB) spares that VM, and the lower weights take its share
+ * (docs/policies.md): 200 MiB short, the weight-9000 VM's share would be
+ * 20 MiB, so the weight-1000 VM loses all 200. */
+Test(scarcity, share_under_the_deadband_goes_to_lower_weights)
+{
+    uint64_t heavy, light;
+    weighted_demand_cut(200, &heavy, &light);
+    cr_assert_eq(heavy, MIB(1124), "heavy holds %llu MiB", (unsigned long long)(heavy >> 20));
+    cr_assert_eq(light, MIB(1124 - 200), "light holds %llu MiB", (unsigned long long)(light >> 20));
+}
+
 /* Two VMs on a host with no reserve, weights 9000 and 1000: the heavy one
  * at a steady 1300 MiB of demand, the light one rising 2 MiB a second from
  * 560 MiB, the way a guest's commit climbs. Their wants (demand + 20 %) do
