@@ -58,10 +58,10 @@ static void add_tick(const struct sim_presence *walk, double cap, double *held,
         if (walk->present[i]) {
             const struct sim_vm_spec *v = &sc->vms[i];
             uint64_t d = sim_demand_at(&v->demand, t);
-            struct sim_range r = sim_vm_range(v);
+            struct sim_range r = walk->range[i];
             bool blind = t < walk->started_at[i] + sc->status_delay_ms;
             count++;
-            if (d > r.hi || (blind && d > v->config.startup_bytes)) {
+            if (d > r.hi || (blind && d > walk->boot_bytes[i])) {
                 certain++;
             } else {
                 double c = (double)(d < r.lo ? r.lo : d);

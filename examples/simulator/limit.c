@@ -37,11 +37,11 @@ double sim_host_cap(const struct sim_scenario *sc)
     return sc->host_bytes > reserve ? (double)(sc->host_bytes - reserve) : 0;
 }
 
-struct sim_range sim_vm_range(const struct sim_vm_spec *v)
+struct sim_range sim_vm_range(const struct dynmem_vm_config *c, enum sim_kind kind)
 {
-    if (v->kind == KIND_NO_DRIVER) /* nothing can move its memory */
-        return (struct sim_range){v->config.startup_bytes, v->config.startup_bytes};
-    return (struct sim_range){v->config.minimum_bytes, v->config.maximum_bytes};
+    if (kind == KIND_NO_DRIVER) /* nothing can move its memory */
+        return (struct sim_range){c->startup_bytes, c->startup_bytes};
+    return (struct sim_range){c->minimum_bytes, c->maximum_bytes};
 }
 
 double sim_limit_deficit(const struct sim_scenario *sc, uint64_t duration_ms)
@@ -56,7 +56,7 @@ double sim_limit_deficit(const struct sim_scenario *sc, uint64_t duration_ms)
         for (int i = 0; i < sc->n_vms; i++) {
             if (!walk.present[i])
                 continue;
-            struct sim_range r = sim_vm_range(&sc->vms[i]);
+            struct sim_range r = walk.range[i];
             double d = (double)sim_demand_at(&sc->vms[i].demand, walk.t_ms);
             double lo = (double)r.lo, hi = (double)r.hi;
             over += d > hi ? d - hi : 0;

@@ -248,7 +248,11 @@ int sim_pool_run(int workers, const struct sim_pool_ops *ops, void *ctx);
 /* ---- the VMs present, tick by tick (presence.c) ---- */
 /* A walk over a scenario's ticks from 0 to the duration, from its events
  * alone (no policy, no guest): a VM is present from its start (or
- * restart) to its stop. The limits below both walk it. */
+ * restart) to its stop. The limits below both walk it. What a VM can hold
+ * widens with the events that may change it (a configure, accepted or
+ * not, a resize): the limits are bounds, so they take every size the VM
+ * may have by then. */
+struct sim_range { uint64_t lo, hi; };
 struct sim_presence {
     const struct sim_scenario *sc;
     uint64_t end_ms;      /* the walk's end */
@@ -256,6 +260,8 @@ struct sim_presence {
     double dt_s;          /* this tick's length in seconds (the last one is cut at end_ms) */
     bool *present;        /* per VM: started and not stopped */
     uint64_t *started_at; /* per VM: its latest boot (start, or restart), ms */
+    struct sim_range *range; /* per VM: every size it may be brought to so far */
+    uint64_t *boot_bytes; /* per VM: the most startup memory it may boot with so far */
     uint64_t next_ms;     /* the next tick's time */
     int next_event;       /* the first event not applied yet */
 };
@@ -271,10 +277,10 @@ void sim_presence_fini(struct sim_presence *p);
 /* What all the VMs together can hold at most: the host's memory above the
  * reserve the library applies to it. */
 double sim_host_cap(const struct sim_scenario *sc);
-/* The memory a VM can be given: minimum..maximum, or startup..startup for
- * a guest without a driver (nothing can move its memory). */
-struct sim_range { uint64_t lo, hi; };
-struct sim_range sim_vm_range(const struct sim_vm_spec *v);
+/* The memory a VM of `kind` configured so can be given: minimum..maximum,
+ * or startup..startup for a guest without a driver (nothing can move its
+ * memory). */
+struct sim_range sim_vm_range(const struct dynmem_vm_config *c, enum sim_kind kind);
 /* The deficit no policy can avoid, MiB*s (see limit.c); -1 out of memory. */
 double sim_limit_deficit(const struct sim_scenario *sc, uint64_t duration_ms);
 /* A density probe fits at most this percentage of its VM-seconds in deficit. */

@@ -50,6 +50,26 @@ def test_limit_of_a_fleet_worked_out_by_hand():
         assert float(t["deficit_mib_s"]) >= 1832 * 100, t
 
 
+def test_limit_follows_a_maximum_raised_mid_run():
+    # a wants 5000 MiB on a maximum of 4096 until 50 s, then of 6144: 904 MiB
+    # short for 50 s only. A limit that kept the first maximum (904 x 100)
+    # would sit above what every dynamic policy reaches: no longer a bound.
+    spec = {"name": "limit-configure", "duration_s": 100,
+            "host": {"memory_mib": 8192, "reserve_mib": 1024},
+            "vms": [{"name": "a", "startup_mib": 2048, "minimum_mib": 512,
+                     "maximum_mib": 4096, "demand": 5000}],
+            "events": [{"at_s": 50, "vm": "a", "type": "configure", "maximum_mib": 6144}]}
+    with tempfile.TemporaryDirectory() as d:
+        path, out = os.path.join(d, "s.json"), os.path.join(d, "c.csv")
+        with open(path, "w") as f:
+            json.dump(spec, f)
+        run([path, "--compare", "--no-density", "--compare-csv", out])
+        table = rows(out)
+    assert {float(t["limit_mib_s"]) for t in table} == {904 * 50}
+    for t in table:
+        assert float(t["deficit_mib_s"]) >= 904 * 50, t
+
+
 def test_quality_smoke():
     r, per_run, ratios = run_quality(fleets=2, vms=8, hours=0.5)
     # Every policy on 2 fleets x 3 host sizes.
