@@ -294,7 +294,7 @@ int dynmem_balancer_vm_add(dynmem_balancer *b, const struct dynmem_vm_config *co
     if (rc)
         return config ? dynmem__bal_bad_config(b, rc, NULL, config) : rc;
     dynmem_pressure *est;
-    rc = dynmem_pressure_new(&est, b->has_user_alloc ? &b->user_alloc : NULL);
+    rc = dynmem__pressure_new_quiet(&est, b->has_user_alloc ? &b->user_alloc : NULL);
     if (rc)
         return rc;
     rc = estimator_configure(est, config);

@@ -1,5 +1,7 @@
 /* The detail of a handle's latest refusal: formatting (on the refusal path
- * only) and the copy out that every *_last_error() function makes. */
+ * only) and the copy out that every *_last_error() function makes. A NULL
+ * detail is a handle that keeps none: nothing is formatted or written, the
+ * code is returned all the same, and its copy out is the empty text. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,12 +13,16 @@
 
 int dynmem__detail_vset(char *detail, int rc, const char *fmt, va_list ap)
 {
+    if (!detail)
+        return rc;
     vsnprintf(detail, DYNMEM__DETAIL_LEN, fmt, ap);
     return rc;
 }
 
 int dynmem__detail_set(char *detail, int rc, const char *fmt, ...)
 {
+    if (!detail)
+        return rc;
     va_list ap;
     va_start(ap, fmt);
     dynmem__detail_vset(detail, rc, fmt, ap);
@@ -26,7 +32,7 @@ int dynmem__detail_set(char *detail, int rc, const char *fmt, ...)
 
 int dynmem__detail_first(char *detail, int rc, const char *fmt, ...)
 {
-    if (detail[0])
+    if (!detail || detail[0])
         return rc;
     va_list ap;
     va_start(ap, fmt);
@@ -38,6 +44,8 @@ int dynmem__detail_first(char *detail, int rc, const char *fmt, ...)
 int dynmem__detail_bad_param(char *detail, int rc, const char *name, int64_t value, int64_t min,
                              int64_t max)
 {
+    if (!detail)
+        return rc;
     if (value >= min && value <= max)
         return dynmem__detail_set(detail, rc, "%s %" PRId64 " is not a multiple of 2 MiB", name,
                                   value);
@@ -66,6 +74,8 @@ static int bad_figures(char *detail, int rc, const struct dynmem_pressure_sample
 int dynmem__detail_bad_sample(char *detail, int rc, const struct dynmem_pressure_sample *s,
                               const char *latest, uint64_t latest_ms)
 {
+    if (!detail)
+        return rc; /* not even the sizes as text */
     switch (rc) {
     case DYNMEM_ERR_STRUCT_SIZE:
         return dynmem__detail_set(detail, rc, "sample size %" PRIu32 " is not one this library "
@@ -90,10 +100,11 @@ int dynmem__detail_bad_sample(char *detail, int rc, const struct dynmem_pressure
 
 int dynmem__detail_copy(const char *detail, char *buf, size_t len)
 {
-    size_t n = strlen(detail);
+    size_t n = detail ? strlen(detail) : 0;
     if (len) {
         size_t cut = n < len ? n : len - 1;
-        memcpy(buf, detail, cut);
+        if (cut)
+            memcpy(buf, detail, cut);
         buf[cut] = '\0';
     }
     return (int)n;

@@ -1,7 +1,12 @@
 /* Internal: the detail of a handle's latest refusal (the *_last_error()
  * functions), written into a fixed array inside each handle: no
  * allocation, no state outside the handle. The balancer, the estimator and
- * both session engines share these helpers. */
+ * both session engines share these helpers.
+ *
+ * Every helper accepts a NULL `detail`, for a handle that keeps none (an
+ * estimator owned by a balancer): it writes nothing, formats nothing and
+ * still returns the code it was given; dynmem__detail_copy() copies a NULL
+ * detail out as the empty text. */
 #ifndef DYNMEM_LIB_DETAIL_H
 #define DYNMEM_LIB_DETAIL_H
 

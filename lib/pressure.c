@@ -46,18 +46,26 @@ int dynmem_pressure_param_bounds(enum dynmem_pressure_param param, int64_t *min,
     return DYNMEM_OK;
 }
 
-int dynmem_pressure_new(dynmem_pressure **out, const struct dynmem_allocator *alloc)
+/* A handle with detail_len bytes of detail (DYNMEM__DETAIL_LEN or 0) at
+ * its end; never less than the struct itself, whose size counts the
+ * padding to its 64-byte alignment. */
+static int pressure_create(dynmem_pressure **out, const struct dynmem_allocator *alloc,
+                           uint16_t detail_len)
 {
     if (!out)
         return DYNMEM_ERR_INVALID_ARGUMENT;
+    size_t size = offsetof(struct dynmem_pressure, detail) + detail_len;
+    if (size < sizeof(struct dynmem_pressure))
+        size = sizeof(struct dynmem_pressure);
     struct dynmem__alloc a;
     int rc;
     void *block;
-    dynmem_pressure *p = dynmem__handle_alloc_aligned(alloc, sizeof *p, 64, &a, &block, &rc);
+    dynmem_pressure *p = dynmem__handle_alloc_aligned(alloc, size, 64, &a, &block, &rc);
     if (!p)
         return rc;
     p->alloc = a;
     p->block = block;
+    p->detail_len = detail_len;
     p->settings = default_settings;
     if ((rc = dynmem__history_init(&p->history, &a))) {
         dynmem__free(&a, block);
@@ -65,6 +73,16 @@ int dynmem_pressure_new(dynmem_pressure **out, const struct dynmem_allocator *al
     }
     *out = p;
     return DYNMEM_OK;
+}
+
+int dynmem_pressure_new(dynmem_pressure **out, const struct dynmem_allocator *alloc)
+{
+    return pressure_create(out, alloc, DYNMEM__DETAIL_LEN);
+}
+
+int dynmem__pressure_new_quiet(dynmem_pressure **out, const struct dynmem_allocator *alloc)
+{
+    return pressure_create(out, alloc, 0);
 }
 
 void dynmem_pressure_free(dynmem_pressure *p)
@@ -80,7 +98,7 @@ void dynmem_pressure_reset(dynmem_pressure *p)
 {
     if (!p)
         return;
-    p->detail[0] = '\0';
+    pressure_detail_clear(p);
     dynmem__history_clear(&p->history);
     p->has_sample = false;
     p->sample_time_ms = 0;
@@ -117,12 +135,13 @@ int dynmem_pressure_get_param(const dynmem_pressure *p, enum dynmem_pressure_par
 static int clamps_refused(dynmem_pressure *p, int rc, const char *name,
                           const struct dynmem__pressure_settings *s)
 {
+    char *detail = pressure_detail(p);
     if (rc == DYNMEM_ERR_PRESSURE_UNALIGNED)
-        return dynmem__detail_set(p->detail, rc, "%s %" PRIu64 " is not a multiple of 2 MiB",
+        return dynmem__detail_set(detail, rc, "%s %" PRIu64 " is not a multiple of 2 MiB",
                                   name, s->minimum_bytes % DYNMEM__TWO_MIB ? s->minimum_bytes
                                                                              : s->maximum_bytes);
     if (rc == DYNMEM_ERR_PRESSURE_MIN_ABOVE_MAX)
-        return dynmem__detail_set(p->detail, rc, "%s: minimum %s above maximum %s", name,
+        return dynmem__detail_set(detail, rc, "%s: minimum %s above maximum %s", name,
                                   dynmem__size_text(s->minimum_bytes).s,
                                   dynmem__size_text(s->maximum_bytes).s);
     return rc; /* above 4 PiB: the bounds check before it already says so */
@@ -132,14 +151,15 @@ int dynmem_pressure_set_param(dynmem_pressure *p, enum dynmem_pressure_param par
 {
     if (!p)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    p->detail[0] = '\0';
+    pressure_detail_clear(p);
+    char *detail = pressure_detail(p);
     int64_t lo, hi;
     int rc = dynmem_pressure_param_bounds(param, &lo, &hi);
     if (rc)
-        return dynmem__detail_no_param(p->detail, "pressure setting", (int)param);
+        return dynmem__detail_no_param(detail, "pressure setting", (int)param);
     const char *name = param_ranges[param].name;
     if (value < lo || value > hi)
-        return dynmem__detail_bad_param(p->detail, DYNMEM_ERR_OUT_OF_RANGE, name, value, lo, hi);
+        return dynmem__detail_bad_param(detail, DYNMEM_ERR_OUT_OF_RANGE, name, value, lo, hi);
     /* Edit a copy: the clamps are checked as a pair before anything changes. */
     struct dynmem__pressure_settings s = p->settings;
     uint64_t v = (uint64_t)value;
@@ -229,11 +249,11 @@ int dynmem_pressure_add_sample(dynmem_pressure *p, const struct dynmem_pressure_
 {
     if (!p || !sample)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    p->detail[0] = '\0';
+    pressure_detail_clear(p);
     int rc = add_sample(p, sample, NULL);
     if (rc)
-        return dynmem__detail_bad_sample(p->detail, rc, sample, "the latest sample or query",
-                                         latest_ms(p));
+        return dynmem__detail_bad_sample(pressure_detail(p), rc, sample,
+                                         "the latest sample or query", latest_ms(p));
     return DYNMEM_OK;
 }
 
@@ -295,24 +315,25 @@ static int record_assigned(dynmem_pressure *p, uint64_t now_ms, uint64_t assigne
 static int query_refused(dynmem_pressure *p, int rc, uint64_t now_ms, uint64_t assigned_bytes,
                          const struct dynmem_pressure_report *report)
 {
+    char *detail = pressure_detail(p);
     switch (rc) {
     case DYNMEM_ERR_INVALID_ARGUMENT:
-        return dynmem__detail_set(p->detail, rc, "query at %" PRIu64 " ms: assigned memory 0",
+        return dynmem__detail_set(detail, rc, "query at %" PRIu64 " ms: assigned memory 0",
                                   now_ms);
     case DYNMEM_ERR_STRUCT_SIZE:
-        return dynmem__detail_set(p->detail, rc, "report size %" PRIu32 " is outside the "
+        return dynmem__detail_set(detail, rc, "report size %" PRIu32 " is outside the "
                                   "%zu..%zu bytes this library writes (set it with "
                                   "DYNMEM_PRESSURE_REPORT_INIT)", report->size,
                                   (size_t)REPORT_MIN_SIZE, (size_t)DYNMEM__STRUCT_SIZE_MAX);
     case DYNMEM_ERR_OUT_OF_RANGE:
-        return dynmem__detail_set(p->detail, rc, "query at %" PRIu64 " ms: assigned %" PRIu64
+        return dynmem__detail_set(detail, rc, "query at %" PRIu64 " ms: assigned %" PRIu64
                                   " bytes is above the 4 PiB limit", now_ms, assigned_bytes);
     case DYNMEM_ERR_PRESSURE_TIME_BACKWARDS:
-        return dynmem__detail_set(p->detail, rc, "query at %" PRIu64 " ms is older than the "
+        return dynmem__detail_set(detail, rc, "query at %" PRIu64 " ms is older than the "
                                   "latest sample or query, at %" PRIu64 " ms", now_ms,
                                   latest_ms(p));
     case DYNMEM_ERR_NO_MEMORY:
-        return dynmem__detail_set(p->detail, rc, "query at %" PRIu64 " ms: no memory for its "
+        return dynmem__detail_set(detail, rc, "query at %" PRIu64 " ms: no memory for its "
                                   "history point (the allocator refused)", now_ms);
     default:
         return rc;
@@ -324,7 +345,7 @@ int dynmem_pressure_query(dynmem_pressure *p, uint64_t now_ms, uint64_t assigned
 {
     if (!p || !report)
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    p->detail[0] = '\0';
+    pressure_detail_clear(p);
     int rc = query_check(p, now_ms, assigned_bytes, report);
     if (!rc)
         rc = record_assigned(p, now_ms, assigned_bytes);
@@ -358,5 +379,5 @@ int dynmem_pressure_last_error(const dynmem_pressure *p, char *buf, size_t len)
 {
     if (!p || (!buf && len))
         return DYNMEM_ERR_INVALID_ARGUMENT;
-    return dynmem__detail_copy(p->detail, buf, len);
+    return dynmem__detail_copy(pressure_detail_text(p), buf, len);
 }

@@ -40,6 +40,10 @@ struct dynmem_pressure {
     _Alignas(64) struct dynmem__pressure_settings settings;
     bool has_sample;
     bool distressed; /* a report's DISTRESS flag, from `distress` */
+    /* Bytes of `detail` at the end: DYNMEM__DETAIL_LEN for a handle of
+     * dynmem_pressure_new(), 0 for a balancer's (dynmem__pressure_new_quiet()),
+     * which keeps no detail. In what was padding: the lines stay as they were. */
+    uint16_t detail_len;
     uint64_t sample_time_ms;
     uint64_t demand_bytes;
     struct dynmem__history history;
@@ -49,14 +53,36 @@ struct dynmem_pressure {
     struct dynmem__distress distress_before_latest;
     struct dynmem__alloc alloc;
     void *block; /* what was allocated; the handle is inside it */
-    /* The latest refusal's detail (dynmem_pressure_last_error()); past the
-     * lines a tick touches, and written only when a public call refuses. */
-    char detail[DYNMEM__DETAIL_LEN];
+    /* The latest refusal's detail (dynmem_pressure_last_error()), detail_len
+     * bytes allocated with the handle; past the lines a tick touches, and
+     * written only when a public call refuses, through pressure_detail(). */
+    char detail[];
 };
 
 _Static_assert(offsetof(struct dynmem_pressure, history.newest) + sizeof(struct dynmem__point) <=
                    PRESSURE_HOT_LINES * 64,
                "what a tick touches fits the first two lines");
+
+/* Where a refusal writes its detail: NULL, so that the detail helpers
+ * write nothing, for a handle that keeps none. */
+static inline char *pressure_detail(dynmem_pressure *p)
+{
+    return p->detail_len ? p->detail : NULL;
+}
+
+/* What dynmem_pressure_last_error() copies out: NULL (the empty text) for a
+ * handle that keeps no detail. */
+static inline const char *pressure_detail_text(const dynmem_pressure *p)
+{
+    return p->detail_len ? p->detail : NULL;
+}
+
+/* Every non-const public call clears the detail first. */
+static inline void pressure_detail_clear(dynmem_pressure *p)
+{
+    if (p->detail_len)
+        p->detail[0] = '\0';
+}
 
 /* The time of the newest sample or query: nothing may come before it. */
 static inline bool pressure_before_latest(const dynmem_pressure *p, uint64_t time_ms)

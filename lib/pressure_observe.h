@@ -8,7 +8,9 @@
  * (dynmem__pressure_recent_trend), which it keeps in its own books; over a
  * large fleet it hints both ahead (the prefetch functions). With each
  * sample it hands over the VM's assignment (dynmem__pressure_add_sample_at);
- * for a VM's counters it asks the window figures (dynmem__pressure_window). */
+ * for a VM's counters it asks the window figures (dynmem__pressure_window).
+ * It makes each VM's estimator with dynmem__pressure_new_quiet(): the
+ * balancer reports refusals in its own detail, so its estimators keep none. */
 #ifndef DYNMEM_LIB_PRESSURE_OBSERVE_H
 #define DYNMEM_LIB_PRESSURE_OBSERVE_H
 
@@ -60,6 +62,12 @@ static inline uint64_t dynmem__pressure_target(uint64_t demand_bytes, uint32_t b
         target = maximum_bytes;
     return target;
 }
+
+/* dynmem_pressure_new() for an estimator whose detail nobody reads: it
+ * keeps none (DYNMEM__DETAIL_LEN bytes fewer a handle), its refusals return
+ * the same codes and write nothing, and dynmem_pressure_last_error() gives
+ * the empty text. The balancer makes each VM's estimator this way. */
+int dynmem__pressure_new_quiet(dynmem_pressure **out, const struct dynmem_allocator *alloc);
 
 /* A report's current figures, as the balancer keeps them for each VM (the
  * window figures and the trend are asked separately). */
