@@ -20,6 +20,17 @@ BUFFER = 50  # percent
 PEAKS = {"heavy": 320, "light": 240}
 
 
+def split_reached(text, samplers, guests):
+    """Both guests hold what the weights entitle them to (within the
+    deadband), given their latest demands in the daemon's log."""
+    demands = {g.name: last_demand(text, g.name) for g in guests}
+    if None in demands.values() or not all(s.samples for s in samplers):
+        return False
+    expect = expected_split(demands, WEIGHTS, BUFFER, MINIMUM, BOOT, HOST)
+    return all(within_deadband(s.samples[-1][1], expect[g.name])
+               for s, g in zip(samplers, guests))
+
+
 def main():
     exe, workdir, kernel, initrd, t_start = prepare("kvm-weights")
     guests = [Guest(n, workdir, kernel, initrd, BOOT,
@@ -44,11 +55,19 @@ def main():
             fail("idle guests not both managed and reclaimed", guests, d)
         for g in guests:
             g.next_phase()
-        # Both hogs want PEAK: more than the host has. Weight decides.
-        wait_for(lambda: samplers[0].samples[-1][1] >= (BOOT - 32) * MIB
-                 and samplers[0].samples[-1][1] > samplers[1].samples[-1][1] + 64 * MIB, 150, 1)
-        for g in guests:
-            g.wait_line(r"^MEMHOG .*phase=1 held=%d " % PEAKS[g.name], 120)
+        # Both hogs want PEAK: more than the host has. Weight decides. A hog
+        # reaches its peak only as fast as the daemon gives it memory, which
+        # on a loaded machine is slow: generous ceilings.
+        for g, ceiling in zip(guests, (270, 120)):
+            g.wait_line(r"^MEMHOG .*phase=1 held=%d " % PEAKS[g.name], ceiling)
+        # The daemon reaches the rule's split only after its next statistics
+        # samples and a few ticks: a fixed pause was too short on a loaded
+        # machine. Wait for the split itself (a generous ceiling; the checks
+        # below are unchanged), then hold still a while before reading.
+        t_peak = time.monotonic()
+        reached = wait_for(lambda: split_reached(d.text(), samplers, guests), 180, 1)
+        log("rule's split %s after %.1f s" % ("reached" if reached else "not reached",
+                                             time.monotonic() - t_peak))
         time.sleep(5)
         final = [s.samples[-1][1] for s in samplers]
         lows = [min(a for _, a, _ in s.samples) for s in samplers]

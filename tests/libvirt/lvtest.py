@@ -44,20 +44,19 @@ LIBVIRT_DIRS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/l
 
 
 def prepare(name):
-    """Command line (DYNMEM_LIBVIRT SRCDIR WORKDIR), work folder, kernel and
-    initramfs: (exe, workdir, kernel, initrd, start time)."""
+    """Command line (DYNMEM_LIBVIRT SRCDIR WORKDIR), the test's own work
+    folder, kernel and initramfs: (exe, workdir, kernel, initrd, start time)."""
     exe, srcdir, workdir = sys.argv[1:4]
     for prog in ("/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/usr/bin/unshare"):
         if not os.access(prog, os.X_OK):
             sys.exit("%s is missing: run scripts/bootstrap" % prog)
-    base = workdir
     workdir = os.path.join(workdir, name)
     os.makedirs(workdir, exist_ok=True)
     t_start = time.monotonic()
     kernel, moddir = kvmtest.fetch_kernel(srcdir)
     initrd = kvmtest.build_initramfs(workdir, srcdir, moddir)
     log("kernel %s, initramfs ready in %.1f s" % (kernel, time.monotonic() - t_start))
-    return exe, base, workdir, kernel, initrd, t_start
+    return exe, workdir, kernel, initrd, t_start
 
 
 def memcheck(exe, workdir):
@@ -82,7 +81,9 @@ def _with_user(path, lines):
 
 class Libvirtd:
     """A private libvirtd: its own config, sockets, state and logs under
-    @root; the capabilities cache in @cache is kept between tests."""
+    @root; the capabilities cache in @cache is kept between runs. Each test
+    has its own @root and @cache (the QEMU tests run side by side: two
+    libvirtds must not probe into one cache)."""
 
     def __init__(self, root, cache):
         self.root = root

@@ -44,8 +44,8 @@ def split_reached(text, sampler):
 
 
 def main():
-    exe, base, workdir, kernel, initrd, t_start = prepare("libvirt-fleet")
-    lv = Libvirtd(os.path.join(workdir, "libvirtd"), os.path.join(base, "libvirt-cache"))
+    exe, workdir, kernel, initrd, t_start = prepare("libvirt-fleet")
+    lv = Libvirtd(os.path.join(workdir, "libvirtd"), os.path.join(workdir, "libvirt-cache"))
     doms = {n: Domain(lv, n, workdir, kernel, initrd, BOOT,
                       "memhog=16:wait,%d:wait,16:wait memhog_rate=%d" % (PEAKS[n], RATE),
                       meta={"minimum": MINIMUM, "buffer": BUFFER, "weight": WEIGHTS[n], "calm": c})

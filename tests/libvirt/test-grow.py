@@ -30,8 +30,8 @@ def virsh(lv, *args):
 
 
 def main():
-    exe, base, workdir, kernel, initrd, t_start = prepare("libvirt-grow")
-    lv = Libvirtd(os.path.join(workdir, "libvirtd"), os.path.join(base, "libvirt-cache"))
+    exe, workdir, kernel, initrd, t_start = prepare("libvirt-grow")
+    lv = Libvirtd(os.path.join(workdir, "libvirtd"), os.path.join(workdir, "libvirt-cache"))
     d = sampler = None
     web = Domain(lv, "web", workdir, kernel, initrd, BOOT,
                  "memhog=%s memhog_rate=%d" % (SCHED, RATE), vmem_mib=VMEM,
