@@ -12,6 +12,7 @@
 
 #define MIB (UINT64_C(1) << 20)
 
+DYNMEM__PRINTF(3, 4)
 static int vset(char *detail, int rc, const char *fmt, ...)
 {
     va_list ap;
