@@ -3,46 +3,67 @@
  * Each round feeds every VM a report (its demand drifts at random), ticks,
  * and confirms every action at once, as a cooperative backend would. Only
  * the tick is timed, and the figure is the median tick: on a shared machine
- * the mean follows whatever else ran (the naive pass likewise). Reported beside it, from the same run: a naive pass
- * (qsort of 48-byte VM records by price, then one sweep), the reference the
- * issue gives for scale, and the heap allocations made during ticks, which
- * must be zero. The naive pass sorts records whose prices are in random
- * order each round (drawn before its clock starts), as the issue's
- * reference does: about 87 us at 1024 VMs and 15 ms at 100k on this
- * machine kind; records left sorted by the last round would make it a
- * pass over presorted input, several times cheaper. For instruction
- * counts run it under
+ * the mean follows whatever else ran (the naive pass likewise). Reported
+ * beside it, from the same run: a naive pass (qsort of 48-byte VM records
+ * by price, then one sweep), the reference the issue gives for scale; the
+ * heap allocations made during ticks, which must be zero; and the heap
+ * bytes the balancer holds per VM at the end. The naive pass sorts records
+ * whose prices are in random order each round (drawn before its clock
+ * starts), as the issue's reference does: about 87 us at 1024 VMs and 15 ms
+ * at 100k on this machine kind; records left sorted by the last round would
+ * make it a pass over presorted input, several times cheaper. For
+ * instruction counts run it under
  *   valgrind --tool=callgrind --toggle-collect=dynmem_balancer_tick
  * Usage: bench-balancer [VMS [ROUNDS]]   (default: 1024 and 100000 VMs) */
 #define _POSIX_C_SOURCE 200809L
 #include <dynmem/dynmem.h>
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #define MIB(x) ((uint64_t)(x) << 20)
 
+/* The hook counts allocations and the bytes the balancer holds: each block
+ * carries its size in a header of max_align_t, so the count is exact and
+ * the same on every run (malloc's own overhead is not in it). */
 struct counting {
     long allocs;
+    size_t live;
 };
 
-static void *count_malloc(void *ud, size_t n)
-{
-    ((struct counting *)ud)->allocs++;
-    return malloc(n);
-}
+#define HEADER sizeof(max_align_t)
 
 static void *count_realloc(void *ud, void *p, size_t n)
 {
-    ((struct counting *)ud)->allocs++;
-    return realloc(p, n);
+    struct counting *c = ud;
+    char *old = p ? (char *)p - HEADER : NULL;
+    size_t old_n = old ? *(size_t *)(void *)old : 0;
+    if (n > SIZE_MAX - HEADER)
+        return NULL;
+    char *q = realloc(old, n + HEADER);
+    if (!q)
+        return NULL;
+    c->allocs++;
+    c->live = c->live - old_n + n;
+    *(size_t *)(void *)q = n;
+    return q + HEADER;
+}
+
+static void *count_malloc(void *ud, size_t n)
+{
+    return count_realloc(ud, NULL, n);
 }
 
 static void count_free(void *ud, void *p)
 {
-    (void)ud;
-    free(p);
+    if (!p)
+        return;
+    char *block = (char *)p - HEADER;
+    ((struct counting *)ud)->live -= *(size_t *)(void *)block;
+    free(block);
 }
 
 static double now_ns(void)
@@ -158,9 +179,9 @@ static void run(uint32_t nvms, int rounds)
     if (dynmem_balancer_check(b))
         printf("INVARIANT VIOLATED\n");
     double per_tick = median(tick_ns, rounds), per_naive = median(naive_ns, rounds);
-    printf("| %6u | %9.1f us | %7.1f ns | %9.1f us | %5.2fx | %4ld | %6.1f |\n", nvms, per_tick / 1e3,
-           per_tick / nvms, per_naive / 1e3, per_naive / per_tick, allocs_in_ticks,
-           (double)actions / rounds);
+    printf("| %6u | %9.1f us | %7.1f ns | %9.1f us | %5.2fx | %4ld | %6.1f | %6.0f |\n", nvms,
+           per_tick / 1e3, per_tick / nvms, per_naive / 1e3, per_naive / per_tick, allocs_in_ticks,
+           (double)actions / rounds, (double)cnt.live / nvms);
     dynmem_balancer_free(b);
     free(ids);
     free(demand);
@@ -171,8 +192,9 @@ static void run(uint32_t nvms, int rounds)
 
 int main(int argc, char **argv)
 {
-    printf("| VMs | per tick | per VM | naive pass | naive / tick | allocs in ticks | actions per tick |\n");
-    printf("|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("| VMs | per tick | per VM | naive pass | naive / tick | allocs in ticks | actions per tick "
+           "| heap bytes per VM |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     if (argc > 1) {
         run((uint32_t)strtoul(argv[1], NULL, 10), argc > 2 ? atoi(argv[2]) : 100);
         return 0;
