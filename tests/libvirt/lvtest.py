@@ -79,6 +79,24 @@ def _with_user(path, lines):
     return text
 
 
+# The private libvirtds not stopped yet, for the SIGTERM handler below.
+_RUNNING = []
+
+
+def _on_sigterm(signum, frame):
+    """meson test ends a test that times out or is cancelled with SIGTERM to
+    its process group, then SIGKILL half a second later. libvirtd starts its
+    QEMUs in sessions of their own, out of reach of both, so a guest would
+    outlive its test and take CPU from the tests after it: kill them first,
+    then let the test's teardown (its `finally`) run as far as it gets."""
+    for lv in list(_RUNNING):
+        lv._kill_pids(lv.qemu_pids())
+    raise SystemExit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 class Libvirtd:
     """A private libvirtd: its own config, sockets, state and logs under
     @root; the capabilities cache in @cache is kept between runs. Each test
@@ -110,6 +128,7 @@ class Libvirtd:
         self.uri = "qemu:///system?socket=%s/libvirt-sock" % self.sockdir
         self.proc = None
         self.conn = None
+        _RUNNING.append(self)
         self.start()
 
     def start(self, timeout=90):
@@ -177,6 +196,8 @@ class Libvirtd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self._kill_pids(pids)
+        if self in _RUNNING:
+            _RUNNING.remove(self)
 
     def _pidfile(self):
         try:
