@@ -54,6 +54,12 @@ def test_a_good_file_runs():
      "host.reserve_mib: reserve 5000 MiB at or above host memory 4096 MiB"),
     (scenario(host='{ "memory_mib": 512 }'), 3,
      "host: reserve 900 MiB (the default for this host) at or above host memory 512 MiB"),
+    # Free text is still text: a description that is not a string is refused.
+    (scenario(more=',\n  "description": 7'), 7, "description: must be a string"),
+    # vm_defaults: the kind is text too; a name is no default.
+    (scenario(more=',\n  "vm_defaults": { "kind": 5 }'), 7, "vm_defaults.kind: must be a string"),
+    (scenario(more=',\n  "vm_defaults": { "name": "b" }'), 7,
+     "vm_defaults.name: a name is each VM's own, not a default"),
     # Two VMs with one name.
     (scenario(vm=GOOD_VM + ',\n    ' + GOOD_VM), 6, "vms[1]: vm 'a': name also used by VM 1"),
     # Sizes in whole 2 MiB units.
