@@ -11,6 +11,9 @@
 
 #include "detail.h"
 
+/* The one writer: every helper below formats through it, so this is the
+ * one place a NULL detail needs checking (and dynmem__detail_first(), which
+ * reads it). */
 int dynmem__detail_vset(char *detail, int rc, const char *fmt, va_list ap)
 {
     if (!detail)
@@ -21,8 +24,6 @@ int dynmem__detail_vset(char *detail, int rc, const char *fmt, va_list ap)
 
 int dynmem__detail_set(char *detail, int rc, const char *fmt, ...)
 {
-    if (!detail)
-        return rc;
     va_list ap;
     va_start(ap, fmt);
     dynmem__detail_vset(detail, rc, fmt, ap);
@@ -44,8 +45,6 @@ int dynmem__detail_first(char *detail, int rc, const char *fmt, ...)
 int dynmem__detail_bad_param(char *detail, int rc, const char *name, int64_t value, int64_t min,
                              int64_t max)
 {
-    if (!detail)
-        return rc;
     if (value >= min && value <= max)
         return dynmem__detail_set(detail, rc, "%s %" PRId64 " is not a multiple of 2 MiB", name,
                                   value);
