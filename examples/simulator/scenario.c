@@ -599,14 +599,15 @@ static int parse_root(struct ctx *c, json_t *root, struct sim_scenario *sc)
     if (parse_host(c, host, sc) || parse_session(c, json_object_get(root, "session"), sc))
         return -1;
     json_t *fb = json_object_get(root, "vm_defaults");
-    if (fb && !json_is_object(fb))
-        return fail(c, "vm_defaults", "must be an object");
-    /* The defaults take a VM's keys but its name, which is each VM's own. */
-    if (fb &&
-        (known_keys(c, fb, "vm_defaults", vm_keys) || check_str(c, fb, "vm_defaults", "kind")))
-        return -1;
-    if (fb && json_object_get(fb, "name"))
-        return fail(c, "vm_defaults.name", "a name is each VM's own, not a default");
+    if (fb) {
+        if (!json_is_object(fb))
+            return fail(c, "vm_defaults", "must be an object");
+        /* The defaults take a VM's keys but its name, which is each VM's own. */
+        if (known_keys(c, fb, "vm_defaults", vm_keys) || check_str(c, fb, "vm_defaults", "kind"))
+            return -1;
+        if (json_object_get(fb, "name"))
+            return fail(c, "vm_defaults.name", "a name is each VM's own, not a default");
+    }
     json_t *vms = json_object_get(root, "vms"), *evs = json_object_get(root, "events");
     if (!json_is_array(vms) || !json_array_size(vms))
         return fail(c, vms ? "vms" : "", "%s", vms ? "must be a non-empty array" : "missing 'vms'");
