@@ -454,3 +454,14 @@ def expected_split(demands, weights, buffer, minimum, maximum, host):
 def within_deadband(held_bytes, expect_mib):
     """A holding within the deadband (and a 2 MiB rounding) of the rule's."""
     return abs(held_bytes / MIB - expect_mib) <= DEADBAND + 2
+
+
+def split_reached(text, held, weights, buffer, minimum, maximum, host):
+    """Every guest holds what the weights entitle it to (within the
+    deadband), given its latest demand in a daemon's --verbose log; @held
+    maps each guest to the bytes it holds now, or None before a reading."""
+    demands = {n: last_demand(text, n) for n in weights}
+    if None in demands.values() or None in held.values():
+        return False
+    expect = expected_split(demands, weights, buffer, minimum, maximum, host)
+    return all(within_deadband(held[n], expect[n]) for n in weights)

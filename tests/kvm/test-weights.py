@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kvmtest import (MIB, Daemon, Guest, Sampler, expected_split, fail,  # noqa: E402
-                     last_demand, prepare, log, wait_for, within_deadband)
+                     last_demand, prepare, log, split_reached, wait_for, within_deadband)
 
 BOOT, MINIMUM, HOST = 512, 192, 896  # MiB; 2 x BOOT does not fit in HOST
 RATE = 8
@@ -20,15 +20,9 @@ BUFFER = 50  # percent
 PEAKS = {"heavy": 320, "light": 240}
 
 
-def split_reached(text, samplers, guests):
-    """Both guests hold what the weights entitle them to (within the
-    deadband), given their latest demands in the daemon's log."""
-    demands = {g.name: last_demand(text, g.name) for g in guests}
-    if None in demands.values() or not all(s.samples for s in samplers):
-        return False
-    expect = expected_split(demands, WEIGHTS, BUFFER, MINIMUM, BOOT, HOST)
-    return all(within_deadband(s.samples[-1][1], expect[g.name])
-               for s, g in zip(samplers, guests))
+def holdings(samplers, guests):
+    """What each guest holds now (bytes), None before its first reading."""
+    return {g.name: s.samples[-1][1] if s.samples else None for s, g in zip(samplers, guests)}
 
 
 def main():
@@ -65,7 +59,8 @@ def main():
         # machine. Wait for the split itself (a generous ceiling; the checks
         # below are unchanged), then hold still a while before reading.
         t_peak = time.monotonic()
-        reached = wait_for(lambda: split_reached(d.text(), samplers, guests), 180, 1)
+        reached = wait_for(lambda: split_reached(d.text(), holdings(samplers, guests), WEIGHTS,
+                                                 BUFFER, MINIMUM, BOOT, HOST), 180, 1)
         log("rule's split %s after %.1f s" % ("reached" if reached else "not reached",
                                              time.monotonic() - t_peak))
         time.sleep(5)

@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "kvm"))
 import kvmtest  # noqa: E402
 from kvmtest import (MIB, Console, Daemon, expected_split, last_demand,  # noqa: E402,F401
-                     log, wait_for, within_deadband)
+                     log, split_reached, wait_for, within_deadband)
 
 import libvirt  # noqa: E402  (Debian's python3-libvirt)
 

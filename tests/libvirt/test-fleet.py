@@ -19,8 +19,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lvtest import (MIB, memcheck, Daemon, Domain, Libvirtd, Sampler,  # noqa: E402
-                    expected_split, fail, last_demand, log, prepare, wait_for,
-                    within_deadband)
+                    expected_split, fail, last_demand, log, prepare, split_reached,
+                    wait_for, within_deadband)
 
 BOOT, MINIMUM, HOST = 512, 192, 896  # MiB
 ADOPT = 448                          # heavy's balloon, set by hand before the daemon
@@ -32,15 +32,6 @@ PEAKS = {"heavy": 240, "light": 240}
 WEIGHTS = {"heavy": 9000, "light": 1000}
 BUFFER = 50
 SLACK = 40
-
-
-def split_reached(text, sampler):
-    """Both domains hold what the weights entitle them to (within the deadband)."""
-    demands = {n: last_demand(text, n) for n in WEIGHTS}
-    if None in demands.values() or None in (sampler.last(n) for n in WEIGHTS):
-        return False
-    expect = expected_split(demands, WEIGHTS, BUFFER, MINIMUM, BOOT, HOST)
-    return all(within_deadband(sampler.last(n), expect[n]) for n in WEIGHTS)
 
 
 def main():
@@ -86,7 +77,8 @@ def main():
             g.next_phase()
         for g in doms.values():
             g.wait_line(r"^MEMHOG .*phase=1 held=%d " % PEAKS[g.name], 150)
-        wait_for(lambda: split_reached(d.text(), sampler), 120, 1)
+        wait_for(lambda: split_reached(d.text(), {n: sampler.last(n) for n in WEIGHTS}, WEIGHTS,
+                                       BUFFER, MINIMUM, BOOT, HOST), 120, 1)
         time.sleep(3)
         final = {n: sampler.last(n) for n in doms}
         demands = {n: last_demand(d.text(), n) for n in doms}
